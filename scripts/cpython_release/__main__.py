@@ -1,0 +1,3 @@
+from cpython_release.cli import main
+
+raise SystemExit(main())

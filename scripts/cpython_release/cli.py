@@ -1,0 +1,68 @@
+"""The ``cpython-release`` command: a thin shell over the package's API.
+
+Each subcommand lives in ``cpython_release.commands.<module>`` and exposes
+``register(subparsers)``. Exit statuses: 0 success, 1 a check failed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from cpython_release import __version__
+from cpython_release.errors import EXIT_BAD_INPUT, ReleaseError
+
+# One line per command module; keep sorted.
+COMMAND_MODULES = (
+    "build_source",
+    "inventory",
+    "manifest",
+    "plan",
+    "publish",
+    "rehearse",
+    "sbom",
+    "sign",
+    "verify",
+    "version",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cpython-release",
+        description="Build, sign, publish and verify CPython releases, reproducibly.",
+        epilog="Exit status: 0 success, 1 a check failed, 2 bad input.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"cpython_release.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"cpython_release.commands.{name}":
+                continue  # stage not present in this build of the toolkit
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ReleaseError as exc:
+        print(f"cpython-release {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""``cpython-release version V``: parse a release version and show what follows from it."""
+
+from __future__ import annotations
+
+import argparse
+
+from cpython_release.commands.common import Subparsers, add_release_cycle, print_json
+from cpython_release.phase import ReleaseCycle
+from cpython_release.version import ReleaseVersion
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "version",
+        help="parse a release version",
+        description="Parse a CPython release version (3.13.5, 3.14.0rc2, v3.12.11) and print "
+        "its tag, branch, stage, python.org directory and release phase as JSON.",
+    )
+    p.add_argument("version", help="the release version or tag")
+    add_release_cycle(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    version = ReleaseVersion.parse(args.version)
+    cycle = ReleaseCycle.load(args.release_cycle)
+    print_json({**version.to_dict(), "phase": str(cycle.phase_of(version))})
+    return 0

@@ -1,0 +1,134 @@
+"""Release phase of a branch, from the public release-cycle data.
+
+The data is https://peps.python.org/api/release-cycle.json. A snapshot ships in the package
+(``data/release-cycle.json``) so everything works offline; ``--release-cycle`` or the
+``CPYTHON_RELEASE_CYCLE`` environment variable names a newer file or URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cpython_release.errors import BadInput
+from cpython_release.version import ReleaseVersion
+
+RELEASE_CYCLE_URL = "https://peps.python.org/api/release-cycle.json"
+ENV_VAR = "CPYTHON_RELEASE_CYCLE"
+
+
+class Phase(StrEnum):
+    PRERELEASE = "prerelease"
+    BUGFIX = "bugfix"
+    SECURITY = "security"
+    END_OF_LIFE = "end-of-life"
+
+
+_STATUS_TO_PHASE = {
+    "feature": Phase.PRERELEASE,
+    "prerelease": Phase.PRERELEASE,
+    "bugfix": Phase.BUGFIX,
+    "security": Phase.SECURITY,
+    "end-of-life": Phase.END_OF_LIFE,
+}
+
+
+@dataclass(frozen=True)
+class Branch:
+    name: str
+    status: str
+    first_release: str
+    end_of_life: str
+    release_manager: str
+
+    @property
+    def phase(self) -> Phase:
+        return _STATUS_TO_PHASE[self.status]
+
+
+class ReleaseCycle:
+    """The branches and their status."""
+
+    def __init__(self, data: dict[str, Any], source: str) -> None:
+        self.source = source
+        self.branches: dict[str, Branch] = {}
+        if not isinstance(data, dict) or not data:
+            raise BadInput(f"release-cycle data from {source} is not a non-empty JSON object")
+        for name, entry in data.items():
+            try:
+                status = str(entry["status"])
+                if status not in _STATUS_TO_PHASE:
+                    raise KeyError(f"unknown status {status!r}")
+                self.branches[name] = Branch(
+                    name=name,
+                    status=status,
+                    first_release=str(entry.get("first_release", "")),
+                    end_of_life=str(entry.get("end_of_life", "")),
+                    release_manager=str(entry.get("release_manager", "")),
+                )
+            except (KeyError, TypeError) as exc:
+                raise BadInput(f"release-cycle data from {source}: bad entry {name!r}: {exc}") from exc
+
+    @classmethod
+    def load(cls, location: str | None = None) -> ReleaseCycle:
+        """Load from a path or URL, else ``$CPYTHON_RELEASE_CYCLE``, else the bundled snapshot."""
+        location = location or os.environ.get(ENV_VAR) or None
+        if location is None:
+            text = resources.files("cpython_release").joinpath("data/release-cycle.json").read_text(
+                encoding="utf-8"
+            )
+            return cls(json.loads(text), "the bundled snapshot")
+        if location.startswith(("https://", "http://")):
+            from cpython_release.http import session
+
+            try:
+                resp = session().get(location, timeout=30)
+                resp.raise_for_status()
+                return cls(resp.json(), location)
+            except Exception as exc:
+                raise BadInput(f"cannot load release-cycle data from {location}: {exc}") from exc
+        path = Path(location)
+        try:
+            return cls(json.loads(path.read_text(encoding="utf-8")), str(path))
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"cannot load release-cycle data from {path}: {exc}") from exc
+
+    def branch(self, name: str) -> Branch:
+        try:
+            return self.branches[name]
+        except KeyError:
+            known = ", ".join(sorted(self.branches, key=_branch_key, reverse=True))
+            raise BadInput(
+                f"branch {name} is not in the release-cycle data ({self.source}); known: {known}"
+            ) from None
+
+    def phase_of(self, version: ReleaseVersion) -> Phase:
+        """The phase a release of ``version`` belongs to.
+
+        Pre-releases are always in the prerelease phase; a final release takes its branch's status.
+        """
+        branch = self.branch(version.minor_version)
+        if version.is_prerelease:
+            return Phase.PRERELEASE
+        if branch.phase is Phase.PRERELEASE:
+            # X.Y.0 final: the branch becomes a bugfix branch with this very release.
+            return Phase.BUGFIX
+        return branch.phase
+
+    def maintained(self) -> list[Branch]:
+        """Branches that get nightlies: the feature branch (main) and bugfix branches."""
+        keep = {"feature", "prerelease", "bugfix"}
+        out = [b for b in self.branches.values() if b.status in keep]
+        return sorted(out, key=lambda b: _branch_key(b.name), reverse=True)
+
+
+def _branch_key(name: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in name.split("."))
+    except ValueError:
+        return (0,)

@@ -1,0 +1,75 @@
+"""Which jobs a release runs, and with what matrices."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from cpython_release.errors import BadInput
+from cpython_release.inventory import ANDROID_ARCHES, gates, inventory, windows_matrix
+from cpython_release.phase import Phase, ReleaseCycle
+from cpython_release.version import ReleaseVersion
+
+_SHA_RE = re.compile(r"[0-9a-f]{40}")
+
+
+def check_commit(commit: str) -> str:
+    if not _SHA_RE.fullmatch(commit or ""):
+        raise BadInput(
+            f"--commit must be a full 40-character lowercase hex commit SHA, got {commit!r}: "
+            "a branch or tag name could move between jobs"
+        )
+    return commit
+
+
+@dataclass(frozen=True)
+class Plan:
+    version: ReleaseVersion
+    commit: str
+    phase: Phase
+    jobs: dict[str, bool]
+    windows_matrix: list[dict[str, str]]
+    android_matrix: list[dict[str, str]]
+    artifacts: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.version.to_dict(),
+            "commit": self.commit,
+            "phase": str(self.phase),
+            "jobs": self.jobs,
+            "windows_matrix": self.windows_matrix,
+            "android_matrix": self.android_matrix,
+            "artifacts": self.artifacts,
+        }
+
+
+def make_plan(
+    version: ReleaseVersion,
+    commit: str,
+    cycle: ReleaseCycle,
+    *,
+    binaries_for_security: bool = False,
+    gpg: bool | None = None,
+) -> Plan:
+    phase = cycle.phase_of(version)
+    g = gates(version, phase, binaries_for_security=binaries_for_security, gpg=gpg)
+    android = (
+        [
+            {"arch": "aarch64", "runner": "macos-15"},
+            {"arch": "x86_64", "runner": "ubuntu-24.04"},
+        ]
+        if g.android
+        else []
+    )
+    assert {m["arch"] for m in android} <= set(ANDROID_ARCHES)
+    return Plan(
+        version=version,
+        commit=check_commit(commit),
+        phase=phase,
+        jobs=g.jobs(),
+        windows_matrix=windows_matrix(version) if g.windows else [],
+        android_matrix=android,
+        artifacts=[f"{f.directory}/{f.name}" for f in inventory(version, g)],
+    )
