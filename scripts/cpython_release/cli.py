@@ -16,16 +16,22 @@ from cpython_release.errors import EXIT_BAD_INPUT, ReleaseError
 
 # One line per command module; keep sorted.
 COMMAND_MODULES = (
+    "blockers",
     "build_source",
     "inventory",
+    "macos",
     "manifest",
+    "mobile",
+    "nightly",
     "plan",
     "publish",
     "rehearse",
     "sbom",
     "sign",
+    "summary",
     "verify",
     "version",
+    "windows",
 )
 
 
