@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from cpython_release import __version__
-from cpython_release.errors import EXIT_BAD_INPUT, ReleaseError
+from cpython_release.errors import ReleaseError
 
 # One line per command module; keep sorted.
 COMMAND_MODULES = (

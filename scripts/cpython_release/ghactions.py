@@ -7,6 +7,7 @@ import sys
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 
 def in_actions() -> bool:
@@ -25,7 +26,9 @@ def _append(var: str, text: str) -> bool:
 def set_outputs(values: dict[str, str], *, env_var: str = "GITHUB_OUTPUT") -> None:
     """Append ``name=value`` lines to ``$GITHUB_OUTPUT`` (multi-line values use a delimiter)."""
     if not os.environ.get(env_var):
-        raise RuntimeError(f"${env_var} is not set: --format github only works inside Actions")
+        from cpython_release.errors import BadInput
+
+        raise BadInput(f"${env_var} is not set: --format github only works inside Actions")
     lines = []
     for key, value in values.items():
         if "\n" in value:
@@ -53,7 +56,7 @@ def write_summary(markdown: str) -> bool:
 class Progress:
     """Progress on an interactive terminal, silence in CI logs and pipes."""
 
-    def __init__(self, label: str, total: int, stream: object = None) -> None:
+    def __init__(self, label: str, total: int, stream: TextIO | None = None) -> None:
         self.label = label
         self.total = max(total, 1)
         self.done = 0
@@ -65,9 +68,9 @@ class Progress:
         self.done += n
         if self.enabled:
             pct = 100 * self.done // self.total
-            self._stream.write(f"\r{self.label}: {pct:3d}%")  # type: ignore[attr-defined]
-            self._stream.flush()  # type: ignore[attr-defined]
+            self._stream.write(f"\r{self.label}: {pct:3d}%")
+            self._stream.flush()
 
     def close(self) -> None:
         if self.enabled:
-            self._stream.write("\n")  # type: ignore[attr-defined]
+            self._stream.write("\n")

@@ -30,9 +30,7 @@ class IntegrityReport:
 
 def list_files(directory: Path) -> list[str]:
     """Every regular file below ``directory``, as sorted POSIX relative paths."""
-    return sorted(
-        p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()
-    )
+    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
 
 
 def check_directory(
@@ -47,9 +45,11 @@ def check_directory(
     ``ignore`` names files that may be present without being listed (the manifest itself,
     its bundle, SHA256SUMS).
     """
-    expected = manifest.all_files() if include_companions else [
-        f for f in manifest.all_files() if f.name in set(manifest.names())
-    ]
+    expected = (
+        manifest.all_files()
+        if include_companions
+        else [f for f in manifest.all_files() if f.name in set(manifest.names())]
+    )
     report = IntegrityReport()
     present = set(list_files(directory))
     listed = {f.name for f in expected}

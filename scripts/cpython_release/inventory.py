@@ -114,8 +114,16 @@ def inventory(version: ReleaseVersion, g: Gates) -> list[PlannedFile]:
     sig: tuple[str, ...] = (SIGSTORE, GPG) if g.gpg else (SIGSTORE,)
     files: list[PlannedFile] = []
 
-    def add(name: str, kind: str, platform: str, job: str, *, arch: str | None = None,
-            directory: str = ftp, companions: tuple[str, ...] = sig) -> None:
+    def add(
+        name: str,
+        kind: str,
+        platform: str,
+        job: str,
+        *,
+        arch: str | None = None,
+        directory: str = ftp,
+        companions: tuple[str, ...] = sig,
+    ) -> None:
         files.append(PlannedFile(name, kind, platform, job, arch, directory, companions))
 
     for ext in ("tgz", "tar.xz"):
@@ -123,38 +131,82 @@ def inventory(version: ReleaseVersion, g: Gates) -> list[PlannedFile]:
 
     if g.docs:
         docdir = f"doc/{v}"
-        add(f"python-{v}-docs.epub", "docs", "docs", "docs", directory=docdir, companions=(SIGSTORE,))
+        add(
+            f"python-{v}-docs.epub",
+            "docs",
+            "docs",
+            "docs",
+            directory=docdir,
+            companions=(SIGSTORE,),
+        )
         for fmt in DOCS_FORMATS:
             for ext in ("tar.bz2", "zip"):
-                add(f"python-{v}-docs-{fmt}.{ext}", "docs", "docs", "docs",
-                    directory=docdir, companions=(SIGSTORE,))
+                add(
+                    f"python-{v}-docs-{fmt}.{ext}",
+                    "docs",
+                    "docs",
+                    "docs",
+                    directory=docdir,
+                    companions=(SIGSTORE,),
+                )
 
     if g.windows:
         win_sig = (*sig, SBOM) if g.sbom_windows else sig
         for arch in windows_arches(version):
             exe = f"python-{v}.exe" if arch == "win32" else f"python-{v}-{arch}.exe"
             add(exe, "installer", "windows", "build-windows", arch=arch, companions=win_sig)
-            add(f"python-{v}-embed-{arch}.zip", "embed", "windows", "build-windows", arch=arch,
-                companions=win_sig)
-            if version.at_least(3, 14):
-                # PyManager packages: the regular, free-threaded, test and embeddable zips.
-                for stem in (f"python-{v}-{arch}", f"python-{v}t-{arch}",
-                             f"python-{v}-test-{arch}", f"python-{v}-embeddable-{arch}"):
-                    add(f"{stem}.zip", "pymanager", "windows", "build-windows", arch=arch,
-                        companions=())
-        if version.at_least(3, 14):
-            add(f"windows-{v}.json", "pymanager-index", "windows", "build-windows", companions=())
+            add(
+                f"python-{v}-embed-{arch}.zip",
+                "embed",
+                "windows",
+                "build-windows",
+                arch=arch,
+                companions=win_sig,
+            )
+            if version.at_least(3, 13):
+                # PyManager packages (PC/layout --preset-pymanager, 3.13+): the regular,
+                # free-threaded, test and embeddable zips. python.org never GPG-signs them;
+                # the pipeline gives every published file a Sigstore bundle.
+                for stem in (
+                    f"python-{v}-{arch}",
+                    f"python-{v}t-{arch}",
+                    f"python-{v}-test-{arch}",
+                    f"python-{v}-embeddable-{arch}",
+                ):
+                    add(
+                        f"{stem}.zip",
+                        "pymanager",
+                        "windows",
+                        "build-windows",
+                        arch=arch,
+                        companions=(SIGSTORE,),
+                    )
+        if version.at_least(3, 13):
+            add(
+                f"windows-{v}.json",
+                "pymanager-index",
+                "windows",
+                "build-windows",
+                companions=(SIGSTORE,),
+            )
 
     if g.macos:
+        # GPG up to 3.13 like every installer; python.org has no SBOM for macOS (yet).
         add(f"python-{v}-macos11.pkg", "installer", "macos", "build-macos", arch="universal2")
 
     if g.android:
         for arch in ANDROID_ARCHES:
-            add(f"python-{v}-{arch}-linux-android.tar.gz", "package", "android", "android",
-                arch=arch)
+            add(
+                f"python-{v}-{arch}-linux-android.tar.gz",
+                "package",
+                "android",
+                "android",
+                arch=arch,
+                companions=(SIGSTORE,),
+            )
 
     if g.ios:
-        add(f"python-{v}-iOS-XCframework.tar.gz", "framework", "ios", "ios")
+        add(f"python-{v}-iOS-XCframework.tar.gz", "framework", "ios", "ios", companions=(SIGSTORE,))
 
     return sorted(files, key=lambda f: (f.directory, f.name))
 

@@ -26,9 +26,11 @@ MANIFEST_NAME = "release-manifest.json"
 
 @cache
 def schema() -> dict[str, Any]:
-    text = resources.files("cpython_release").joinpath(
-        f"schema/manifest-v{SCHEMA_VERSION}.schema.json"
-    ).read_text(encoding="utf-8")
+    text = (
+        resources.files("cpython_release")
+        .joinpath(f"schema/manifest-v{SCHEMA_VERSION}.schema.json")
+        .read_text(encoding="utf-8")
+    )
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 

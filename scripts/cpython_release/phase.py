@@ -72,15 +72,19 @@ class ReleaseCycle:
                     release_manager=str(entry.get("release_manager", "")),
                 )
             except (KeyError, TypeError) as exc:
-                raise BadInput(f"release-cycle data from {source}: bad entry {name!r}: {exc}") from exc
+                raise BadInput(
+                    f"release-cycle data from {source}: bad entry {name!r}: {exc}"
+                ) from exc
 
     @classmethod
     def load(cls, location: str | None = None) -> ReleaseCycle:
         """Load from a path or URL, else ``$CPYTHON_RELEASE_CYCLE``, else the bundled snapshot."""
         location = location or os.environ.get(ENV_VAR) or None
         if location is None:
-            text = resources.files("cpython_release").joinpath("data/release-cycle.json").read_text(
-                encoding="utf-8"
+            text = (
+                resources.files("cpython_release")
+                .joinpath("data/release-cycle.json")
+                .read_text(encoding="utf-8")
             )
             return cls(json.loads(text), "the bundled snapshot")
         if location.startswith(("https://", "http://")):

@@ -48,11 +48,7 @@ class ReleaseVersion:
         if str(parsed) != body:  # pragma: no cover - the regex only admits canonical forms
             raise BadInput(f"{text!r} is not in canonical form; write {parsed}")
         major, minor, micro, kind, number = match.groups()
-        if kind is not None and int(micro) != 0:
-            raise BadInput(f"{text!r}: pre-releases exist only for X.Y.0, not for a micro release")
-        return cls(
-            int(major), int(minor), int(micro), kind, int(number) if number else None
-        )
+        return cls(int(major), int(minor), int(micro), kind, int(number) if number else None)
 
     # --- names -----------------------------------------------------------------
     @property

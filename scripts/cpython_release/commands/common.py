@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import Any, TypeAlias
 
-Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
+# The object ``add_subparsers()`` returns; each command module's ``register`` takes one.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def add_release_cycle(parser: argparse.ArgumentParser) -> None:

@@ -18,8 +18,11 @@ def register(sub: Subparsers) -> None:
         "producing job (--json), or the directory listing of /ftp/python/XYZ/ (--listing).",
     )
     p.add_argument("version")
-    p.add_argument("--phase", choices=[str(x) for x in Phase],
-                   help="override the phase instead of reading the release-cycle data")
+    p.add_argument(
+        "--phase",
+        choices=[str(x) for x in Phase],
+        help="override the phase instead of reading the release-cycle data",
+    )
     p.add_argument("--binaries-for-security", action="store_true")
     p.add_argument("--listing", action="store_true", help="print the directory listing")
     add_release_cycle(p)
@@ -28,8 +31,8 @@ def register(sub: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     version = ReleaseVersion.parse(args.version)
-    phase = Phase(args.phase) if args.phase else ReleaseCycle.load(args.release_cycle).phase_of(
-        version
+    phase = (
+        Phase(args.phase) if args.phase else ReleaseCycle.load(args.release_cycle).phase_of(version)
     )
     g = gates(version, phase, binaries_for_security=args.binaries_for_security)
     if args.listing:

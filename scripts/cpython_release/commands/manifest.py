@@ -33,9 +33,12 @@ def register(sub: Subparsers) -> None:
     )
     msub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    m = msub.add_parser("merge", help="merge fragments into one manifest",
-                        description="Merge manifest fragments. The release facts must agree, "
-                        "and an artifact may appear twice only with identical bytes.")
+    m = msub.add_parser(
+        "merge",
+        help="merge fragments into one manifest",
+        description="Merge manifest fragments. The release facts must agree, "
+        "and an artifact may appear twice only with identical bytes.",
+    )
     m.add_argument("fragments", nargs="+", type=Path, help="fragment files")
     m.add_argument("-o", "--output", type=Path, help="write here (default: stdout)")
     m.set_defaults(func=run_merge)
@@ -45,24 +48,35 @@ def register(sub: Subparsers) -> None:
     s.add_argument("--json", action="store_true", help="print canonical JSON")
     s.set_defaults(func=run_show)
 
-    c = msub.add_parser("check", help="re-hash a directory against a manifest",
-                        description="Validate a manifest and re-hash every artifact, signature "
-                        "and SBOM it lists in DIR. Exit 1 names every missing, changed or "
-                        "(with --strict) unlisted file.")
+    c = msub.add_parser(
+        "check",
+        help="re-hash a directory against a manifest",
+        description="Validate a manifest and re-hash every artifact, signature "
+        "and SBOM it lists in DIR. Exit 1 names every missing, changed or "
+        "(with --strict) unlisted file.",
+    )
     c.add_argument("manifest", type=Path)
     c.add_argument("--dir", type=Path, help="artifact directory (default: the manifest's)")
     c.add_argument("--strict", action="store_true", help="fail on files the manifest omits")
     c.set_defaults(func=run_check)
 
-    f = msub.add_parser("fragment", help="describe built files as a manifest fragment",
-                        description="Hash FILES and write a fragment. Kind, platform and arch "
-                        "come from the release inventory, so only python.org's names pass.")
+    f = msub.add_parser(
+        "fragment",
+        help="describe built files as a manifest fragment",
+        description="Hash FILES and write a fragment. Kind, platform and arch "
+        "come from the release inventory, so only python.org's names pass.",
+    )
     f.add_argument("files", nargs="+", type=Path)
     f.add_argument("--version", required=True)
     f.add_argument("--commit", required=True)
     f.add_argument("--repository", required=True, help="OWNER/REPO the commit comes from")
-    f.add_argument("--created", required=True, type=int, metavar="UNIX_TIME",
-                   help="the commit time (git log -1 --format=%%ct)")
+    f.add_argument(
+        "--created",
+        required=True,
+        type=int,
+        metavar="UNIX_TIME",
+        help="the commit time (git log -1 --format=%%ct)",
+    )
     f.add_argument("--producer", required=True, help="the job that built the files")
     f.add_argument("-o", "--output", type=Path, required=True)
     f.set_defaults(func=run_fragment)
@@ -72,8 +86,11 @@ def run_merge(args: argparse.Namespace) -> int:
     merged = merge([Manifest.load(p) for p in args.fragments])
     if args.output:
         merged.write(args.output)
-        print(f"merged {len(args.fragments)} fragments, {len(merged.artifacts)} artifacts "
-              f"-> {args.output}", file=sys.stderr)
+        print(
+            f"merged {len(args.fragments)} fragments, {len(merged.artifacts)} artifacts "
+            f"-> {args.output}",
+            file=sys.stderr,
+        )
     else:
         sys.stdout.write(merged.dumps())
     return 0
@@ -87,14 +104,23 @@ def run_show(args: argparse.Namespace) -> int:
     r = m.release
     print(f"Python {r.version} ({r.tag} = {r.commit}) from {r.repository}, created {r.created}")
     rows = [
-        (a.name, a.platform, a.arch or "", a.size, a.sha256[:16],
-         ",".join(s.type for s in a.signatures) or "-", "yes" if a.sbom else "-")
+        (
+            a.name,
+            a.platform,
+            a.arch or "",
+            a.size,
+            a.sha256[:16],
+            ",".join(s.type for s in a.signatures) or "-",
+            "yes" if a.sbom else "-",
+        )
         for a in sorted(m.artifacts, key=lambda a: a.name)
     ]
     width = max((len(r[0]) for r in rows), default=4)
     for row in rows:
-        print(f"{row[0]:<{width}}  {row[1]:<8} {row[2]:<10} {row[3]:>11}  {row[4]}  "
-              f"{row[5]:<12} {row[6]}")
+        print(
+            f"{row[0]:<{width}}  {row[1]:<8} {row[2]:<10} {row[3]:>11}  {row[4]}  "
+            f"{row[5]:<12} {row[6]}"
+        )
     return 0
 
 
@@ -103,19 +129,27 @@ def run_check(args: argparse.Namespace) -> int:
     directory = args.dir or args.manifest.parent
     if not directory.is_dir():
         raise BadInput(f"{directory} is not a directory")
-    ignore = {args.manifest.name, args.manifest.name + ".sigstore", "SHA256SUMS",
-              "SHA256SUMS.sigstore", "SHA256SUMS.asc"}
+    ignore = {
+        args.manifest.name,
+        args.manifest.name + ".sigstore",
+        "SHA256SUMS",
+        "SHA256SUMS.sigstore",
+        "SHA256SUMS.asc",
+    }
     report = check_directory(m, directory, ignore=ignore)
     rows = [(p, "FAIL") for p in report.problems(args.strict)]
     if report.unlisted and not args.strict:
         rows += [(f"unlisted file: {n}", "warning") for n in report.unlisted]
-    write_summary("### Manifest check\n\n" + markdown_table(
-        ("file", "result"), rows or [(f"{report.checked} files", "ok")]))
+    write_summary(
+        "### Manifest check\n\n"
+        + markdown_table(("file", "result"), rows or [(f"{report.checked} files", "ok")])
+    )
     for n in report.unlisted if not args.strict else []:
         print(f"warning: unlisted file: {n}", file=sys.stderr)
     if not report.ok(args.strict):
-        raise CheckFailed(f"{directory} does not match {args.manifest}",
-                          report.problems(args.strict))
+        raise CheckFailed(
+            f"{directory} does not match {args.manifest}", report.problems(args.strict)
+        )
     print(f"ok: {report.checked} files match {args.manifest}")
     return 0
 
@@ -136,10 +170,17 @@ def run_fragment(args: argparse.Namespace) -> int:
             raise BadInput(f"no such file: {path}")
         planned = classify(version, path.name)
         digest = sha256_file(path)
-        artifacts.append(Artifact(
-            name=path.name, kind=planned.kind, platform=planned.platform, arch=planned.arch,
-            size=digest.size, sha256=digest.sha256, producer=args.producer,
-        ))
+        artifacts.append(
+            Artifact(
+                name=path.name,
+                kind=planned.kind,
+                platform=planned.platform,
+                arch=planned.arch,
+                size=digest.size,
+                sha256=digest.sha256,
+                producer=args.producer,
+            )
+        )
     fragment = Manifest(release, tuple(artifacts))
     Manifest.from_dict(fragment.to_dict(), str(args.output))  # schema-check what we write
     fragment.write(args.output)

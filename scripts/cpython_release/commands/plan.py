@@ -27,8 +27,9 @@ def register(sub: Subparsers) -> None:
         help="build Windows and macOS installers for a security-phase release",
     )
     gpg = p.add_mutually_exclusive_group()
-    gpg.add_argument("--gpg", dest="gpg", action="store_true", default=None,
-                     help="GPG-sign even for 3.14+")
+    gpg.add_argument(
+        "--gpg", dest="gpg", action="store_true", default=None, help="GPG-sign even for 3.14+"
+    )
     gpg.add_argument("--no-gpg", dest="gpg", action="store_false", help="never GPG-sign")
     p.add_argument(
         "--format",

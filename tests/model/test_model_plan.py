@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def plan(cli, *args: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    r = cli("plan", *args, "--commit", SHA)
+    assert r.code == 0, r.err
+    return json.loads(r.out)  # type: ignore[no-any-return]
+
+
+def test_bugfix_314(cli) -> None:  # type: ignore[no-untyped-def]
+    p = plan(cli, "3.14.1")
+    assert p["jobs"] == {
+        "docs": True,
+        "windows": True,
+        "macos": True,
+        "android": True,
+        "ios": False,
+        "gpg": False,
+    }
+    assert [m["arch"] for m in p["windows_matrix"]] == ["win32", "amd64", "arm64"]
+    assert p["phase"] == "bugfix"
+
+
+def test_security_source_only_and_override(cli) -> None:  # type: ignore[no-untyped-def]
+    p = plan(cli, "3.12.12")
+    assert p["jobs"]["windows"] is False and p["jobs"]["gpg"] is True
+    assert p["windows_matrix"] == []
+    p = plan(cli, "3.12.12", "--binaries-for-security")
+    assert p["jobs"]["windows"] is True and p["jobs"]["macos"] is True
+
+
+def test_alpha_no_docs(cli) -> None:  # type: ignore[no-untyped-def]
+    p = plan(cli, "3.16.0a2")
+    assert p["jobs"]["docs"] is False and p["jobs"]["ios"] is True and p["branch"] == "main"
+
+
+def test_github_format(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    out.write_text("")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(out))
+    r = cli("plan", "3.14.0rc2", "--commit", SHA, "--format", "github")
+    assert r.code == 0
+    lines = dict(ln.split("=", 1) for ln in out.read_text().splitlines())
+    assert lines["docs"] == "true" and lines["ios"] == "false" and lines["tag"] == "v3.14.0rc2"
+    assert len(json.loads(lines["windows-matrix"])["include"]) == 3
+
+
+def test_github_format_outside_actions(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
+    r = cli("plan", "3.14.0rc2", "--commit", SHA, "--format", "github")
+    assert r.code == 2 and "GITHUB_OUTPUT" in r.err
+
+
+@pytest.mark.parametrize("commit", ["main", "v3.14.0", "ABCDEF" * 7, "a" * 39, ""])
+def test_commit_must_be_full_sha(cli, commit: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("plan", "3.14.1", "--commit", commit)
+    assert r.code == 2 and "40-character" in r.err
+
+
+def test_help_everywhere(cli) -> None:  # type: ignore[no-untyped-def]
+    for args in (
+        ["--help"],
+        ["plan", "--help"],
+        ["manifest", "--help"],
+        ["manifest", "merge", "--help"],
+        ["inventory", "--help"],
+    ):
+        r = cli(*args)
+        assert r.code == 0 and "usage:" in r.out
+
+
+def test_usage_error_is_exit_2(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("plan").code == 2
+    assert cli("no-such-command").code == 2
