@@ -1,0 +1,198 @@
+"""Sigstore bundles behind a small interface, verified by digest and offline by default.
+
+:class:`BundleVerifier` is all the verify stage needs: given a file's SHA-256 and a bundle,
+say whether the bundle signs that digest as an identity the policy allows. Production uses
+:class:`SigstoreBundleVerifier` (sigstore-python's ``Verifier``); tests and rehearsals may
+pass another implementation (see :mod:`cpython_release.verify.localca`).
+
+There are three verdicts, never an exception:
+
+- ``ok``: the signature, certificate chain, transparency-log proof and identity all check out;
+- ``invalid``: something does not (the message says what);
+- ``needs-online``: the bundle's log entry has no inclusion proof with a checkpoint (older
+  python.org bundles), so it cannot be verified offline. Before saying so, the parts that can
+  be checked without trust (the signed digest and the certificate's identity) are compared,
+  so a bundle for another file or identity is still called invalid.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from cpython_release.errors import BadInput
+from cpython_release.sigstore_policy import SigningIdentity, certificate_sans
+
+Status = Literal["ok", "invalid", "needs-online"]
+
+
+@dataclass(frozen=True)
+class BundleVerdict:
+    status: Status
+    message: str
+    signer: str | None = None  # the certificate's identity, when it could be read
+    signed_sha256: str | None = None  # the digest the bundle says it signs (unverified)
+
+
+class BundleVerifier(Protocol):
+    """Verify one bundle for one file digest. Implementations never raise for bad bundles."""
+
+    def verify(self, sha256: str, bundle: bytes, identity: SigningIdentity) -> BundleVerdict: ...
+
+
+@dataclass(frozen=True)
+class BundleFacts:
+    """What a bundle says about itself, read without verifying anything."""
+
+    media_type: str
+    signed_sha256: str | None
+    certificate: Any  # cryptography x509.Certificate, or None
+    has_checkpoint: bool
+
+
+def read_facts(bundle: bytes) -> BundleFacts:
+    """Parse the bundle JSON far enough to describe it; ``ValueError`` if it is not a bundle."""
+    from cryptography import x509
+
+    try:
+        data = json.loads(bundle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not JSON ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("verificationMaterial"), dict):
+        raise ValueError("not a Sigstore bundle (no verificationMaterial)")
+    media_type = str(data.get("mediaType", ""))
+    material = data["verificationMaterial"]
+    signed: str | None = None
+    msg = data.get("messageSignature")
+    if isinstance(msg, dict) and isinstance(msg.get("messageDigest"), dict):
+        try:
+            signed = base64.b64decode(msg["messageDigest"].get("digest", ""), validate=True).hex()
+        except (binascii.Error, TypeError):
+            raise ValueError("the bundle's message digest is not base64") from None
+    raw_cert: str | None = None
+    if isinstance(material.get("certificate"), dict):
+        raw_cert = material["certificate"].get("rawBytes")
+    elif isinstance(material.get("x509CertificateChain"), dict):
+        certs = material["x509CertificateChain"].get("certificates") or [{}]
+        raw_cert = certs[0].get("rawBytes") if isinstance(certs[0], dict) else None
+    cert = None
+    if isinstance(raw_cert, str):
+        try:
+            cert = x509.load_der_x509_certificate(base64.b64decode(raw_cert))
+        except (ValueError, binascii.Error):
+            raise ValueError("the bundle's signing certificate is not readable") from None
+    entries = material.get("tlogEntries") or []
+    has_checkpoint = bool(entries) and all(
+        isinstance(e, dict)
+        and isinstance(e.get("inclusionProof"), dict)
+        and bool(e["inclusionProof"].get("checkpoint"))
+        for e in entries
+    )
+    return BundleFacts(media_type, signed, cert, has_checkpoint)
+
+
+def describe_signer(cert: Any) -> str | None:
+    if cert is None:
+        return None
+    sans = sorted(certificate_sans(cert))
+    return ", ".join(sans) if sans else None
+
+
+def policy_error(identity: SigningIdentity, cert: Any) -> str | None:
+    """Apply the identity policy to a certificate; the reason it fails, or None."""
+    from sigstore.errors import VerificationError
+
+    try:
+        identity.to_policy().verify(cert)  # type: ignore[attr-defined]
+    except VerificationError as exc:
+        return str(exc)
+    return None
+
+
+class SigstoreBundleVerifier:
+    """Production: sigstore-python's ``Verifier`` against the public-good instance.
+
+    ``offline=True`` (the default) uses the trust root shipped with sigstore-python (or the
+    local TUF cache) and never touches the network.
+    """
+
+    def __init__(self, *, offline: bool = True) -> None:
+        self.offline = offline
+        self._verifier: Any = None
+
+    def _get(self) -> Any:
+        if self._verifier is None:
+            from sigstore.errors import Error as SigstoreError
+            from sigstore.verify import Verifier
+
+            try:
+                self._verifier = Verifier.production(offline=self.offline)
+            except SigstoreError as exc:
+                mode = "offline" if self.offline else "online"
+                raise BadInput(f"cannot load the Sigstore trust root ({mode}): {exc}") from None
+        return self._verifier
+
+    def verify(self, sha256: str, bundle: bytes, identity: SigningIdentity) -> BundleVerdict:
+        try:
+            facts = read_facts(bundle)
+        except ValueError as exc:
+            return BundleVerdict("invalid", f"malformed bundle: {exc}")
+        signer = describe_signer(facts.certificate)
+        signed = facts.signed_sha256
+        if signed is not None and signed != sha256:
+            return BundleVerdict(
+                "invalid", "the bundle signs a different file (digest mismatch)", signer, signed
+            )
+        if facts.certificate is not None:
+            # Checked before trust is established: this can only reject, never accept.
+            why = policy_error(identity, facts.certificate)
+            if why:
+                return BundleVerdict(
+                    "invalid", f"signer identity not allowed: {why}", signer, signed
+                )
+        if not facts.has_checkpoint:
+            return BundleVerdict(
+                "needs-online",
+                "needs online verification: the transparency-log entry has no inclusion proof "
+                "with a checkpoint, so it cannot be verified offline (not verified)",
+                signer,
+                signed,
+            )
+        return self._verify_fully(sha256, bundle, identity, signer, signed)
+
+    def _verify_fully(
+        self,
+        sha256: str,
+        bundle: bytes,
+        identity: SigningIdentity,
+        signer: str | None,
+        signed: str | None,
+    ) -> BundleVerdict:
+        from sigstore.errors import Error as SigstoreError
+        from sigstore.hashes import Hashed
+        from sigstore.models import Bundle
+        from sigstore_models.common.v1 import HashAlgorithm
+
+        verifier = self._get()
+        try:
+            parsed = Bundle.from_json(bundle)
+            verifier.verify_artifact(
+                Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(sha256)),
+                parsed,
+                identity.to_policy(),
+            )
+        except SigstoreError as exc:
+            text = str(exc)
+            if "message digest mismatch" in text:
+                text = f"the bundle signs a different file ({text})"
+            elif "Signature is invalid" in text:
+                text = f"the signature is not valid for this file's digest ({text})"
+            return BundleVerdict("invalid", text, signer, signed)
+        except Exception as exc:  # malformed input deep inside the bundle: never crash
+            return BundleVerdict(
+                "invalid", f"cannot verify bundle: {type(exc).__name__}: {exc}", signer, signed
+            )
+        return BundleVerdict("ok", f"signed by {signer or 'the allowed identity'}", signer, signed)
