@@ -1,0 +1,392 @@
+"""python.org's files over SSH/SFTP: the downloads tree and the unpacked HTML docs.
+
+Host keys are pinned: only the known_hosts given (file or text) is trusted, never the
+system's, and an unknown or changed host key is refused (paramiko ``RejectPolicy``).
+
+Files go through :mod:`cpython_release.publish.staging`: staged next to the public
+directory, verified on the server, then renamed into place (see that module for what "all
+at once" guarantees).
+
+Checking a file on the server (``--remote-hash``):
+
+* ``exec`` (default): run ``sha256sum`` and ``stat`` on the server over the SSH channel
+  (``exec_command``). Costs one round trip per 100 files and no transfer; the server does
+  the reading. Needs a shell account with coreutils, which release managers have on the
+  downloads host (release-tools runs ``mkdir``/``cp``/``chgrp`` the same way).
+* ``read``: read every file back over SFTP and hash it here. Works for SFTP-only
+  accounts, but moves every byte twice (a release is several hundred MB), and it checks what
+  the server *sends*, which is what the disk holds only as far as the server is honest.
+
+Either way the check is independent of the upload: a truncated or corrupted write is caught
+before anything is renamed into public view.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import posixpath
+import shlex
+import stat
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import paramiko
+
+from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.hashing import FileDigest
+from cpython_release.manifest import Manifest
+from cpython_release.publish import staging
+from cpython_release.publish.actions import PublishResult
+from cpython_release.publish.layout import (
+    DOCS_ROOT,
+    FTP_ROOT,
+    docs_items,
+    download_items,
+    staging_name,
+    xyz,
+)
+
+DOWNLOADS_HOST = "downloads.nyc1.psf.io"
+DOCS_HOST = "docs.nyc1.psf.io"
+HASH_BATCH = 100
+RemoteHash = Literal["exec", "read"]
+_CONNECTION_ERRORS = (paramiko.SSHException, OSError, EOFError)
+
+
+@dataclass(frozen=True)
+class SSHCredentials:
+    """Who logs in, with which key, trusting which host keys."""
+
+    username: str
+    key: paramiko.PKey
+    known_hosts: paramiko.HostKeys
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One SFTP destination: a host and the public root on it."""
+
+    host: str
+    port: int
+    root: str
+    group: str | None  # the group the published tree gets (downloads / docs), or None
+
+
+@dataclass(frozen=True)
+class SFTPOptions:
+    credentials: SSHCredentials
+    downloads: Endpoint = field(
+        default_factory=lambda: Endpoint(DOWNLOADS_HOST, 22, FTP_ROOT, "downloads")
+    )
+    docs: Endpoint | None = field(
+        default_factory=lambda: Endpoint(DOCS_HOST, 22, DOCS_ROOT, "docs")
+    )
+    remote_hash: RemoteHash = "exec"
+    timeout: float = 30.0
+
+
+# --- credentials ----------------------------------------------------------------------------
+def load_private_key(text: str, source: str) -> paramiko.PKey:
+    """An unencrypted OpenSSH/PEM private key (Ed25519, ECDSA or RSA) from its text."""
+    key_classes: tuple[type[paramiko.PKey], ...] = (
+        paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey,
+    )
+    for cls in key_classes:
+        try:
+            return cls.from_private_key(io.StringIO(text))
+        except (paramiko.SSHException, ValueError):
+            continue
+    raise BadInput(f"{source} is not a usable unencrypted SSH private key")
+
+
+def load_known_hosts(text: str, source: str) -> paramiko.HostKeys:
+    """Parse known_hosts lines (hashed or plain names, ``[host]:port`` for other ports)."""
+    keys = paramiko.HostKeys()
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            entry = paramiko.hostkeys.HostKeyEntry.from_line(line, lineno)
+        except (paramiko.SSHException, ValueError) as exc:
+            raise BadInput(f"{source}, line {lineno}: not a known_hosts entry: {exc}") from exc
+        if entry is None or entry.key is None:
+            continue  # a key type paramiko does not know: it cannot match anyway
+        for name in entry.hostnames:
+            keys.add(name, entry.key.get_name(), entry.key)
+    if not keys.keys():
+        raise BadInput(f"{source} has no usable host key: refusing to connect without pinning")
+    return keys
+
+
+# --- connecting -----------------------------------------------------------------------------
+SocketFactory = Callable[[str, int], Any]
+
+
+def connect(
+    creds: SSHCredentials, host: str, port: int, *, timeout: float = 30.0, sock: Any = None
+) -> paramiko.SSHClient:
+    """Log in with the pinned host keys; refuse unknown or changed ones."""
+    client = paramiko.SSHClient()
+    pinned = client.get_host_keys()
+    for name in creds.known_hosts:
+        for ktype, key in creds.known_hosts[name].items():
+            pinned.add(name, ktype, key)
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    where = f"{host}:{port}"
+    try:
+        client.connect(
+            host, port=port, username=creds.username, pkey=creds.key, sock=sock,
+            look_for_keys=False, allow_agent=False, timeout=timeout,
+            banner_timeout=timeout, auth_timeout=timeout,
+        )
+    except paramiko.BadHostKeyException as exc:
+        client.close()
+        raise CheckFailed(
+            f"{where}: host key does NOT match the pinned known_hosts entry "
+            f"(got {exc.key.get_name()} {exc.key.fingerprint}); refusing to connect"
+        ) from exc
+    except paramiko.AuthenticationException as exc:
+        client.close()
+        raise BadInput(f"{where}: SSH login as {creds.username} refused: {exc}") from exc
+    except paramiko.SSHException as exc:
+        client.close()
+        if "known_hosts" in str(exc):
+            raise CheckFailed(
+                f"{where}: host key is not in the given known_hosts; refusing to connect "
+                "(add the server's key to the pinned known_hosts, never auto-accepted)"
+            ) from exc
+        raise CheckFailed(f"{where}: SSH connection failed: {exc}") from exc
+    except OSError as exc:
+        client.close()
+        raise CheckFailed(f"{where}: cannot connect: {exc.strerror or exc}") from exc
+    return client
+
+
+class SFTPTree:
+    """A :class:`staging.Tree` on an SFTP server."""
+
+    label = "sftp"
+
+    def __init__(
+        self, client: paramiko.SSHClient, *, group: str | None, remote_hash: RemoteHash
+    ) -> None:
+        self.client = client
+        sftp = client.open_sftp()
+        self.sftp = sftp
+        self.remote_hash = remote_hash
+        self.gid = self._resolve_group(group) if group else None
+
+    # --- reading ---
+    def listdir(self, path: str) -> dict[str, staging.Entry] | None:
+        try:
+            attrs = self.sftp.listdir_attr(path)
+        except FileNotFoundError:
+            return None
+        out = {}
+        for a in attrs:
+            mode = a.st_mode or 0
+            if stat.S_ISLNK(mode):  # follow links, as a web server would
+                try:
+                    mode = self.sftp.stat(posixpath.join(path, a.filename)).st_mode or 0
+                except FileNotFoundError:
+                    continue
+            out[a.filename] = staging.Entry(a.st_size or 0, stat.S_ISDIR(mode))
+        return out
+
+    def digests(self, paths: Sequence[str]) -> dict[str, FileDigest]:
+        if self.remote_hash == "read":
+            return self._read_digests(paths)
+        out: dict[str, FileDigest] = {}
+        for start in range(0, len(paths), HASH_BATCH):
+            out.update(self._exec_digests(paths[start:start + HASH_BATCH]))
+        return out
+
+    def _exec_digests(self, paths: Sequence[str]) -> dict[str, FileDigest]:
+        quoted = " ".join(shlex.quote(p) for p in paths)
+        command = f"LC_ALL=C sha256sum -- {quoted}; LC_ALL=C stat -c '%s:%n' -- {quoted}"
+        code, out, err = self._exec(command)
+        if code == 127 or ("not found" in err and not out):
+            raise CheckFailed(
+                "the server cannot run sha256sum/stat over SSH; use --remote-hash read"
+            )
+        hashes: dict[str, str] = {}
+        sizes: dict[str, int] = {}
+        for line in out.splitlines():
+            head, sep, name = line.partition("  ")
+            if sep and len(head) == 64 and not head.startswith("\\"):
+                hashes[name] = head
+                continue
+            size, sep, name = line.partition(":")
+            if sep and size.isdigit():
+                sizes[name] = int(size)
+        return {
+            p: FileDigest(sizes[p], hashes[p]) for p in paths if p in hashes and p in sizes
+        }
+
+    def _exec(self, command: str) -> tuple[int, str, str]:
+        transport = self.client.get_transport()
+        if transport is None or not transport.is_active():
+            raise paramiko.SSHException("SSH connection is closed")
+        chan = transport.open_session()
+        try:
+            chan.exec_command(command)
+            out = chan.makefile("rb").read().decode("utf-8", "replace")
+            err = chan.makefile_stderr("rb").read().decode("utf-8", "replace")
+            return chan.recv_exit_status(), out, err
+        finally:
+            chan.close()
+
+    def _read_digests(self, paths: Sequence[str]) -> dict[str, FileDigest]:
+        out = {}
+        for p in paths:
+            h = hashlib.sha256()
+            size = 0
+            try:
+                with self.sftp.open(p, "rb") as fh:
+                    fh.prefetch()
+                    while chunk := fh.read(1 << 20):
+                        h.update(chunk)
+                        size += len(chunk)
+            except FileNotFoundError:
+                continue
+            out[p] = FileDigest(size, h.hexdigest())
+        return out
+
+    def _resolve_group(self, group: str) -> int:
+        if group.isdigit():
+            return int(group)
+        try:
+            with self.sftp.open("/etc/group", "r") as fh:
+                text = fh.read().decode("utf-8", "replace")
+        except OSError as exc:
+            raise BadInput(
+                f"cannot read /etc/group on the server to find group {group!r}; give its "
+                "numeric id instead"
+            ) from exc
+        for line in text.splitlines():
+            fields = line.split(":")
+            if len(fields) >= 3 and fields[0] == group and fields[2].isdigit():
+                return int(fields[2])
+        raise BadInput(f"no group {group!r} on the server")
+
+    # --- writing ---
+    def _own(self, path: str, mode: int) -> None:
+        self.sftp.chmod(path, mode)  # explicit: the server's umask applies to create modes
+        if self.gid is not None:
+            st = self.sftp.stat(path)
+            if st.st_gid != self.gid:
+                self.sftp.chown(path, st.st_uid or 0, self.gid)
+
+    def mkdir(self, path: str, mode: int) -> None:
+        self.sftp.mkdir(path, mode)
+        self._own(path, mode)
+
+    def put(self, local: Path, path: str, mode: int) -> None:
+        self.sftp.put(str(local), path, confirm=True)
+        self._own(path, mode)
+
+    def rename(self, src: str, dst: str) -> None:
+        self.sftp.posix_rename(src, dst)
+
+    def remove(self, path: str) -> None:
+        self.sftp.remove(path)
+
+    def rmdir(self, path: str) -> None:
+        self.sftp.rmdir(path)
+
+    def close(self) -> None:
+        self.sftp.close()
+
+
+Connector = Callable[[SSHCredentials, str, int], paramiko.SSHClient]
+
+
+@contextlib.contextmanager
+def _trees(
+    options: SFTPOptions, connector: Connector
+) -> Iterator[tuple[SFTPTree, SFTPTree | None]]:
+    clients: dict[tuple[str, int], paramiko.SSHClient] = {}
+
+    def client_for(ep: Endpoint) -> paramiko.SSHClient:
+        key = (ep.host, ep.port)
+        if key not in clients:
+            clients[key] = connector(options.credentials, ep.host, ep.port)
+        return clients[key]
+
+    try:
+        down = SFTPTree(
+            client_for(options.downloads), group=options.downloads.group,
+            remote_hash=options.remote_hash,
+        )
+        docs = None
+        if options.docs is not None:
+            docs = SFTPTree(
+                client_for(options.docs), group=options.docs.group,
+                remote_hash=options.remote_hash,
+            )
+        yield down, docs
+    finally:
+        for c in clients.values():
+            c.close()
+
+
+def publish_sftp(
+    manifest: Manifest,
+    directory: Path,
+    options: SFTPOptions,
+    *,
+    replace: bool = False,
+    dry_run: bool = False,
+    connector: Connector | None = None,
+) -> PublishResult:
+    """Publish the (verified) artifact ``directory`` to python.org's downloads (and docs) host.
+
+    Dry runs connect and read (to tell uploads from skips) but write nothing. Refusals
+    (different content already published, without ``replace``) raise :class:`CheckFailed`
+    before anything is written; so does a dropped connection (a re-run resumes).
+    """
+
+    def default_connector(creds: SSHCredentials, host: str, port: int) -> paramiko.SSHClient:
+        return connect(creds, host, port, timeout=options.timeout)
+
+    result = PublishResult(target="python-org", dry_run=dry_run)
+    version = manifest.release.version
+    try:
+        with tempfile.TemporaryDirectory(prefix="cpython-release-docs-") as scratch, _trees(
+            options, connector or default_connector
+        ) as (down, docs_tree):
+            plans = [
+                staging.make_plan(
+                    down, options.downloads.root, download_items(manifest, directory),
+                    staging_name=staging_name(manifest, xyz(version)), replace=replace,
+                )
+            ]
+            staging.record(plans[0], result)
+            docs = docs_items(manifest, directory, Path(scratch)) if docs_tree else None
+            if docs is not None and docs_tree is not None and options.docs is not None:
+                archive, items = docs
+                plans.append(staging.make_plan(
+                    docs_tree, options.docs.root, items,
+                    staging_name=staging_name(manifest, version), replace=replace,
+                ))
+                staging.record(plans[-1], result, summarize=archive)
+            if dry_run:
+                return result
+            refused = [p for plan in plans for p in plan.refused]
+            if refused:
+                raise CheckFailed("refusing to overwrite published files", refused)
+            for plan in plans:
+                staging.execute(plan)
+    except _CONNECTION_ERRORS as exc:
+        raise CheckFailed(
+            f"SFTP publish interrupted ({type(exc).__name__}: {exc}). "
+            "Nothing partial is public: files are staged and verified before they are moved. "
+            "Re-run the same command to resume."
+        ) from exc
+    return result
