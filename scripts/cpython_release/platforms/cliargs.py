@@ -1,0 +1,79 @@
+"""Arguments and helpers shared by the ``windows``, ``macos`` and ``mobile`` commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from cpython_release.commands.common import Subparsers, print_json
+from cpython_release.ghactions import write_summary
+from cpython_release.platforms.checkout import verify_tag
+from cpython_release.platforms.fragment import release_info, write_fragment
+from cpython_release.platforms.runner import CommandRunner, RecordingRunner, SubprocessRunner
+from cpython_release.version import ReleaseVersion
+
+
+def add_dry_run(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the commands instead of running them")
+
+
+def make_runner(args: argparse.Namespace) -> CommandRunner:
+    if getattr(args, "dry_run", False):
+        return RecordingRunner(echo=sys.stdout)
+    return SubprocessRunner()
+
+
+def add_check_tag(msub: Subparsers, platform: str) -> None:
+    p = msub.add_parser(
+        "check-tag", help="check the checkout is the tagged release commit",
+        description=f"Before a {platform} build: check that tag v<VERSION> and HEAD of the "
+        "CPython checkout are both COMMIT (fetching the tag if the checkout lacks it).")
+    p.add_argument("--source", type=Path, required=True, help="the CPython checkout")
+    p.add_argument("--version", required=True)
+    p.add_argument("--commit", required=True)
+    add_dry_run(p)
+    p.set_defaults(func=run_check_tag)
+
+
+def run_check_tag(args: argparse.Namespace) -> int:
+    version = ReleaseVersion.parse(args.version)
+    commit = verify_tag(make_runner(args), args.source, version, args.commit)
+    print(f"ok: {version.tag} is {commit}")
+    return 0
+
+
+def add_fragment(msub: Subparsers, platform: str) -> None:
+    p = msub.add_parser(
+        "fragment", help=f"write the manifest fragment for {platform} artifacts",
+        description="Hash every file below DIST (python.org names only; Windows MSI parts in "
+        "their <arch><pre>/ subdirectory) and write a manifest fragment. F.spdx.json next to "
+        "F becomes F's SBOM.")
+    p.add_argument("dist", type=Path)
+    p.add_argument("--version", required=True)
+    p.add_argument("--commit", required=True)
+    p.add_argument("--repository", required=True, help="OWNER/REPO the commit comes from")
+    p.add_argument("--created", required=True, type=int, metavar="UNIX_TIME",
+                   help="the commit time (git log -1 --format=%%ct)")
+    p.add_argument("--producer", required=True, help="the job that built the files")
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.set_defaults(func=run_fragment)
+
+
+def run_fragment(args: argparse.Namespace) -> int:
+    version = ReleaseVersion.parse(args.version)
+    release = release_info(version, args.commit, args.repository, args.created)
+    fragment = write_fragment(version, release, args.dist, args.producer, args.output)
+    print_json({"fragment": str(args.output), "artifacts": fragment.names()})
+    return 0
+
+
+def announce(message: str) -> None:
+    """A line for the log and the step summary (warnings get an Actions annotation)."""
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        print(f"::warning::{message}")
+    else:
+        print(f"warning: {message}", file=sys.stderr)
+    write_summary(f"> [!WARNING]\n> {message}\n")
