@@ -80,10 +80,10 @@ class Endpoint:
 @dataclass(frozen=True)
 class SFTPOptions:
     credentials: SSHCredentials
-    downloads: Endpoint = field(
+    downloads: Endpoint | None = field(  # None: leave the downloads tree alone
         default_factory=lambda: Endpoint(DOWNLOADS_HOST, 22, FTP_ROOT, "downloads")
     )
-    docs: Endpoint | None = field(
+    docs: Endpoint | None = field(  # None: leave the docs tree alone
         default_factory=lambda: Endpoint(DOCS_HOST, 22, DOCS_ROOT, "docs")
     )
     remote_hash: RemoteHash = "exec"
@@ -310,7 +310,7 @@ Connector = Callable[[SSHCredentials, str, int], paramiko.SSHClient]
 @contextlib.contextmanager
 def _trees(
     options: SFTPOptions, connector: Connector
-) -> Iterator[tuple[SFTPTree, SFTPTree | None]]:
+) -> Iterator[tuple[SFTPTree | None, SFTPTree | None]]:
     clients: dict[tuple[str, int], paramiko.SSHClient] = {}
 
     def client_for(ep: Endpoint) -> paramiko.SSHClient:
@@ -320,10 +320,12 @@ def _trees(
         return clients[key]
 
     try:
-        down = SFTPTree(
-            client_for(options.downloads), group=options.downloads.group,
-            remote_hash=options.remote_hash,
-        )
+        down = None
+        if options.downloads is not None:
+            down = SFTPTree(
+                client_for(options.downloads), group=options.downloads.group,
+                remote_hash=options.remote_hash,
+            )
         docs = None
         if options.docs is not None:
             docs = SFTPTree(
@@ -361,13 +363,13 @@ def publish_sftp(
         with tempfile.TemporaryDirectory(prefix="cpython-release-docs-") as scratch, _trees(
             options, connector or default_connector
         ) as (down, docs_tree):
-            plans = [
-                staging.make_plan(
+            plans = []
+            if down is not None and options.downloads is not None:
+                plans.append(staging.make_plan(
                     down, options.downloads.root, download_items(manifest, directory),
                     staging_name=staging_name(manifest, xyz(version)), replace=replace,
-                )
-            ]
-            staging.record(plans[0], result)
+                ))
+                staging.record(plans[-1], result)
             docs = docs_items(manifest, directory, Path(scratch)) if docs_tree else None
             if docs is not None and docs_tree is not None and options.docs is not None:
                 archive, items = docs

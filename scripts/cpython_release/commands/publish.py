@@ -1,0 +1,312 @@
+"""``cpython-release publish``: put a verified release where people download it.
+
+One command for every target. It reads the signed manifest in the artifact directory,
+re-hashes every file against it (exit 1 on any missing or changed file, before anything is
+published), then:
+
+* ``local`` (the default): python.org's trees and API records in a directory (rehearsals);
+* ``python-org``: files over SFTP (staged, verified on the server, then renamed into place),
+  the HTML docs, the API records, then the CDN purge;
+* ``github``: a GitHub release with the files as assets.
+
+``--dry-run`` prints the whole plan (files to upload, API objects to create or delete, URLs
+to purge) and changes nothing. A re-run of a finished publish only skips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cpython_release.commands.common import Subparsers
+from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.ghactions import markdown_table, write_summary
+from cpython_release.integrity import check_directory
+from cpython_release.manifest import MANIFEST_NAME, Manifest
+from cpython_release.publish.actions import PublishResult, Verb
+from cpython_release.publish.layout import DOCS_ROOT, FTP_ROOT
+
+TARGETS = ("local", "python-org", "github")
+PARTS = ("files", "docs", "api", "purge")
+DEFAULT_LOCAL_ROOT = "python.org-local"
+# Files that sit in the artifact directory without being artifacts.
+NOT_ARTIFACTS = frozenset({
+    MANIFEST_NAME, MANIFEST_NAME + ".sigstore", MANIFEST_NAME + ".asc",
+    "SHA256SUMS", "SHA256SUMS.sigstore", "SHA256SUMS.asc",
+})
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "publish",
+        help="publish a verified release to python.org, GitHub or a local tree",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Exit status: 0 published (or nothing to do), 1 a check failed (files do not "
+        "match the manifest, different content already published, host key refused, "
+        "connection lost: re-run to resume), 2 bad input (missing credentials, bad options).",
+    )
+    p.add_argument("--target", choices=TARGETS, default="local",
+                   help="where to publish (default: local)")
+    p.add_argument("--dir", type=Path, default=Path(), metavar="DIR",
+                   help="the artifact directory (default: the current directory)")
+    p.add_argument("--manifest", type=Path, metavar="FILE",
+                   help=f"the signed manifest (default: DIR/{MANIFEST_NAME})")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the plan, change nothing")
+    p.add_argument("--replace", action="store_true",
+                   help="overwrite published files whose content differs (default: refuse)")
+    p.add_argument("--check-credentials", action="store_true",
+                   help="only check that the target's credentials are present (exit 2 "
+                   "naming what is missing); reads no files, connects nowhere")
+
+    g = p.add_argument_group("local target")
+    g.add_argument("--root", type=Path, metavar="DIR",
+                   help="the local tree (default: $CPYTHON_RELEASE_LOCAL_ROOT or "
+                   f"./{DEFAULT_LOCAL_ROOT})")
+
+    g = p.add_argument_group(
+        "python-org target",
+        "Secrets come from the environment, never from the command line: "
+        "PYTHON_ORG_API_KEY, PYTHON_ORG_SSH_KEY (the private key's text; or --ssh-key FILE), "
+        "PYTHON_ORG_KNOWN_HOSTS (known_hosts text; or --known-hosts FILE). Host keys are "
+        "pinned: unknown or changed keys are refused.",
+    )
+    g.add_argument("--skip", action="append", choices=PARTS, default=[],
+                   help="leave out a part (repeatable)")
+    g.add_argument("--ssh-user", default=os.environ.get("PYTHON_ORG_SSH_USER"),
+                   help="SSH login (default: $PYTHON_ORG_SSH_USER)")
+    g.add_argument("--ssh-key", type=Path, metavar="FILE",
+                   help="private key file (default: $PYTHON_ORG_SSH_KEY holds the key)")
+    g.add_argument("--known-hosts", type=Path, metavar="FILE",
+                   help="known_hosts file to pin (default: $PYTHON_ORG_KNOWN_HOSTS holds it)")
+    g.add_argument("--host", default="downloads.nyc1.psf.io", help="downloads host")
+    g.add_argument("--port", type=int, default=22)
+    g.add_argument("--ftp-root", default=FTP_ROOT, help=f"(default: {FTP_ROOT})")
+    g.add_argument("--group", default="downloads",
+                   help="group of published files and directories (default: downloads; "
+                   "'' leaves it alone)")
+    g.add_argument("--docs-host", default="docs.nyc1.psf.io", help="docs host")
+    g.add_argument("--docs-port", type=int, default=22)
+    g.add_argument("--docs-root", default=DOCS_ROOT, help=f"(default: {DOCS_ROOT})")
+    g.add_argument("--docs-group", default="docs", help="group of the docs tree")
+    g.add_argument("--remote-hash", choices=("exec", "read"), default="exec",
+                   help="verify on the server with sha256sum over SSH (exec, default) or by "
+                   "reading every file back (read, for SFTP-only accounts)")
+    g.add_argument("--api-url", default="https://www.python.org/", help="python.org site")
+    g.add_argument("--api-user", default=os.environ.get("PYTHON_ORG_API_USER"),
+                   help="API username (default: $PYTHON_ORG_API_USER)")
+    g.add_argument("--prune", action="store_true",
+                   help="delete API file records the manifest does not have")
+    g.add_argument("--cdn-base", default="https://www.python.org",
+                   help="where PURGE requests go")
+
+    g = p.add_argument_group("github target", "The token comes from $GITHUB_TOKEN.")
+    g.add_argument("--repo", default=os.environ.get("GITHUB_REPOSITORY"),
+                   help="OWNER/NAME (default: $GITHUB_REPOSITORY)")
+    g.add_argument("--github-api-url",
+                   default=os.environ.get("GITHUB_API_URL", "https://api.github.com"))
+    g.add_argument("--nightly", action="store_true", help="publish as the rolling nightly")
+    p.set_defaults(func=run)
+
+
+# --- credentials -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Need:
+    what: str  # the secret or option to supply
+    present: bool
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+def needs(args: argparse.Namespace) -> list[Need]:
+    """The credentials the chosen target and parts need, and whether each is there."""
+    out: list[Need] = []
+    skip = set(args.skip)
+    if args.target == "python-org":
+        if not {"files", "docs"} <= skip:
+            out += [
+                Need("PYTHON_ORG_SSH_USER (or --ssh-user)", bool(args.ssh_user)),
+                Need("PYTHON_ORG_SSH_KEY (or --ssh-key FILE)",
+                     bool(args.ssh_key) or bool(_env("PYTHON_ORG_SSH_KEY"))),
+                Need("PYTHON_ORG_KNOWN_HOSTS (or --known-hosts FILE)",
+                     bool(args.known_hosts) or bool(_env("PYTHON_ORG_KNOWN_HOSTS"))),
+            ]
+        if "api" not in skip:
+            out += [
+                Need("PYTHON_ORG_API_USER (or --api-user)", bool(args.api_user)),
+                Need("PYTHON_ORG_API_KEY", bool(_env("PYTHON_ORG_API_KEY"))),
+            ]
+    elif args.target == "github":
+        out += [
+            Need("GITHUB_TOKEN", bool(_env("GITHUB_TOKEN"))),
+            Need("GITHUB_REPOSITORY (or --repo)", bool(args.repo)),
+        ]
+    return out
+
+
+def check_credentials(args: argparse.Namespace) -> None:
+    missing = [n.what for n in needs(args) if not n.present]
+    if missing:
+        raise BadInput(
+            f"publish --target {args.target}: missing credentials, nothing was touched: "
+            + ", ".join(missing)
+        )
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot read the {what} {path}: {exc.strerror or exc}") from exc
+
+
+# --- running ---------------------------------------------------------------------------------
+def run(args: argparse.Namespace) -> int:
+    if args.check_credentials:
+        check_credentials(args)
+        print(f"publish --target {args.target}: credentials present: "
+              + (", ".join(n.what.split(" ")[0] for n in needs(args)) or "none needed"))
+        return 0
+    check_credentials(args)
+    directory: Path = args.dir
+    if not directory.is_dir():
+        raise BadInput(f"{directory} is not a directory")
+    manifest_path: Path = args.manifest or directory / MANIFEST_NAME
+    manifest = Manifest.load(manifest_path)
+    verify_directory(manifest, directory, manifest_path)
+
+    results: list[PublishResult] = []
+    try:
+        if args.target == "local":
+            from cpython_release.publish.local import publish_local
+
+            root = args.root or Path(os.environ.get("CPYTHON_RELEASE_LOCAL_ROOT")
+                                     or DEFAULT_LOCAL_ROOT)
+            results.append(publish_local(manifest, directory, root, replace=args.replace,
+                                         dry_run=args.dry_run))
+        elif args.target == "python-org":
+            publish_python_org(args, manifest, directory, results)
+        else:
+            from cpython_release.publish.github_release import publish_github
+
+            results.append(publish_github(
+                manifest, directory, repo=args.repo, token=_env("GITHUB_TOKEN"),
+                base_url=args.github_api_url, replace=args.replace, dry_run=args.dry_run,
+                nightly=args.nightly,
+            ))
+    finally:
+        report(args, results)
+    refused = sum(r.count(Verb.REFUSE) for r in results)
+    if refused:
+        print(f"{refused} refused: different content is already published "
+              "(pass --replace to overwrite)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def verify_directory(manifest: Manifest, directory: Path, manifest_path: Path) -> None:
+    """Every listed file present and byte-identical, before anything is published."""
+    ignore = set(NOT_ARTIFACTS) | {manifest_path.name, manifest_path.name + ".sigstore"}
+    report = check_directory(manifest, directory, ignore=ignore)
+    for name in report.unlisted:
+        print(f"warning: not in the manifest, will not be published: {name}", file=sys.stderr)
+    if not report.ok(strict=False):
+        raise CheckFailed(
+            f"{directory} does not match {manifest_path}: refusing to publish anything",
+            report.problems(strict=False),
+        )
+    print(f"verified: {report.checked} files match {manifest_path}", file=sys.stderr)
+
+
+def publish_python_org(
+    args: argparse.Namespace,
+    manifest: Manifest,
+    directory: Path,
+    results: list[PublishResult],
+) -> None:
+    """Files (SFTP), then API records, then the CDN purge: each only after the one before."""
+    from cpython_release.version import ReleaseVersion
+
+    skip = set(args.skip)
+    version = ReleaseVersion.parse(manifest.release.version)
+    if not {"files", "docs"} <= skip:
+        from cpython_release.publish.sftp import publish_sftp
+
+        results.append(publish_sftp(
+            manifest, directory, sftp_options(args), replace=args.replace, dry_run=args.dry_run,
+        ))
+        if results[-1].count(Verb.REFUSE):
+            return  # nothing was uploaded; the API must not point at files that are not there
+    if "api" not in skip:
+        from cpython_release.publish.pythonorg_api import PythonOrgAPI
+        from cpython_release.publish.pythonorg_sync import ReleaseNotPublished, sync_release
+
+        api = PythonOrgAPI(args.api_url, args.api_user, _env("PYTHON_ORG_API_KEY"),
+                           v2_token=_env("PYTHON_ORG_API_TOKEN") or None)
+        try:
+            results.append(sync_release(api, manifest, version, prune=args.prune,
+                                        dry_run=args.dry_run))
+        except ReleaseNotPublished as exc:
+            results.append(exc.result)
+            raise
+    if "purge" not in skip:
+        from cpython_release.publish.cdn import purge, purge_urls
+
+        results.append(purge(purge_urls(version, manifest), cdn_base=args.cdn_base,
+                             dry_run=args.dry_run))
+
+
+def sftp_options(args: argparse.Namespace) -> Any:
+    from cpython_release.publish.sftp import (
+        Endpoint,
+        SFTPOptions,
+        SSHCredentials,
+        load_known_hosts,
+        load_private_key,
+    )
+
+    if args.ssh_key:
+        key = load_private_key(_read(args.ssh_key, "SSH key"), str(args.ssh_key))
+    else:
+        key = load_private_key(os.environ["PYTHON_ORG_SSH_KEY"].strip() + "\n",
+                               "$PYTHON_ORG_SSH_KEY")
+    if args.known_hosts:
+        hosts = load_known_hosts(_read(args.known_hosts, "known_hosts file"),
+                                 str(args.known_hosts))
+    else:
+        hosts = load_known_hosts(os.environ["PYTHON_ORG_KNOWN_HOSTS"], "$PYTHON_ORG_KNOWN_HOSTS")
+    skip = set(args.skip)
+    files = Endpoint(args.host, args.port, args.ftp_root.rstrip("/") or "/", args.group or None)
+    docs = Endpoint(args.docs_host, args.docs_port, args.docs_root.rstrip("/") or "/",
+                    args.docs_group or None)
+    return SFTPOptions(
+        SSHCredentials(args.ssh_user, key, hosts),
+        downloads=None if "files" in skip else files,
+        docs=None if "docs" in skip else docs,
+        remote_hash=args.remote_hash,
+    )
+
+
+def report(args: argparse.Namespace, results: list[PublishResult]) -> None:
+    rows = []
+    for result in results:
+        for line in result.lines():
+            print(line)
+        rows += [(a.target, str(a.verb), a.subject, a.detail) for a in result.actions]
+    counts: dict[str, int] = {}
+    for result in results:
+        for a in result.actions:
+            counts[str(a.verb)] = counts.get(str(a.verb), 0) + 1
+    mode = "dry run, nothing changed" if args.dry_run else "done"
+    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "nothing to do"
+    print(f"publish --target {args.target} ({mode}): {summary}", file=sys.stderr)
+    if results:
+        write_summary(f"### Publish to {args.target} ({mode})\n\n{summary}\n\n"
+                      + markdown_table(("target", "action", "subject", "detail"), rows[:500]))
