@@ -255,6 +255,10 @@ class SigstoreSigner:
             raise CheckFailed(f"cannot sign {path.name}: the OIDC token expired") from None
         except SigstoreError as exc:
             raise CheckFailed(f"cannot sign {path.name}", [exc.diagnostics()]) from None
+        except Exception as exc:  # Fulcio/Rekor client and network errors are not Errors
+            raise CheckFailed(
+                f"cannot sign {path.name}", [f"{type(exc).__name__}: {exc}"]
+            ) from None
         text: str = bundle.to_json()
         return text.encode("utf-8")
 
