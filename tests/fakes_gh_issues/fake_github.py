@@ -52,6 +52,7 @@ class FakeGitHub:
         self.repos: dict[str, RepoState] = {}
         self.errors: dict[tuple[str, str], int] = {}
         self.log: list[tuple[str, str, dict[str, str]]] = []
+        self.max_per_page = 100
         self._next_id = 1000
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -241,7 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _page(
         self, items: list[dict[str, Any]], query: dict[str, str], path: str, wrap: str | None = None
     ) -> None:
-        per_page = min(int(query.get("per_page", "30")), 100)
+        per_page = min(int(query.get("per_page", "30")), self.owner.max_per_page)
         page = int(query.get("page", "1"))
         start = (page - 1) * per_page
         chunk = items[start : start + per_page]

@@ -1,0 +1,188 @@
+"""``cpython-release summary``: the timeline of a run and its JSON record."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from cpython_release.blockers import DEFAULT_GITHUB_API, check_repository
+from cpython_release.commands.common import Subparsers
+from cpython_release.errors import BadInput
+from cpython_release.ghactions import in_actions, write_summary
+from cpython_release.http import session
+from cpython_release.summary import (
+    parse_jobs,
+    parse_time,
+    published_time,
+    run_record,
+    summary_markdown,
+)
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "summary",
+        help="write the run's stage timeline and a JSON record (durations, runner minutes)",
+        description="Read the jobs of a workflow run (a saved JSON of GET "
+        "/repos/{owner}/{repo}/actions/runs/{id}/jobs, or the API itself), append a "
+        "timeline table to $GITHUB_STEP_SUMMARY (stdout outside Actions) and write a JSON "
+        "record: per job name, conclusion, started_at, completed_at, duration_s, runner "
+        "minutes (rounded up per job, as billed); totals; tag-to-published seconds.",
+        epilog="Exit status: 0 written, 2 bad input or the API could not be read.",
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument(
+        "--jobs-json",
+        metavar="FILE",
+        type=Path,
+        help="saved jobs API answer (one page object, a list of pages, or a list)",
+    )
+    src.add_argument(
+        "--from-api",
+        action="store_true",
+        help="fetch the jobs of --run-id from the GitHub API ($GITHUB_TOKEN)",
+    )
+    p.add_argument(
+        "--run-id",
+        default=os.environ.get("GITHUB_RUN_ID"),
+        help="workflow run id (default $GITHUB_RUN_ID)",
+    )
+    p.add_argument(
+        "--repository",
+        default=os.environ.get("GITHUB_REPOSITORY"),
+        metavar="OWNER/REPO",
+        help="repository of the run (default $GITHUB_REPOSITORY)",
+    )
+    p.add_argument(
+        "--github-api",
+        default=os.environ.get("GITHUB_API_URL") or DEFAULT_GITHUB_API,
+        metavar="URL",
+        help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
+    )
+    p.add_argument(
+        "--tag-time",
+        metavar="TIME",
+        help="when the release tag was created (ISO 8601 or Unix seconds)",
+    )
+    p.add_argument(
+        "--published-at",
+        metavar="TIME",
+        help="when the release was published (default: completion of the last "
+        "successful job whose name contains --publish-job)",
+    )
+    p.add_argument(
+        "--publish-job",
+        default="publish",
+        metavar="TEXT",
+        help="jobs whose name contains this mark publication (default 'publish')",
+    )
+    p.add_argument(
+        "--record",
+        type=Path,
+        default=Path("run-record.json"),
+        metavar="FILE",
+        help="where to write the JSON record (default run-record.json)",
+    )
+    p.add_argument("--title", default="Release run timeline", help="heading of the summary")
+    p.add_argument("--retries", type=int, default=3, help="retries per HTTP request (default 3)")
+    p.set_defaults(func=run)
+
+
+def fetch_jobs(
+    api: str, repository: str, run_id: str, token: str | None, retries: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """All pages of the run's jobs (latest attempt), and the run object."""
+    http = session(retries=retries, backoff=1.0)
+    http.headers["Accept"] = "application/vnd.github+json"
+    http.headers["X-GitHub-Api-Version"] = "2022-11-28"
+    if token:
+        http.headers["Authorization"] = f"Bearer {token}"
+    base = f"{api.rstrip('/')}/repos/{repository}/actions/runs/{run_id}"
+
+    def get(url: str, params: dict[str, str] | None = None) -> requests.Response:
+        try:
+            resp = http.get(url, params=params, timeout=30)
+        except requests.RequestException as exc:
+            raise BadInput(f"cannot reach the GitHub API at {url}: {exc}") from exc
+        if resp.status_code != 200:
+            try:
+                message = resp.json().get("message", "")
+            except ValueError:
+                message = resp.text[:200]
+            raise BadInput(f"GitHub API {resp.url} answered HTTP {resp.status_code}: {message}")
+        return resp
+
+    run = get(base).json()
+    pages: list[dict[str, Any]] = []
+    url: str | None = f"{base}/jobs"
+    params: dict[str, str] | None = {"filter": "latest", "per_page": "100"}
+    while url:
+        resp = get(url, params)
+        pages.append(resp.json())
+        url = resp.links.get("next", {}).get("url")
+        params = None  # the next link carries them
+    return pages, run
+
+
+def run(args: argparse.Namespace) -> int:
+    run_info: dict[str, Any] = {}
+    if args.from_api:
+        if not args.run_id:
+            raise BadInput("--from-api needs --run-id (or $GITHUB_RUN_ID)")
+        if not args.repository:
+            raise BadInput("--from-api needs --repository (or $GITHUB_REPOSITORY)")
+        repository = check_repository(args.repository)
+        data, run_obj = fetch_jobs(
+            args.github_api,
+            repository,
+            str(args.run_id),
+            os.environ.get("GITHUB_TOKEN") or None,
+            args.retries,
+        )
+        run_info = {
+            "id": run_obj.get("id", args.run_id),
+            "repository": repository,
+            "name": run_obj.get("name"),
+            "event": run_obj.get("event"),
+            "head_sha": run_obj.get("head_sha"),
+            "run_attempt": run_obj.get("run_attempt"),
+            "created_at": run_obj.get("created_at"),
+            "html_url": run_obj.get("html_url"),
+        }
+    else:
+        try:
+            data = json.loads(args.jobs_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"cannot read jobs JSON {args.jobs_json}: {exc}") from exc
+        if args.run_id or args.repository:
+            run_info = {"id": args.run_id, "repository": args.repository}
+    jobs = parse_jobs(data)
+    if not jobs:
+        raise BadInput("the run has no jobs: nothing to summarise")
+    tag_time = parse_time(args.tag_time, "--tag-time")
+    published = parse_time(args.published_at, "--published-at")
+    if published is None:
+        published = published_time(jobs, args.publish_job)
+    record = run_record(jobs, tag_time=tag_time, published_at=published, run=run_info)
+    markdown = summary_markdown(record, jobs, args.title)
+    try:
+        args.record.parent.mkdir(parents=True, exist_ok=True)
+        args.record.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write the record {args.record}: {exc}") from exc
+    if not (in_actions() and write_summary(markdown)):
+        print(markdown)
+    totals = record["totals"]
+    line = (
+        f"summary: {totals['jobs']} jobs, {totals['runner_minutes']} runner minutes, "
+        f"record {args.record}"
+    )
+    if record["tag_to_published_s"] is not None:
+        line += f", tag to published {record['tag_to_published_s']:.0f}s"
+    print(line)
+    return 0
