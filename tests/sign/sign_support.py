@@ -121,7 +121,7 @@ class FakeSigstore:
             raise BundleRejected("fake transparency log has no entry")
         if data["sha256"] != digest.sha256 or sha256_file(path).sha256 != digest.sha256:
             raise BundleRejected("digest mismatch")
-        if data["san"] not in identity.signer_uris():
+        if not identity.allows_signer(data["san"]):
             raise BundleRejected(f"certificate SAN {data['san']} is not allowed")
         if data["source"] != identity.repository:
             raise BundleRejected("wrong source repository")

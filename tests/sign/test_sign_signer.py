@@ -52,8 +52,8 @@ def test_claims_and_identity_helpers() -> None:
     with pytest.raises(BadInput, match="not a JWT"):
         unverified_claims("nonsense")
     assert check_signer_ref("refs/tags/v1.0.0") == "refs/tags/v1.0.0"
-    assert check_signer_ref("a" * 40) == "a" * 40
-    for bad in ("main", "v1.0.0", "refs/heads/", "refs/pull/1/merge", "A" * 40):
+    assert check_signer_ref("refs/tags/v1.*") == "refs/tags/v1.*"
+    for bad in ("main", "v1.0.0", "refs/heads/", "refs/pull/1/merge", "a" * 40):
         with pytest.raises(BadInput):
             check_signer_ref(bad)
     got = identity_from_workflow_ref(WORKFLOW_REF, "python/cpython", TOOLKIT)

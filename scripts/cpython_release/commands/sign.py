@@ -56,8 +56,9 @@ def register(sub: Subparsers) -> None:
                    help="repository whose .github/workflows/sign.yml signs "
                    "(also $CPYTHON_RELEASE_TOOLKIT_REPOSITORY)")
     p.add_argument("--signer-ref", dest="signer_refs", action="append", default=[],
-                   metavar="REF", help="allowed ref of sign.yml: refs/tags/X, refs/heads/X or "
-                   "a commit (repeat). Default: the job's own job_workflow_ref")
+                   metavar="REF", help="allowed ref of sign.yml: refs/tags/X or refs/heads/X, "
+                   "patterns like refs/tags/v* allowed (repeat). Default: the job's own "
+                   "job_workflow_ref")
     gpg = p.add_mutually_exclusive_group()
     gpg.add_argument("--gpg", dest="gpg", action="store_true", default=None,
                      help="make GPG signatures (default: only for 3.13 and earlier)")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,7 +111,7 @@ def check_signing_identity(backend: SigstoreBackend, identity: PipelineIdentity)
     ref = backend.workflow_ref()
     if ref is None:
         return
-    if workflow_uri(ref) not in identity.signer_uris():
+    if not identity.allows_signer(workflow_uri(ref)):
         raise CheckFailed(
             "this job would sign as a workflow the release will not be verified against",
             [f"signer: {workflow_uri(ref)}", f"expected: {identity.describe()}"],
@@ -136,18 +135,13 @@ def identity_from_workflow_ref(
     return PipelineIdentity(repository, toolkit_repository, (ref,))
 
 
-_SHA_RE = re.compile(r"[0-9a-f]{40}")
-
-
 def check_signer_ref(ref: str) -> str:
-    """A ref of sign.yml as the certificate names it: ``refs/heads/X``, ``refs/tags/X``, or a
-    commit SHA (when the caller pins ``sign.yml@<sha>``). Short names are ambiguous."""
+    """A ref of sign.yml as the certificate names it: ``refs/heads/X`` or ``refs/tags/X``
+    (patterns like ``refs/tags/v*`` allowed). Short names are ambiguous."""
     if ref.startswith(("refs/heads/", "refs/tags/")) and len(ref.split("/", 2)[2]) > 0:
         return ref
-    if _SHA_RE.fullmatch(ref):
-        return ref
     raise BadInput(
-        f"signer ref {ref!r} must be refs/heads/NAME, refs/tags/NAME or a 40-hex commit "
+        f"signer ref {ref!r} must be refs/heads/NAME or refs/tags/NAME "
         "(the certificate names the full ref)"
     )
 
