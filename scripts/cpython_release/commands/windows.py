@@ -128,7 +128,8 @@ def run_check_version(args: argparse.Namespace) -> int:
 def run_build(args: argparse.Namespace) -> int:
     version = ReleaseVersion.parse(args.version)
     runner = make_runner(args)
-    windows.verify_source_version(runner, args.source, version)
+    if not args.dry_run:
+        windows.verify_source_version(runner, args.source, version)
     pgo = windows.default_pgo(args.arch) if args.pgo is None else args.pgo
     steps = windows.build_steps(args.source, args.out.resolve(), version, args.arch, pgo=pgo)
     windows.run_steps(runner, steps)

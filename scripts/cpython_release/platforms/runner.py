@@ -126,6 +126,7 @@ class Call:
     env: dict[str, str]
     capture: bool
     check: bool
+    redact: tuple[str, ...] = ()
 
 
 Responder = Callable[[Call], CommandResult | None]
@@ -166,7 +167,8 @@ class RecordingRunner:
         check: bool = True,
         redact: Sequence[str] = (),
     ) -> CommandResult:
-        call = Call(tuple(str(a) for a in argv), cwd, dict(env or {}), capture, check)
+        call = Call(tuple(str(a) for a in argv), cwd, dict(env or {}), capture, check,
+                    tuple(redact))
         self.calls.append(call)
         if self.echo is not None:
             where = f" (in {cwd})" if cwd else ""
