@@ -14,8 +14,19 @@ from cpython_release.manifest import (
     ReleaseInfo,
     Signature,
 )
+from cpython_release.publish.github_release import Pacing
 
+REPO = "octo/cpython"
 COMMIT = "abcdef0123456789abcdef0123456789abcdef01"
+# No pauses between requests and no retry backoff: the fake answers at once.
+TEST_PACING = Pacing(
+    write_interval=0.0,
+    read_interval=0.0,
+    retries=2,
+    retry_backoff=0.0,
+    upload_attempts=3,
+    timeout=20,
+)
 
 
 @dataclass
@@ -55,11 +66,20 @@ def make_release(
     def artifact(name: str, kind: str, platform: str, sbom: bool = False) -> None:
         ref = _write(directory, name, f"{name} {salt}".encode() * 50)
         sig = _write(directory, name + ".sigstore", f'{{"bundle": "{name}{salt}"}}'.encode())
-        sb = _write(directory, name + ".spdx.json", f'{{"spdx": "{name}"}}'.encode()) if sbom else None
+        sb = (
+            _write(directory, name + ".spdx.json", f'{{"spdx": "{name}"}}'.encode())
+            if sbom
+            else None
+        )
         artifacts.append(
             Artifact(
-                name=name, kind=kind, platform=platform, size=ref.size, sha256=ref.sha256,
-                producer="test", signatures=(Signature(sig.name, sig.size, sig.sha256),),
+                name=name,
+                kind=kind,
+                platform=platform,
+                size=ref.size,
+                sha256=ref.sha256,
+                producer="test",
+                signatures=(Signature(sig.name, sig.size, sig.sha256),),
                 sbom=sb,
             )
         )
@@ -70,8 +90,9 @@ def make_release(
         artifact(f"amd64{version.split('.')[-1][1:] or 'final'}/core.msi", "msi", "windows")
     for i in range(extra_artifacts):
         ref = _write(directory, f"extra-{i:04d}.bin", f"extra {i} {salt}".encode())
-        artifacts.append(Artifact(f"extra-{i:04d}.bin", "extra", "source", ref.size, ref.sha256,
-                                  "test"))
+        artifacts.append(
+            Artifact(f"extra-{i:04d}.bin", "extra", "source", ref.size, ref.sha256, "test")
+        )
     manifest = Manifest(
         ReleaseInfo(
             version=version,

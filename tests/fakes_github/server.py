@@ -113,7 +113,7 @@ class FakeRepo:
 class Fault:
     method: str
     path: re.Pattern[str]
-    kind: str  # "status", "drop" or "corrupt"
+    kind: str  # "status", "drop", "lost" or "corrupt"
     status: int = 500
     times: int | None = 1  # None: every matching request
     after_bytes: int | None = None  # "drop": bytes of the body read first (None: half)
@@ -232,10 +232,11 @@ class GitHubState:
 
         ``status``: answer ``status`` (after reading the body). ``drop``: read ``after_bytes``
         of the body (default half) and close the connection; an upload cut short this way
-        leaves a ``starter`` asset, as on GitHub. ``corrupt``: serve a binary response with its
-        first byte changed (a storage or cache fault).
+        leaves a ``starter`` asset, as on GitHub. ``lost``: do the work, then answer
+        ``status`` instead of the real response (a gateway timing out). ``corrupt``: serve a
+        binary response with its first byte changed (a storage or cache fault).
         """
-        if kind not in ("status", "drop", "corrupt"):
+        if kind not in ("status", "drop", "lost", "corrupt"):
             raise ValueError(kind)
         fault = Fault(method.upper(), re.compile(path), kind, status, times, after_bytes)
         with self.lock:
@@ -335,6 +336,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle's algorithm and
+        # the client's delayed ACK add ~40 ms to every response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     # --- plumbing -------------------------------------------------------------------
     @property
     def state(self) -> GitHubState:
@@ -374,7 +381,12 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _error(fault.status, "Server Error (injected fault)")
             handler, params = self._route(method, path)
             self.auth = self._authenticate(method)
-            handler(**params)
+            try:
+                handler(**params)
+            except _Reply:
+                if fault is not None and fault.kind == "lost":
+                    raise _error(fault.status, "Gateway Timeout (injected fault)") from None
+                raise
             raise _error(500, "handler returned no reply")  # pragma: no cover
         except _Reply as reply:
             status = reply.status
@@ -884,7 +896,9 @@ def start_server(
     for full_name in repos:
         state.add_repo(full_name)
     server = _Server(state)
-    thread = threading.Thread(target=server.serve_forever, name="fake-github", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.02,), name="fake-github", daemon=True
+    )
     thread.start()
     host, port = server.server_address[:2]
     try:

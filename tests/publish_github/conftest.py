@@ -6,17 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from fakes_github import FakeGitHub, start_server
-from fakes_github.release_dir import ReleaseDir, make_release
-
-from cpython_release.publish.github_release import Pacing
-
-REPO = "octo/cpython"
-# No pauses between requests and no retry backoff: the fake answers at once.
-TEST_PACING = Pacing(
-    write_interval=0.0, read_interval=0.0, retries=2, retry_backoff=0.0, upload_attempts=3,
-    timeout=20,
-)
+from fakes_github.release_dir import REPO, ReleaseDir, make_release
 
 
 @pytest.fixture
