@@ -243,7 +243,7 @@ def test_cli_local_publish_rerun_and_tamper(
 
     r = cli("publish", "--dir", str(directory), "--root", str(root))
     assert r.code == 0
-    assert "upload" not in r.out and "move" not in r.out and "skip" in r.out
+    assert " upload " not in r.out and " move " not in r.out and " skip " in r.out
 
     # A file changed after signing: refused before anything is published.
     (directory / f"python-{VERSION}-macos11.pkg").write_bytes(b"evil")

@@ -61,6 +61,9 @@ class LocalTree:
         shutil.copyfile(local, path)
         Path(path).chmod(mode)
 
+    def own(self, path: str, mode: int) -> None:
+        Path(path).chmod(mode)
+
     def rename(self, src: str, dst: str) -> None:
         Path(src).replace(dst)
 

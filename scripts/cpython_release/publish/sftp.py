@@ -276,7 +276,7 @@ class SFTPTree:
         raise BadInput(f"no group {group!r} on the server")
 
     # --- writing ---
-    def _own(self, path: str, mode: int) -> None:
+    def own(self, path: str, mode: int) -> None:
         self.sftp.chmod(path, mode)  # explicit: the server's umask applies to create modes
         if self.gid is not None:
             st = self.sftp.stat(path)
@@ -285,11 +285,11 @@ class SFTPTree:
 
     def mkdir(self, path: str, mode: int) -> None:
         self.sftp.mkdir(path, mode)
-        self._own(path, mode)
+        self.own(path, mode)
 
     def put(self, local: Path, path: str, mode: int) -> None:
         self.sftp.put(str(local), path, confirm=True)
-        self._own(path, mode)
+        self.own(path, mode)
 
     def rename(self, src: str, dst: str) -> None:
         self.sftp.posix_rename(src, dst)

@@ -66,6 +66,10 @@ class Tree(Protocol):
         """Write ``local`` to ``path`` with exactly ``mode`` (and the tree's group)."""
         ...
 
+    def own(self, path: str, mode: int) -> None:
+        """Give an existing ``path`` exactly ``mode`` (and the tree's group)."""
+        ...
+
     def rename(self, src: str, dst: str) -> None:
         """Atomic rename; replaces a file at ``dst``."""
         ...
@@ -259,6 +263,8 @@ def execute(plan: Plan, *, dir_mode: int = DIR_MODE, file_mode: int = FILE_MODE)
         for item in keep:
             if got.get(plan.staged(item.dest)) != FileDigest(item.size, item.sha256):
                 upload.append(item)
+            else:  # staged by an interrupted run, perhaps with other settings
+                tree.own(plan.staged(item.dest), file_mode)
     made: set[str] = set()
     for item in sorted(upload, key=_key):
         _makedirs(plan, posixpath.dirname(item.dest), made, dir_mode)
@@ -293,6 +299,8 @@ def _makedirs(plan: Plan, rel: str, made: set[str], mode: int) -> None:
     parent = plan.tree.listdir(posixpath.dirname(path)) or {}
     if posixpath.basename(path) not in parent:
         plan.tree.mkdir(path, mode)
+    else:
+        plan.tree.own(path, mode)
     made.add(rel)
 
 
@@ -321,6 +329,7 @@ def _prepare_staging(plan: Plan, wanted: set[str], mode: int) -> None:
     if tree.listdir(plan.staging) is None:
         tree.mkdir(plan.staging, mode)
         return
+    tree.own(plan.staging, mode)
     needed_dirs = {posixpath.dirname(w) for w in wanted}
     for d in list(needed_dirs):
         while d:
