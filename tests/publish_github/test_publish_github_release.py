@@ -375,3 +375,24 @@ def test_names_that_collide_on_github_are_refused(github: FakeGitHub, tmp_path: 
     assert caught.value.problems == ["X.bin and x.bin both become asset X.bin"] or (
         caught.value.problems == ["x.bin and X.bin both become asset x.bin"]
     )
+
+
+def test_transient_server_errors_on_reads_are_retried(
+    github: FakeGitHub, release: ReleaseDir
+) -> None:
+    github.state.inject("GET", r"/releases$", status=503, times=1)
+    github.state.inject("GET", r"/assets$", status=500, times=1)
+    run(github, release)
+    assert [e.status for e in github.state.requests("GET", r"/releases$")][:2] == [503, 200]
+    assert not github.state.release_by_tag(REPO, "v3.14.0rc2").draft
+
+
+def test_an_immutable_published_release_is_never_changed(
+    github: FakeGitHub, release: ReleaseDir
+) -> None:
+    rel = github.state.add_release(REPO, "v3.14.0rc2", prerelease=True, target_commitish=COMMIT)
+    rel.immutable = True
+    with pytest.raises(CheckFailed, match="published and immutable") as caught:
+        run(github, release)
+    assert f"upload {asset_name('amd64rc2/core.msi')}" in caught.value.problems
+    assert github.state.writes() == []
