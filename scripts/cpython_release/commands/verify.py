@@ -1,0 +1,166 @@
+"""``cpython-release verify VERSION SOURCE``: verify a release before trusting it.
+
+SOURCE is an artifact directory or a base URL (``https://www.python.org/ftp/python/3.14.1/``).
+Exit status: 0 everything verified, 1 verification failed (or bundles need online
+verification, unless --allow-needs-online), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from cpython_release.commands.common import Subparsers
+from cpython_release.errors import EXIT_CHECK_FAILED, EXIT_OK, BadInput
+from cpython_release.ghactions import set_outputs, write_summary
+from cpython_release.sigstore_policy import (
+    SIGN_WORKFLOW,
+    LegacyIdentity,
+    PipelineIdentity,
+    SigningIdentity,
+)
+from cpython_release.version import ReleaseVersion
+
+DEFAULT_REPOSITORY = "python/cpython"
+DEFAULT_TOOLKIT_REPOSITORY = "python/cpython-release"
+DEFAULT_REFS = ("refs/heads/main", "refs/tags/v*")
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "verify",
+        help="verify a release's files, signatures and SBOMs",
+        description="Verify every artifact of a release: size and SHA-256 against the "
+        "manifest (or SHA256SUMS), its Sigstore bundle (offline) against an identity policy, "
+        "its OpenPGP signature against a keyring, and its SBOM. Exit 0: all verified; "
+        "1: verification failed or bundles need online verification; 2: bad input.",
+    )
+    p.add_argument("version", help="the release version, e.g. 3.14.1")
+    p.add_argument("source", help="artifact directory or base URL")
+    p.add_argument(
+        "--manifest",
+        metavar="PATH_OR_URL",
+        help="release manifest (default: release-manifest.json in SOURCE)",
+    )
+    p.add_argument(
+        "--sums", metavar="PATH_OR_URL", help="SHA256SUMS file (default: SHA256SUMS in SOURCE)"
+    )
+    pol = p.add_argument_group("identity policy")
+    pol.add_argument(
+        "--repository",
+        default=DEFAULT_REPOSITORY,
+        metavar="OWNER/NAME",
+        help="source repository the release was built from "
+        f"(default {DEFAULT_REPOSITORY}; a fork for rehearsals)",
+    )
+    pol.add_argument(
+        "--toolkit-repository",
+        default=DEFAULT_TOOLKIT_REPOSITORY,
+        metavar="OWNER/NAME",
+        help=f"repository of the signing workflow (default {DEFAULT_TOOLKIT_REPOSITORY})",
+    )
+    pol.add_argument(
+        "--allowed-ref",
+        action="append",
+        metavar="REF",
+        help="allowed ref of the signing workflow; repeatable; * patterns allowed "
+        f"(default: {' and '.join(DEFAULT_REFS)})",
+    )
+    pol.add_argument(
+        "--workflow",
+        default=SIGN_WORKFLOW,
+        help=f"signing workflow file name (default {SIGN_WORKFLOW})",
+    )
+    pol.add_argument(
+        "--legacy",
+        action="store_true",
+        help="historical release: require the release manager's personal identity "
+        "for this minor version instead of the pipeline's",
+    )
+    pol.add_argument("--legacy-identity", metavar="EMAIL", help="override the legacy identity")
+    pol.add_argument("--legacy-issuer", metavar="URL", help="override the legacy OIDC issuer")
+    p.add_argument("--keyring", type=Path, help="OpenPGP public keys to check .asc files with")
+    p.add_argument(
+        "--repo",
+        type=Path,
+        metavar="PATH",
+        help="local git clone: the manifest's commit must be the tag's commit",
+    )
+    p.add_argument("--strict", action="store_true", help="fail on files the release does not list")
+    p.add_argument(
+        "--online",
+        action="store_true",
+        help="refresh the Sigstore trust root over the network (default: offline)",
+    )
+    p.add_argument(
+        "--allow-needs-online",
+        action="store_true",
+        help="exit 0 when the only gap is bundles that need online verification",
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--report", type=Path, metavar="FILE", help="also write the JSON report here")
+    p.add_argument(
+        "--github-output", action="store_true", help="write result and report to $GITHUB_OUTPUT"
+    )
+    p.add_argument("--workers", type=int, help="hashing threads (default: cores + 1, max 8)")
+    p.set_defaults(func=run)
+
+
+def policy_from_args(args: argparse.Namespace, version: ReleaseVersion) -> SigningIdentity:
+    if args.legacy or args.legacy_identity or args.legacy_issuer:
+        base = (
+            LegacyIdentity.for_minor(version.minor_version)
+            if not (args.legacy_identity and args.legacy_issuer)
+            else None
+        )
+        email = args.legacy_identity or (base.email if base else "")
+        issuer = args.legacy_issuer or (base.issuer if base else "")
+        return LegacyIdentity(email, issuer)
+    return PipelineIdentity(
+        repository=args.repository,
+        toolkit_repository=args.toolkit_repository,
+        allowed_refs=tuple(args.allowed_ref or DEFAULT_REFS),
+        workflow=args.workflow,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from cpython_release.verify import verify_release
+
+    version = ReleaseVersion.parse(args.version)
+    if args.workers is not None and args.workers < 1:
+        raise BadInput("--workers must be at least 1")
+    report = verify_release(
+        args.source,
+        str(version),
+        policy=policy_from_args(args, version),
+        keyring=args.keyring,
+        repo=args.repo,
+        strict=args.strict,
+        manifest=args.manifest,
+        sums=args.sums,
+        offline=not args.online,
+        workers=args.workers,
+    )
+    text = report.to_json()
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(text, encoding="utf-8")
+    if args.json:
+        sys.stdout.write(text)
+    else:
+        sys.stdout.write(report.render_table())
+    write_summary(report.render_markdown())
+    if args.github_output:
+        if not os.environ.get("GITHUB_OUTPUT"):
+            raise BadInput("--github-output needs $GITHUB_OUTPUT (run inside GitHub Actions)")
+        outputs: dict[str, str] = {"result": report.result}
+        if args.report:
+            outputs["report"] = str(args.report.resolve())
+        set_outputs(outputs)
+    if report.ok or (report.result == "needs-online" and args.allow_needs_online):
+        return EXIT_OK
+    print(f"cpython-release verify: {report.headline()}", file=sys.stderr)
+    return EXIT_CHECK_FAILED

@@ -1,0 +1,41 @@
+"""The manifest's commit must be the commit the release tag points to, in a local clone."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from cpython_release.errors import BadInput
+
+
+def tag_commit(repo: Path, tag: str) -> str | None:
+    """The commit ``tag`` points to in the git repository at ``repo`` (None: no such tag)."""
+    if not repo.exists():
+        raise BadInput(f"--repo {repo} does not exist")
+    probe = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--git-dir"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        raise BadInput(f"--repo {repo} is not a git repository: {probe.stderr.strip()}")
+    out = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip()
+
+
+def check_tag(repo: Path, tag: str, commit: str) -> str | None:
+    """None if ``tag`` names ``commit`` in ``repo``; otherwise the problem."""
+    actual = tag_commit(repo, tag)
+    if actual is None:
+        return f"tag {tag} not found in {repo} (fetch the tags?)"
+    if actual != commit:
+        return f"manifest commit {commit} is not the commit tag {tag} points to ({actual})"
+    return None
