@@ -12,6 +12,25 @@ from cpython_release.phase import Phase, ReleaseCycle
 from cpython_release.version import ReleaseVersion
 
 _SHA_RE = re.compile(r"[0-9a-f]{40}")
+MODES = ("release", "rehearsal", "nightly")
+TARGETS = ("python-org", "github", "none")
+
+
+def check_mode(mode: str, target: str, version: ReleaseVersion) -> None:
+    """Only a real release may publish to python.org; nightlies are never releases."""
+    if mode not in MODES:
+        raise BadInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if target not in TARGETS:
+        raise BadInput(f"publish target must be one of {', '.join(TARGETS)}, got {target!r}")
+    if mode != "release" and target == "python-org":
+        raise BadInput(
+            f"{mode} mode never publishes to python.org: use --publish-target github or none"
+        )
+    if version.is_nightly != (mode == "nightly"):
+        raise BadInput(
+            f"{version} is {'a nightly' if version.is_nightly else 'a release'} "
+            f"version, but the mode is {mode}"
+        )
 
 
 def check_commit(commit: str) -> str:
@@ -32,6 +51,8 @@ class Plan:
     windows_matrix: list[dict[str, str]]
     android_matrix: list[dict[str, str]]
     artifacts: list[str]
+    mode: str = "release"
+    publish_target: str = "none"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +63,8 @@ class Plan:
             "windows_matrix": self.windows_matrix,
             "android_matrix": self.android_matrix,
             "artifacts": self.artifacts,
+            "mode": self.mode,
+            "publish_target": self.publish_target,
         }
 
 
@@ -52,7 +75,10 @@ def make_plan(
     *,
     binaries_for_security: bool = False,
     gpg: bool | None = None,
+    mode: str = "release",
+    publish_target: str = "none",
 ) -> Plan:
+    check_mode(mode, publish_target, version)
     phase = cycle.phase_of(version)
     g = gates(version, phase, binaries_for_security=binaries_for_security, gpg=gpg)
     android = (
@@ -72,4 +98,6 @@ def make_plan(
         windows_matrix=windows_matrix(version) if g.windows else [],
         android_matrix=android,
         artifacts=[f"{f.directory}/{f.name}" for f in inventory(version, g)],
+        mode=mode,
+        publish_target=publish_target,
     )

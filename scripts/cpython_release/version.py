@@ -16,6 +16,9 @@ from packaging.version import InvalidVersion, Version
 from cpython_release.errors import BadInput
 
 _TAG_RE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:(a|b|rc)([1-9]\d*))?")
+# Nightlies: the next release's version plus ``.devYYYYMMDD`` (PEP 440 sorts it before that
+# release). They have no tag; only ``parse(..., nightly=True)`` accepts them.
+_NIGHTLY_RE = re.compile(_TAG_RE.pattern + r"\.dev(20\d{6})")
 
 _STAGES = {"a": "alpha", "b": "beta", "rc": "candidate", None: "final"}
 
@@ -30,14 +33,23 @@ class ReleaseVersion:
     micro: int
     pre_kind: str | None  # "a", "b", "rc" or None
     pre_number: int | None
+    dev: int | None = None  # YYYYMMDD of a nightly build
 
     @classmethod
-    def parse(cls, text: str) -> ReleaseVersion:
+    def parse(cls, text: str, *, nightly: bool = False) -> ReleaseVersion:
         raw = text.strip() if isinstance(text, str) else ""
         body = raw[1:] if raw.startswith("v") else raw
         hint = "expected X.Y.Z or X.Y.Z(a|b|rc)N with N >= 1, for example 3.13.5 or 3.14.0rc2"
+        if nightly:
+            hint += ", plus .devYYYYMMDD for a nightly"
         if not body:
             raise BadInput(f"empty release version: {hint}")
+        nightly_match = _NIGHTLY_RE.fullmatch(body) if nightly else None
+        if nightly_match is not None:
+            major, minor, micro, kind, number, day = nightly_match.groups()
+            return cls(
+                int(major), int(minor), int(micro), kind, int(number) if number else None, int(day)
+            )
         match = _TAG_RE.fullmatch(body)
         if match is None:
             raise BadInput(f"not a CPython release version: {text!r}: {hint}")
@@ -67,7 +79,12 @@ class ReleaseVersion:
 
     @property
     def tag(self) -> str:
-        return f"v{self}"
+        """``vV``; a nightly has none (its GitHub tag comes from nightly_names)."""
+        return "" if self.is_nightly else f"v{self}"
+
+    @property
+    def is_nightly(self) -> bool:
+        return self.dev is not None
 
     @property
     def stage(self) -> str:
@@ -76,7 +93,7 @@ class ReleaseVersion:
 
     @property
     def is_prerelease(self) -> bool:
-        return self.pre_kind is not None
+        return self.pre_kind is not None or self.is_nightly
 
     @property
     def is_final(self) -> bool:
@@ -97,7 +114,7 @@ class ReleaseVersion:
         return (self.major, self.minor) >= (major, minor)
 
     def __str__(self) -> str:
-        return f"{self.xyz}{self.pre}"
+        return f"{self.xyz}{self.pre}" + (f".dev{self.dev}" if self.dev is not None else "")
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, ReleaseVersion):
@@ -107,6 +124,7 @@ class ReleaseVersion:
     def to_dict(self) -> dict[str, object]:
         return {
             "version": str(self),
+            "nightly": self.is_nightly,
             "tag": self.tag,
             "xyz": self.xyz,
             "pre": self.pre,

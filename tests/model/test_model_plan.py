@@ -79,3 +79,29 @@ def test_help_everywhere(cli) -> None:  # type: ignore[no-untyped-def]
 def test_usage_error_is_exit_2(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli("plan").code == 2
     assert cli("no-such-command").code == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["3.14.1", "--mode", "rehearsal", "--publish-target", "python-org"],
+            "rehearsal mode never publishes to python.org",
+        ),
+        (
+            ["3.14.1.dev20261121", "--mode", "nightly", "--publish-target", "python-org"],
+            "nightly mode never publishes to python.org",
+        ),
+        (["3.14.1", "--mode", "nightly"], "is a release version, but the mode is nightly"),
+        (["3.14.1.dev20261121"], "not a CPython release version"),
+    ],
+)
+def test_modes_guard_python_org(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("plan", *args, "--commit", SHA)
+    assert r.code == 2 and message in r.err, r.err
+
+
+def test_nightly_plan(cli) -> None:  # type: ignore[no-untyped-def]
+    p = plan(cli, "3.15.1.dev20261121", "--mode", "nightly", "--publish-target", "github")
+    assert p["nightly"] is True and p["tag"] == "" and p["mode"] == "nightly"
+    assert "3.15.1/Python-3.15.1.dev20261121.tar.xz" in p["artifacts"]

@@ -70,3 +70,20 @@ def test_cli_shows_phase(cli) -> None:  # type: ignore[no-untyped-def]
     assert result.code == 0
     assert '"phase": "security"' in result.out
     assert '"branch": "3.12"' in result.out
+
+
+def test_nightly_versions() -> None:
+    v = ReleaseVersion.parse("3.15.0a3.dev20261121", nightly=True)
+    assert (str(v), v.tag, v.is_nightly, v.branch, v.xyz) == (
+        "3.15.0a3.dev20261121",
+        "",
+        True,
+        "main",
+        "3.15.0",
+    )
+    assert v < ReleaseVersion.parse("3.15.0a3")
+    assert ReleaseVersion.parse("3.14.2.dev20261121", nightly=True).is_prerelease
+    with pytest.raises(BadInput):
+        ReleaseVersion.parse("3.15.0a3.dev20261121")
+    with pytest.raises(BadInput):
+        ReleaseVersion.parse("3.15.0a3.dev1", nightly=True)

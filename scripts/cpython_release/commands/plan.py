@@ -8,7 +8,7 @@ import json
 from cpython_release.commands.common import Subparsers, add_release_cycle, print_json
 from cpython_release.ghactions import set_outputs
 from cpython_release.phase import ReleaseCycle
-from cpython_release.plan import make_plan
+from cpython_release.plan import MODES, TARGETS, make_plan
 from cpython_release.version import ReleaseVersion
 
 
@@ -32,6 +32,18 @@ def register(sub: Subparsers) -> None:
     )
     gpg.add_argument("--no-gpg", dest="gpg", action="store_false", help="never GPG-sign")
     p.add_argument(
+        "--mode",
+        choices=MODES,
+        default="release",
+        help="release, rehearsal (a fork's dry run) or nightly",
+    )
+    p.add_argument(
+        "--publish-target",
+        choices=TARGETS,
+        default="none",
+        help="where the run publishes; python-org only in release mode",
+    )
+    p.add_argument(
         "--format",
         choices=("json", "github"),
         default="json",
@@ -42,13 +54,15 @@ def register(sub: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = ReleaseVersion.parse(args.version, nightly=args.mode == "nightly")
     plan = make_plan(
         version,
         args.commit,
         ReleaseCycle.load(args.release_cycle),
         binaries_for_security=args.binaries_for_security,
         gpg=args.gpg,
+        mode=args.mode,
+        publish_target=args.publish_target,
     )
     data = plan.to_dict()
     if args.format == "github":
@@ -60,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
             "stage": version.stage,
             "phase": str(plan.phase),
             "commit": plan.commit,
+            "mode": plan.mode,
+            "publish-target": plan.publish_target,
+            "publish-python-org": str(plan.publish_target == "python-org").lower(),
+            "publish-github": str(plan.publish_target == "github").lower(),
             "windows-matrix": json.dumps({"include": plan.windows_matrix}, sort_keys=True),
             "android-matrix": json.dumps({"include": plan.android_matrix}, sort_keys=True),
             "plan": json.dumps(data, sort_keys=True),

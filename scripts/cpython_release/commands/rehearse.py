@@ -1,0 +1,61 @@
+"""``cpython-release rehearse``: the whole Linux path of a release, locally."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cpython_release.commands.common import Subparsers, add_release_cycle
+from cpython_release.rehearsal.pipeline import DEFAULT_VERSION, PIPES, Rehearsal, run
+from cpython_release.version import ReleaseVersion
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "rehearse",
+        help="rehearse a release locally (build, sign, publish to a local tree, verify)",
+        description="Run plan, build-source, SBOM, checksums, sign (GPG with an ephemeral key; "
+        "Sigstore only where an identity exists), publish to a local python.org-shaped tree, "
+        "and verify it, printing the timeline. Without --repo, an embedded CPython-shaped "
+        f"repository (version {DEFAULT_VERSION}) is generated: no network, no server.",
+    )
+    p.add_argument("--repo", type=Path, help="a CPython clone that has tag vVERSION")
+    p.add_argument("--version", default=None, help=f"release version (default {DEFAULT_VERSION})")
+    p.add_argument("--commit", help="the commit the tag must point to (default: the tag's)")
+    p.add_argument(
+        "--repository",
+        default="python/cpython",
+        help="OWNER/NAME recorded as the source repository",
+    )
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("rehearsal"),
+        help="where everything goes (default ./rehearsal; a previous rehearsal there is replaced)",
+    )
+    p.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=[n for n, _ in PIPES],
+        help="skip a pipe (repeatable)",
+    )
+    add_release_cycle(p)
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.repo is not None and args.version is None:
+        from cpython_release.errors import BadInput
+
+        raise BadInput("--repo needs --version")
+    version = ReleaseVersion.parse(args.version or DEFAULT_VERSION)
+    r = Rehearsal(
+        workdir=args.workdir.resolve(),
+        version=version,
+        repo=args.repo,
+        commit=args.commit,
+        repository=args.repository,
+        release_cycle=args.release_cycle,
+    )
+    return run(r, set(args.skip))

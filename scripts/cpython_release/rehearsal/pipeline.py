@@ -1,0 +1,236 @@
+"""``cpython-release rehearse``: plan, build-source, SBOM, sign, publish (local), verify.
+
+Each pipe is one function with one job; each is timed, and a failing pipe stops the run with
+its own exit status. With no repository given, the rehearsal generates the embedded
+CPython-shaped demo repository, so it runs anywhere with no network and no server.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cpython_release.errors import BadInput, ReleaseError
+from cpython_release.ghactions import write_summary
+from cpython_release.manifest import MANIFEST_NAME, Manifest
+from cpython_release.phase import ReleaseCycle
+from cpython_release.plan import Plan, check_commit, make_plan
+from cpython_release.summary import StageTiming, timeline_table
+from cpython_release.version import ReleaseVersion
+
+MARKER = ".cpython-release-rehearsal"
+DEFAULT_VERSION = "3.13.5"
+
+
+@dataclass
+class Rehearsal:
+    workdir: Path
+    version: ReleaseVersion
+    repo: Path | None = None
+    commit: str | None = None
+    repository: str = "python/cpython"
+    release_cycle: str | None = None
+    log: Callable[[str], None] = field(default=lambda m: print(m, file=sys.stderr))
+    # filled in by the pipes
+    plan: Plan | None = None
+    fragments: list[Path] = field(default_factory=list)
+    manifest: Manifest | None = None
+    keyring: Path | None = None
+    published: Path | None = None
+    stages: list[StageTiming] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def artifacts(self) -> Path:
+        return self.workdir / "artifacts"
+
+    @property
+    def www(self) -> Path:
+        return self.workdir / "www.python.org"
+
+
+def prepare_workdir(workdir: Path) -> None:
+    """A fresh work directory; only a previous rehearsal's directory is ever removed."""
+    if workdir.exists() and any(workdir.iterdir()):
+        if not (workdir / MARKER).exists():
+            raise BadInput(
+                f"{workdir} exists and is not a rehearsal directory; choose another "
+                "--workdir (nothing was changed)"
+            )
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text("a cpython-release rehearsal; safe to delete\n")
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+    if done.returncode:
+        raise BadInput(f"git {' '.join(args)} in {repo}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+# --- the pipes -------------------------------------------------------------------------------
+def pipe_source(r: Rehearsal) -> str:
+    if r.repo is None:
+        from cpython_release.demo_repo import make_demo_repo
+
+        demo = make_demo_repo(r.workdir / "cpython", str(r.version))
+        r.repo, r.commit = demo.path, demo.commit
+        return f"embedded demo repository at {demo.path}, {demo.tag} = {demo.commit[:12]}"
+    if r.commit is None:
+        r.commit = _git(r.repo, "rev-parse", "--verify", "--quiet", f"{r.version.tag}^{{commit}}")
+        return f"{r.version.tag} = {r.commit[:12]} in {r.repo}"
+    check_commit(r.commit)
+    return f"{r.repo} at {r.commit[:12]}"
+
+
+def pipe_plan(r: Rehearsal) -> str:
+    assert r.commit is not None
+    r.plan = make_plan(r.version, r.commit, ReleaseCycle.load(r.release_cycle))
+    jobs = ", ".join(j for j, on in r.plan.jobs.items() if on) or "source only"
+    return f"phase {r.plan.phase}; on GitHub: build-source, {jobs}; here: the Linux path"
+
+
+def pipe_build_source(r: Rehearsal) -> str:
+    from cpython_release.source import build_source
+
+    assert r.repo is not None and r.commit is not None
+    fragment = build_source(r.repo, r.version, r.commit, r.artifacts, repository=r.repository)
+    r.fragments.append(fragment)
+    m = Manifest.load(fragment)
+    return ", ".join(f"{a.name} {a.size / 1e6:.1f} MB" for a in m.artifacts)
+
+
+def pipe_sbom(r: Rehearsal) -> str:
+    from cpython_release.manifest import merge
+    from cpython_release.sbom.stage import write_sboms
+
+    merged = merge([Manifest.load(f) for f in r.fragments])
+    with_sboms = write_sboms(r.artifacts, merged, log=r.log)
+    fragment = r.workdir / "fragment-sbom.json"
+    with_sboms.write(fragment)
+    r.fragments.append(fragment)
+    done = [a.sbom.name for a in with_sboms.artifacts if a.sbom]
+    return f"{len(done)} SPDX 2.3 documents: {', '.join(done)}"
+
+
+def pipe_sign(r: Rehearsal) -> str:
+    from cpython_release.rehearsal.ephemeral_gpg import generate
+    from cpython_release.sign.stage import sign_release
+
+    key = generate(r.workdir)
+    r.keyring = key.public_keyring
+    result = sign_release(
+        r.artifacts,
+        r.fragments,
+        version=str(r.version),
+        gpg=True,
+        gpg_key=key.armored_secret,
+        sigstore_mode="auto",
+        log=r.log,
+        warn=r.log,
+    )
+    r.manifest = result.manifest
+    r.results["sign"] = result.to_dict()
+    return (
+        f"GPG (ephemeral key {key.fingerprint[-16:]}), SHA256SUMS; "
+        f"Sigstore {result.sigstore}{': ' + result.sigstore_note if result.sigstore_note else ''}"
+    )
+
+
+def pipe_publish(r: Rehearsal) -> str:
+    from cpython_release.publish.local import publish_local
+
+    assert r.manifest is not None
+    result = publish_local(r.manifest, r.artifacts, r.www)
+    r.published = r.www / "ftp" / "python" / r.version.xyz
+    r.results["publish"] = result.lines()
+    return f"{len(result.actions)} actions into {r.www}"
+
+
+def pipe_verify(r: Rehearsal) -> str:
+    from cpython_release.sigstore_policy import PipelineIdentity
+    from cpython_release.verify.core import verify_release
+
+    assert r.published is not None and r.repo is not None
+    policy = PipelineIdentity(r.repository, r.repository, ("refs/heads/main",))
+    report = verify_release(
+        r.published,
+        str(r.version),
+        policy=policy,
+        keyring=r.keyring,
+        repo=r.repo,
+        require_sigstore=False,
+    )
+    (r.workdir / "verify.json").write_text(report.to_json())
+    r.results["verify"] = report.result
+    if not report.ok:
+        raise_failed(report)
+    return f"{report.result}: what users download matches the manifest, signatures and SBOMs"
+
+
+def raise_failed(report: Any) -> None:
+    from cpython_release.errors import CheckFailed
+
+    raise CheckFailed(
+        f"verification of the published release failed ({report.result})",
+        [str(row) for row in getattr(report, "problems", lambda: [])()],
+    )
+
+
+PIPES: list[tuple[str, Callable[[Rehearsal], str]]] = [
+    ("source", pipe_source),
+    ("plan", pipe_plan),
+    ("build-source", pipe_build_source),
+    ("sbom", pipe_sbom),
+    ("sign", pipe_sign),
+    ("publish", pipe_publish),
+    ("verify", pipe_verify),
+]
+
+
+def run(r: Rehearsal, skip: set[str] | None = None) -> int:
+    """Run every pipe in order; stop at the first failure. Returns the exit status."""
+    prepare_workdir(r.workdir)
+    status = 0
+    for name, pipe in PIPES:
+        if name in (skip or set()):
+            r.stages.append(StageTiming(name, None, None, "skipped"))
+            continue
+        start = datetime.now(UTC)
+        t0 = time.perf_counter()
+        r.log(f"==> {name}")
+        try:
+            detail = pipe(r)
+            conclusion = "success"
+        except ReleaseError as exc:
+            detail, conclusion, status = str(exc), "failure", exc.exit_code
+        end = datetime.fromtimestamp(start.timestamp() + (time.perf_counter() - t0), UTC)
+        r.stages.append(StageTiming(name, start, end, conclusion))
+        r.results.setdefault("details", {})[name] = detail
+        r.log(f"    {conclusion}: {detail}")
+        if status:
+            break
+    table = timeline_table(r.stages)
+    print(table)
+    write_summary("### Release rehearsal\n\n" + table)
+    record = {
+        "version": str(r.version),
+        "commit": r.commit,
+        "stages": [s.to_dict() for s in r.stages],
+        "results": r.results,
+        "exit_status": status,
+    }
+    (r.workdir / "rehearsal.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return status
+
+
+__all__ = ["DEFAULT_VERSION", "MANIFEST_NAME", "Rehearsal", "run"]
