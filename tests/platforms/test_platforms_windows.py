@@ -4,6 +4,7 @@ import json
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -160,7 +161,7 @@ def test_pymanager_index(tmp_path: Path) -> None:
     a, b = tmp_path / "a.zip", tmp_path / "b.zip"
     a.write_bytes(b"a")
     b.write_bytes(b"b")
-    installs = [
+    installs: list[tuple[dict[str, Any], Path]] = [
         ({"id": "pythoncore-3.14-arm64", "sort-version": "3.14.0rc2", "url": "u/b.zip",
           "aliases": [1], "shortcuts": [2], "run-for": [3]}, b),
         ({"id": "pythoncore-3.14-64", "sort-version": "3.14.0rc2", "url": "u/a.zip"}, a),
