@@ -107,3 +107,11 @@ def test_no_expressions_inside_run() -> None:
             script = step.get("run")
             if isinstance(script, str):
                 assert "${{" not in script, f"{path.name}: expression inside run: {script!r}"
+
+
+def test_dependabot_config() -> None:
+    result = run(tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot",
+                 ".github/dependabot.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    assert {u["package-ecosystem"] for u in data["updates"]} == {"github-actions", "pip"}
