@@ -306,8 +306,12 @@ def test_draft_for_another_commit_is_refused_or_retargeted(
     github: FakeGitHub, release: ReleaseDir
 ) -> None:
     github.state.add_release(REPO, "v3.14.0rc2", draft=True, target_commitish="1" * 40)
-    with pytest.raises(CheckFailed, match="targets commit 1111"):
+    with pytest.raises(CheckFailed, match="refusing") as caught:
         run(github, release)
+    assert caught.value.problems == [
+        f"release v3.14.0rc2: draft targets commit {'1' * 40}, not {COMMIT}; --replace retargets it"
+    ]
+    assert github.state.writes() == []
     run(github, release, replace=True)
     rel = github.state.release_by_tag(REPO, "v3.14.0rc2")
     assert rel.target_commitish == COMMIT and not rel.draft
@@ -395,4 +399,34 @@ def test_an_immutable_published_release_is_never_changed(
     with pytest.raises(CheckFailed, match="published and immutable") as caught:
         run(github, release)
     assert f"upload {asset_name('amd64rc2/core.msi')}" in caught.value.problems
+    assert github.state.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", r"/releases$"), ("PATCH", r"/releases/\d+$")]
+)
+def test_lost_responses_to_create_and_publish_converge(
+    github: FakeGitHub, release: ReleaseDir, method: str, path: str
+) -> None:
+    """GitHub did the work but the answer never came: a re-run must not do it twice."""
+    github.state.inject(method, path, kind="lost", status=502, times=None)
+    with pytest.raises(CheckFailed, match="run again to resume"):
+        run(github, release)
+    github.state.clear_faults()
+    result = run(github, release)
+    assert len(github.state.releases(REPO)) == 1  # no second draft for the tag
+    rel = github.state.release_by_tag(REPO, "v3.14.0rc2")
+    assert not rel.draft
+    assert result.count(Verb.CREATE) == 0
+    assert remote_files(github, "v3.14.0rc2") == expected_assets(release)
+    assert not run(github, release).changed()
+
+
+def test_tag_published_from_another_commit_is_an_error(
+    github: FakeGitHub, release: ReleaseDir
+) -> None:
+    github.state.add_release(REPO, "v3.14.0rc2", prerelease=True, target_commitish="2" * 40)
+    for replace in (False, True):
+        with pytest.raises(CheckFailed, match=f"already published from commit {'2' * 40}"):
+            run(github, release, replace=replace)
     assert github.state.writes() == []

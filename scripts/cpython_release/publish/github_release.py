@@ -489,11 +489,6 @@ def publish_github(
                     f"release {ident.tag} is already published from commit {target}, "
                     f"not {ident.commit}"
                 )
-            if not replace:
-                raise CheckFailed(
-                    f"draft release {ident.tag} targets commit {target}, not {ident.commit}; "
-                    "--replace retargets it"
-                )
             retarget = True
     remote = api_call("list the release assets", partial(_assets, release)) if release else {}
     plan = api_call("compare the release assets", partial(_plan, files, remote, replace))
@@ -516,6 +511,13 @@ def publish_github(
                 f"draft {ident.name!r} at {ident.commit[:12]}",
             )
         )
+    if retarget and not replace:
+        plan.add(
+            Verb.REFUSE,
+            f"release {ident.tag}",
+            f"draft targets commit {release.target_commitish if release else ''}, not "
+            f"{ident.commit}; --replace retargets it",
+        )
     result.actions.extend(plan.actions)
     change = _publish_needed(release, ident)
     if retarget:
@@ -527,8 +529,8 @@ def publish_github(
         return result
     if plan.refused:
         raise CheckFailed(
-            f"refusing to change release {ident.tag}: assets differ from the manifest "
-            "(nothing was changed; --replace overwrites them)",
+            f"refusing to change release {ident.tag}: it differs from the manifest "
+            "(nothing was changed; --replace overwrites)",
             [f"{a.subject}: {a.detail}" for a in plan.refused],
         )
     if release is None:
