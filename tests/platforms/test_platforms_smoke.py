@@ -90,7 +90,7 @@ def _windows_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr("cpython_release.commands.windows.make_runner", lambda args: rec)
     installer = tmp_path / "python-3.14.0rc2-amd64.exe"
     installer.write_bytes(b"exe")
-    return main(["windows", "smoke", "--installer", str(installer), "--target-dir",
+    return main(["windows", "smoke", "--dist", str(tmp_path), "--target-dir",
                  str(tmp_path / "py"), "--version", "3.14.0rc2", "--arch", "amd64",
                  "--tests", "test_os"])
 

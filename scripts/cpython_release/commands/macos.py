@@ -16,10 +16,12 @@ from cpython_release.inventory import SBOM
 from cpython_release.platforms import macos, macos_pkg, macos_sbom, smoke
 from cpython_release.platforms.cliargs import (
     add_check_tag,
+    add_created,
     add_dry_run,
     add_fragment,
     announce,
     make_runner,
+    resolve_created,
 )
 from cpython_release.platforms.runner import CommandRunner
 from cpython_release.version import ReleaseVersion
@@ -60,17 +62,16 @@ def register(sub: Subparsers) -> None:
                         description="List the framework's bundled third-party libraries as "
                         "read from build-installer.py's library recipes; write PKG.spdx.json.")
     s.add_argument("--source", type=Path, required=True, help="the CPython checkout")
-    s.add_argument("--pkg", type=Path, required=True)
+    s.add_argument("--dist", type=Path, required=True, help="directory holding the pkg")
     s.add_argument("--version", required=True)
-    s.add_argument("--created", type=int, required=True, metavar="UNIX_TIME",
-                   help="the commit time (git log -1 --format=%%ct)")
+    add_created(s)
     s.set_defaults(func=run_sbom)
 
     t = msub.add_parser("smoke", help="install the pkg and check it",
                         description="Install with installer(8), check lipo archs (x86_64 and "
                         "arm64), check otool -L for Homebrew paths, run test.pythoninfo, probe "
                         "imports, make a venv and pip install, make an https request.")
-    t.add_argument("--pkg", type=Path, required=True)
+    t.add_argument("--dist", type=Path, required=True, help="directory holding the pkg")
     t.add_argument("--version", required=True)
     t.add_argument("--url", default="https://www.python.org/")
     t.add_argument("--pip-package", default="packaging")
@@ -157,11 +158,12 @@ def run_sbom(args: argparse.Namespace) -> int:
         text = script.read_text(encoding="utf-8")
     except OSError as exc:
         raise BadInput(f"cannot read {script}: {exc.strerror or exc}") from exc
+    args.pkg = args.dist / macos_pkg.pkg_name(version)
     if not args.pkg.is_file():
         raise BadInput(f"no such file: {args.pkg}")
     libraries = macos_sbom.library_recipes(text)
     doc = macos_sbom.pkg_sbom(version, args.pkg.name, sha256_file(args.pkg).sha256,
-                              libraries, args.created)
+                              libraries, resolve_created(args))
     target = args.pkg.with_name(args.pkg.name + SBOM)
     target.write_text(macos_sbom.dumps(doc), encoding="utf-8")
     print_json({"sbom": str(target),
@@ -171,6 +173,9 @@ def run_sbom(args: argparse.Namespace) -> int:
 
 def run_smoke(args: argparse.Namespace) -> int:
     version = ReleaseVersion.parse(args.version)
+    args.pkg = args.dist / macos_pkg.pkg_name(version)
+    if not args.dry_run and not args.pkg.is_file():
+        raise BadInput(f"no installer package {args.pkg}")
     runner = make_runner(args)
     fw = macos.framework_dir(version)
     python = str(fw / "bin" / f"python{version.minor_version}")

@@ -15,10 +15,12 @@ from cpython_release.inventory import WINDOWS_ARCHES
 from cpython_release.platforms import smoke, windows
 from cpython_release.platforms.cliargs import (
     add_check_tag,
+    add_created,
     add_dry_run,
     add_fragment,
     announce,
     make_runner,
+    resolve_created,
 )
 from cpython_release.version import ReleaseVersion
 
@@ -73,8 +75,7 @@ def register(sub: Subparsers) -> None:
     lay.add_argument("--nuget-output", type=Path, required=True, help=".nupkg files go here")
     lay.add_argument("--index-dir", type=Path, required=True,
                      help="PyManager __install__ records go here (for `windows index`)")
-    lay.add_argument("--created", type=int, required=True, metavar="UNIX_TIME",
-                     help="commit time: timestamps inside the zips")
+    add_created(lay)
     lay.add_argument("--nuget", default="nuget", help="nuget.exe to use")
     _common(lay)
     add_dry_run(lay)
@@ -107,7 +108,8 @@ def register(sub: Subparsers) -> None:
                         description="Smoke-test an installer on a clean runner: install per "
                         "user, check version and architecture, import the stdlib extension "
                         "modules, pip install, run a short test subset, uninstall.")
-    t.add_argument("--installer", type=Path, required=True)
+    t.add_argument("--dist", type=Path, required=True,
+                   help="directory holding python-V[-arch].exe")
     t.add_argument("--target-dir", type=Path, required=True)
     t.add_argument("--pip-package", default="packaging")
     t.add_argument("--tests", nargs="*", default=list(smoke.DEFAULT_TESTS))
@@ -167,9 +169,10 @@ def run_layout(args: argparse.Namespace) -> int:
     windows.run_steps(runner, [windows.nuget_step(plan.nuget_dir, args.nuget_output,
                                                   args.nuget)])
     args.index_dir.mkdir(parents=True, exist_ok=True)
+    created = resolve_created(args)
     made = [plan.embed_zip.name]
     for name, layout in plan.pymanager_dirs.items():
-        package, install = windows.pymanager_package(layout, args.dist, name, args.created)
+        package, install = windows.pymanager_package(layout, args.dist, name, created)
         (args.index_dir / f"{package.name}.install.json").write_text(
             json.dumps(install, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         made.append(package.name)
@@ -200,6 +203,9 @@ def run_installer(args: argparse.Namespace) -> int:
 
 def run_index(args: argparse.Namespace) -> int:
     version = ReleaseVersion.parse(args.version)
+    if not windows.has_pymanager(version):
+        print(f"no PyManager index for {version}: PyManager packages start with 3.14")
+        return 0
     records = sorted(args.index_dir.glob("*.install.json"))
     if not records:
         raise BadInput(f"no *.install.json records in {args.index_dir}")
@@ -221,6 +227,9 @@ def run_index(args: argparse.Namespace) -> int:
 
 def run_smoke(args: argparse.Namespace) -> int:
     version = ReleaseVersion.parse(args.version)
+    args.installer = args.dist / windows.installer_name(version, args.arch)
+    if not args.dry_run and not args.installer.is_file():
+        raise BadInput(f"no installer {args.installer}")
     runner = make_runner(args)
     logs = Path(tempfile.mkdtemp(prefix="smoke-logs-"))
     target = args.target_dir.resolve()

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from cpython_release.commands.common import Subparsers, print_json
+from cpython_release.errors import BadInput
 from cpython_release.ghactions import write_summary
 from cpython_release.platforms.checkout import verify_tag
 from cpython_release.platforms.fragment import release_info, write_fragment
@@ -55,8 +56,7 @@ def add_fragment(msub: Subparsers, platform: str) -> None:
     p.add_argument("--version", required=True)
     p.add_argument("--commit", required=True)
     p.add_argument("--repository", required=True, help="OWNER/REPO the commit comes from")
-    p.add_argument("--created", required=True, type=int, metavar="UNIX_TIME",
-                   help="the commit time (git log -1 --format=%%ct)")
+    add_created(p)
     p.add_argument("--producer", required=True, help="the job that built the files")
     p.add_argument("-o", "--output", type=Path, required=True)
     p.set_defaults(func=run_fragment)
@@ -64,10 +64,32 @@ def add_fragment(msub: Subparsers, platform: str) -> None:
 
 def run_fragment(args: argparse.Namespace) -> int:
     version = ReleaseVersion.parse(args.version)
-    release = release_info(version, args.commit, args.repository, args.created)
+    release = release_info(version, args.commit, args.repository, resolve_created(args))
     fragment = write_fragment(version, release, args.dist, args.producer, args.output)
     print_json({"fragment": str(args.output), "artifacts": fragment.names()})
     return 0
+
+
+def add_created(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--created", type=int, metavar="UNIX_TIME",
+                   help="the commit time (git log -1 --format=%%ct)")
+    g.add_argument("--created-from", type=Path, metavar="CHECKOUT",
+                   help="read the commit time from this git checkout's HEAD")
+
+
+def resolve_created(args: argparse.Namespace) -> int:
+    if args.created is not None:
+        return int(args.created)
+    return commit_time(SubprocessRunner(), args.created_from)
+
+
+def commit_time(runner: CommandRunner, checkout: Path) -> int:
+    out = runner.run(["git", "log", "-1", "--format=%ct", "HEAD"], cwd=checkout,
+                     capture=True).stdout.strip()
+    if not out.isdigit():
+        raise BadInput(f"cannot read the commit time of {checkout}: {out!r}")
+    return int(out)
 
 
 def announce(message: str) -> None:
