@@ -15,6 +15,7 @@ Issues scoped only to other branches are reported as ignored, so the log shows t
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,11 @@ CPYTHON = "python/cpython"
 _VERSION_LABEL = re.compile(r"\d+\.\d+")
 _MILESTONE = re.compile(r"(?:python\s+)?v?(\d+\.\d+)((?:\.\d+)(?:(?:a|b|rc)\d+)?)?", re.IGNORECASE)
 _REPOSITORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+")
+
+
+def default_github_api() -> str:
+    """``$GITHUB_API_URL`` (set by Actions, also on GitHub Enterprise), else api.github.com."""
+    return os.environ.get("GITHUB_API_URL") or DEFAULT_GITHUB_API
 
 
 def check_repository(name: str) -> str:

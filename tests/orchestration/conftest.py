@@ -43,7 +43,16 @@ def fake_buildbot() -> Iterator[FakeBuildbot]:
 @pytest.fixture(autouse=True)
 def _not_in_actions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests opt in to Actions behaviour by setting the variables themselves."""
-    for var in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "CI"):
+    for var in (
+        "GITHUB_ACTIONS",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_OUTPUT",
+        "CI",
+        "GITHUB_API_URL",
+        "GITHUB_RUN_ID",
+        "GITHUB_REPOSITORY",
+        "GITHUB_TOKEN",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 

@@ -17,6 +17,7 @@ from cpython_release.blockers import (
     BlockerReport,
     check_repository,
     classify,
+    default_github_api,
     fetch_release_blockers,
     github_client,
     github_error,
@@ -47,9 +48,9 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--version", required=True, help="release version, e.g. 3.15.0a2")
     p.add_argument(
         "--github-api",
-        default=DEFAULT_GITHUB_API,
+        default=default_github_api(),
         metavar="URL",
-        help=f"GitHub REST API root (default {DEFAULT_GITHUB_API})",
+        help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
     )
     p.add_argument(
         "--buildbot-api",

@@ -13,7 +13,12 @@ from typing import Any
 import requests
 
 from cpython_release import nightly
-from cpython_release.blockers import DEFAULT_GITHUB_API, check_repository, github_client
+from cpython_release.blockers import (
+    DEFAULT_GITHUB_API,
+    check_repository,
+    default_github_api,
+    github_client,
+)
 from cpython_release.blockers import github_error as _github_error
 from cpython_release.commands.common import Subparsers, add_release_cycle
 from cpython_release.errors import BadInput
@@ -116,9 +121,9 @@ def register(sub: Subparsers) -> None:
     )
     s.add_argument(
         "--github-api",
-        default=DEFAULT_GITHUB_API,
+        default=default_github_api(),
         metavar="URL",
-        help=f"GitHub REST API root (default {DEFAULT_GITHUB_API})",
+        help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
     )
     s.add_argument("--retries", type=int, default=3, help="retries per HTTP request (default 3)")
     s.add_argument(
@@ -182,9 +187,9 @@ def register(sub: Subparsers) -> None:
     )
     t.add_argument(
         "--github-api",
-        default=DEFAULT_GITHUB_API,
+        default=default_github_api(),
         metavar="URL",
-        help=f"GitHub REST API root (default {DEFAULT_GITHUB_API})",
+        help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
     )
     t.add_argument("--retries", type=int, default=3, help="retries per HTTP request (default 3)")
     t.set_defaults(func=run_track)

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from cpython_release.blockers import DEFAULT_GITHUB_API, check_repository
+from cpython_release.blockers import DEFAULT_GITHUB_API, check_repository, default_github_api
 from cpython_release.commands.common import Subparsers
 from cpython_release.errors import BadInput
 from cpython_release.ghactions import in_actions, write_summary
@@ -60,7 +60,7 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument(
         "--github-api",
-        default=os.environ.get("GITHUB_API_URL") or DEFAULT_GITHUB_API,
+        default=default_github_api(),
         metavar="URL",
         help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
     )
