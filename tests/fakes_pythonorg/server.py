@@ -869,6 +869,7 @@ def validate_release_file_urls(rec: dict[str, Any]) -> dict[str, list[str]]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # one small response must not wait for a delayed ACK
     state: FakeState  # set on the subclass start_server makes
 
     def _serve(self) -> None:
@@ -903,7 +904,7 @@ def start_server(state: FakeState | None = None) -> Iterator[FakeServer]:
     handler = type("Handler", (_Handler,), {"state": state})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield FakeServer(f"http://127.0.0.1:{server.server_port}/", state)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from cpython_release.inventory import GPG, SBOM, SIGSTORE, Gates, inventory
 from cpython_release.manifest import Artifact, FileRef, Manifest, ReleaseInfo, Signature
+from cpython_release.publish.pythonorg_files import desired_release_files
 from cpython_release.version import ReleaseVersion
+from fakes_pythonorg import FakeState
 
 STAFF = ("rm", "s3cret-key")
 VIEWER = ("viewer", "viewer-key")
@@ -65,3 +68,33 @@ def make_manifest(
         )
     info = ReleaseInfo(version, v.tag, "a" * 40, "python/cpython", "0.1.0", "2026-10-07T12:00:00Z")
     return Manifest(info, tuple(artifacts))
+
+
+def server_view(state: FakeState, release: int) -> dict[str, dict[str, Any]]:
+    """The release's records on the fake server, by slug, in the client's payload terms."""
+    out: dict[str, dict[str, Any]] = {}
+    for rec in state.files_of(release).values():
+        view = {k: v for k, v in rec.items() if k != "md5_sum"}
+        view["os"] = f"/api/v1/downloads/os/{rec['os']}/"
+        view["release"] = f"/api/v1/downloads/release/{rec['release']}/"
+        out[rec["slug"]] = view
+    return out
+
+
+def desired_view(
+    state: FakeState, manifest: Manifest, version: str, release: int
+) -> dict[str, dict[str, Any]]:
+    v = ReleaseVersion.parse(version)
+    out = {}
+    for d in desired_release_files(manifest, v):
+        os_uri = f"/api/v1/downloads/os/{state.os_pk(d.os)}/"
+        out[d.slug] = d.payload(f"/api/v1/downloads/release/{release}/", os_uri)
+    return out
+
+
+def assert_converged(state: FakeState, manifest: Manifest, version: str = "3.14.0rc2") -> int:
+    """The release exists and holds exactly the manifest's records; returns its pk."""
+    pk = state.release_pk(f"Python {version}")
+    assert pk is not None, "no release"
+    assert server_view(state, pk) == desired_view(state, manifest, version, pk)
+    return pk

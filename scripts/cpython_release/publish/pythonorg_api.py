@@ -256,6 +256,10 @@ class PythonOrgAPI:
     def admin_url(self, release: RemoteRelease) -> str:
         return urljoin(self.base_url, f"admin/downloads/release/{release.pk}/change/")
 
+    def pause(self, attempt: int) -> None:
+        """Back off before retrying a failed write (1, 2, 4 ... seconds, at most 30)."""
+        self._sleep(min(30.0, 2.0 ** (attempt - 1)))
+
     def _wait_429(self, method: str, url: str, response: requests.Response, attempt: int) -> None:
         delay = _retry_after(response)
         if delay is None:

@@ -149,21 +149,26 @@ class _Sync:
         self.add(Verb.CREATE, f"release {name}", detail)
         if dry_run:
             return None
-        try:
-            uri = self.api.create_release(fields)
-        except ServerError:
-            # A duplicate slug (or a lost answer): see what is there now.
-            found = self.api.find_release(name)
-            if found is not None:
-                return found
-            other = self.api.find_release_by_slug(fields["slug"])
-            if other is not None:
-                raise CheckFailed(
-                    f"python.org: cannot create the release {name!r}: its slug "
-                    f"{fields['slug']} is taken by the release {other.name!r} ({other.uri})"
-                ) from None
-            raise
-        return self.api.get_release(uri)
+        for attempt in range(1, RECONCILE_ATTEMPTS + 1):
+            try:
+                uri = self.api.create_release(fields)
+            except ServerError:
+                # A duplicate slug, or a lost answer: see what is there now.
+                found = self.api.find_release(name)
+                if found is not None:
+                    return found
+                other = self.api.find_release_by_slug(fields["slug"])
+                if other is not None:
+                    raise CheckFailed(
+                        f"python.org: cannot create the release {name!r}: its slug "
+                        f"{fields['slug']} is taken by the release {other.name!r} ({other.uri})"
+                    ) from None
+                if attempt == RECONCILE_ATTEMPTS:
+                    raise
+                self.api.pause(attempt)
+                continue
+            return self.api.get_release(uri)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def create(self, release: RemoteRelease, d: DesiredFile, want: dict[str, Any]) -> None:
         """Create one record; on 500 or no answer, re-read and reconcile."""
@@ -195,6 +200,7 @@ class _Sync:
                         [str(exc), *exc.problems],
                         status=exc.status,
                     ) from exc
+                self.api.pause(attempt)
 
 
 def sync_release(
