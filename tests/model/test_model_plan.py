@@ -105,3 +105,26 @@ def test_nightly_plan(cli) -> None:  # type: ignore[no-untyped-def]
     p = plan(cli, "3.15.1.dev20261121", "--mode", "nightly", "--publish-target", "github")
     assert p["nightly"] is True and p["tag"] == "" and p["mode"] == "nightly"
     assert "3.15.1/Python-3.15.1.dev20261121.tar.xz" in p["artifacts"]
+
+
+def test_github_outputs_for_nightly(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    out.write_text("")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(out))
+    r = cli(
+        "plan",
+        "3.15.0a3.dev20261121",
+        "--commit",
+        SHA,
+        "--mode",
+        "nightly",
+        "--publish-target",
+        "github",
+        "--format",
+        "github",
+    )
+    assert r.code == 0, r.err
+    lines = dict(ln.split("=", 1) for ln in out.read_text().splitlines() if "=" in ln)
+    assert lines["release-tag"] == "nightly-main-20261121-" + SHA[:12]
+    assert lines["publish-github"] == "true" and lines["publish-python-org"] == "false"
+    assert lines["xyz"] == "3.15.0"

@@ -53,6 +53,18 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def release_tag(version: ReleaseVersion, commit: str) -> str:
+    """The GitHub release tag: ``vV``, or the nightly tag for a nightly version."""
+    if not version.is_nightly:
+        return version.tag
+    from datetime import datetime
+
+    from cpython_release.nightly_names import Nightly
+
+    day = datetime.strptime(str(version.dev), "%Y%m%d").date()
+    return Nightly.for_commit(version.branch, day, commit).tag
+
+
 def run(args: argparse.Namespace) -> int:
     version = ReleaseVersion.parse(args.version, nightly=args.mode == "nightly")
     plan = make_plan(
@@ -75,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             "phase": str(plan.phase),
             "commit": plan.commit,
             "mode": plan.mode,
+            "release-tag": release_tag(version, plan.commit),
             "publish-target": plan.publish_target,
             "publish-python-org": str(plan.publish_target == "python-org").lower(),
             "publish-github": str(plan.publish_target == "github").lower(),
