@@ -21,7 +21,7 @@ checks the tree was exported like a release (``Misc/NEWS`` present, ``Misc/NEWS.
 and creates a ``python`` launcher (the host ``python3`` running this tree's ``Lib``),
 ``make install`` installs it under ``--prefix``, and ``python3 -m test NAME...`` runs the
 demo's real unittest modules (``DEMO_TESTS``). ``Doc/Makefile`` has ``dist-*`` targets
-that write small archives into ``Doc/dist``.
+that write small archives into ``Doc/dist`` (named like CPython's).
 
 ``scale="small"`` gives a few hundred files (about 1.2 MB); ``scale="large"`` about 4,500
 files and 100 MB whose compressibility is close to CPython's (xz -6 to about a fifth).
@@ -60,7 +60,16 @@ BASE_TIME = 1746100800
 AUTHOR = "Demo Release Manager <release-manager@example.org>"
 PIP_VERSION = "25.1.1"
 #: Test modules the demo ships under ``Lib/test``; ``python3 -m test`` can run them.
-DEMO_TESTS = ("test_demo_build", "test_demo_codecs", "test_demo_compress")
+DEMO_TESTS = (
+    "test_sys",
+    "test_os",
+    "test_zlib",
+    "test_lzma",
+    "test_hashlib",
+    "test_tarfile",
+    "test_unicodedata",
+    "test_ensurepip",
+)
 
 _SCALES = ("small", "large")
 
@@ -440,7 +449,18 @@ _LAYOUT: tuple[tuple[str, str, int, int, int, int], ...] = (
     ("Mac/BuildScript", "py", 2, 20, 1_000, 40_000),
 )
 
-_PACKAGES = ("asyncio", "email", "json", "importlib", "concurrent", "xml", "sqlite3", "tomllib")
+# Package and top-level module names never collide with the standard library: the demo's
+# installed Lib/ goes on PYTHONPATH in front of the host interpreter's own.
+_PACKAGES = (
+    "asyncio_demo",
+    "email_demo",
+    "json_demo",
+    "importlib_demo",
+    "concurrent_demo",
+    "xml_demo",
+    "sqlite3_demo",
+    "tomllib_demo",
+)
 
 
 def _sizes(rng: random.Random, n: int, lo: int, hi: int) -> list[int]:
@@ -466,6 +486,8 @@ def _filler(scale: str) -> Iterator[_Entry]:
         if "{pkg}" in directory:
             directory = directory.format(pkg=_PACKAGES[index % len(_PACKAGES)])
         base = w.ident()
+        if directory == "Lib":
+            base = f"_{w.word()}_{base}"
         ext = {"py": ".py", "pytest": ".py", "c": ".c", "h": ".h", "rst": ".rst", "bin": ".dat"}
         name = {
             "pytest": f"test_{base}.py",
@@ -833,97 +855,108 @@ if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
 '''
 
-_DEMO_TEST_MODULES = {
-    "test_demo_build": """\
-import os
-import unittest
-
-
-class InstalledTreeTests(unittest.TestCase):
-    def test_stdlib_layout(self):
-        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        self.assertTrue(os.path.isfile(os.path.join(here, "ensurepip", "__init__.py")))
-        bundled = os.listdir(os.path.join(here, "ensurepip", "_bundled"))
-        self.assertTrue(any(n.endswith(".whl") for n in bundled), bundled)
-
-    def test_bundled_wheel_is_a_zip(self):
-        import zipfile
-        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        bundled = os.path.join(here, "ensurepip", "_bundled")
-        for name in os.listdir(bundled):
-            with zipfile.ZipFile(os.path.join(bundled, name)) as zf:
-                self.assertIsNone(zf.testzip())
-
-
-if __name__ == "__main__":
-    unittest.main()
+# One small but real unittest module per name in DEMO_TESTS (CPython's own module names,
+# so the same test subset runs against the demo tree and against CPython).
+_DEMO_TEST_BODIES = {
+    "test_sys": """\
+    def test_version(self):
+        self.assertGreaterEqual(sys.version_info[:2], (3, 8))
+        self.assertIn(sys.byteorder, ("little", "big"))
 """,
-    "test_demo_codecs": """\
-import unittest
-
-
-class CodecTests(unittest.TestCase):
+    "test_os": """\
+    def test_installed_stdlib(self):
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        self.assertIn("ensurepip", os.listdir(here))
+        self.assertEqual(os.path.split(os.path.join("a", "b")), ("a", "b"))
+""",
+    "test_zlib": """\
     def test_roundtrip(self):
-        text = "caf\\u00e9 \\u2603 \\U0001f40d"
-        for codec in ("utf-8", "utf-16", "utf-32"):
-            self.assertEqual(text.encode(codec).decode(codec), text)
-
-
-if __name__ == "__main__":
-    unittest.main()
-""",
-    "test_demo_compress": """\
-import unittest
-
-
-class CompressionTests(unittest.TestCase):
-    def test_zlib_and_lzma(self):
-        import lzma
         import zlib
         data = bytes(range(256)) * 64
         self.assertEqual(zlib.decompress(zlib.compress(data, 9)), data)
-        self.assertEqual(lzma.decompress(lzma.compress(data)), data)
-
-
-if __name__ == "__main__":
-    unittest.main()
+        self.assertEqual(zlib.crc32(b"abc"), 0x352441C2)
+""",
+    "test_lzma": """\
+    def test_roundtrip(self):
+        import lzma
+        data = bytes(range(256)) * 64
+        blob = lzma.compress(data, check=lzma.CHECK_CRC64)
+        self.assertEqual(lzma.decompress(blob), data)
+""",
+    "test_hashlib": """\
+    def test_sha256_vector(self):
+        import hashlib
+        self.assertEqual(
+            hashlib.sha256(b"abc").hexdigest(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        )
+""",
+    "test_tarfile": """\
+    def test_roundtrip(self):
+        import io
+        import tarfile
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+            info = tarfile.TarInfo("a/b.txt")
+            info.size = 3
+            tf.addfile(info, io.BytesIO(b"abc"))
+        buf.seek(0)
+        with tarfile.open(fileobj=buf) as tf:
+            self.assertEqual(tf.extractfile("a/b.txt").read(), b"abc")
+""",
+    "test_unicodedata": """\
+    def test_names(self):
+        import unicodedata
+        self.assertEqual(unicodedata.name("A"), "LATIN CAPITAL LETTER A")
+        self.assertEqual(unicodedata.lookup("SNOWMAN"), "\\u2603")
+""",
+    "test_ensurepip": """\
+    def test_bundled_wheel(self):
+        import zipfile
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        bundled = os.path.join(here, "ensurepip", "_bundled")
+        wheels = [n for n in os.listdir(bundled) if n.endswith(".whl")]
+        self.assertEqual(len(wheels), 1)
+        with zipfile.ZipFile(os.path.join(bundled, wheels[0])) as zf:
+            self.assertIsNone(zf.testzip())
+            self.assertIn("pip/_vendor/vendor.txt", zf.namelist())
 """,
 }
 
+
+def _demo_test_module(name: str) -> str:
+    cls = name[len("test_") :].title().replace("_", "") + "Tests"
+    return (
+        f'"""Demo {name}: a small real test the release test job runs."""\n\n'
+        "import os\nimport sys\nimport unittest\n\n\n"
+        f"class {cls}(unittest.TestCase):\n{_DEMO_TEST_BODIES[name]}\n\n"
+        'if __name__ == "__main__":\n    unittest.main()\n'
+    )
+
+
 _DOC_MAKEFILE = """\
 # Doc/Makefile for the cpython-release demo tree: real targets, tiny outputs.
-# The release tooling runs `make dist-html dist-text dist-texinfo dist-epub` here.
+# The release tooling runs `make dist-epub dist-html dist-texinfo dist-text` here with
+# SPHINXBUILD and BLURB pointing into a venv made from requirements.txt.
 PYTHON       = python3
 SPHINXBUILD  = sphinx-build
 BLURB        = blurb
 DISTVERSION  = $(shell $(PYTHON) tools/extensions/patchlevel.py)
 
-.PHONY: venv dist-html dist-text dist-texinfo dist-epub clean
-
-venv:
-\t@echo "demo: the docs need no venv"
+.PHONY: dist-html dist-text dist-texinfo dist-epub clean
 
 build/%:
 \tmkdir -p $@
 \t$(PYTHON) tools/render.py $* $@
 
 dist-html: build/html
-\tmkdir -p dist
-\tcd build && tar -cf - html | gzip -9n > ../dist/python-$(DISTVERSION)-docs-html.tar.gz
-\t$(PYTHON) tools/zipdir.py build/html dist/python-$(DISTVERSION)-docs-html.zip \\
-\t\tpython-$(DISTVERSION)-docs-html
+\t$(PYTHON) tools/pack.py build/html dist python-$(DISTVERSION)-docs-html
 
 dist-text: build/text
-\tmkdir -p dist
-\tcd build && tar -cf - text | gzip -9n > ../dist/python-$(DISTVERSION)-docs-text.tar.gz
-\t$(PYTHON) tools/zipdir.py build/text dist/python-$(DISTVERSION)-docs-text.zip \\
-\t\tpython-$(DISTVERSION)-docs-text
+\t$(PYTHON) tools/pack.py build/text dist python-$(DISTVERSION)-docs-text
 
 dist-texinfo: build/texinfo
-\tmkdir -p dist
-\tcd build && tar -cf - texinfo | gzip -9n > ../dist/python-$(DISTVERSION)-docs-texinfo.tar.gz
-\t$(PYTHON) tools/zipdir.py build/texinfo dist/python-$(DISTVERSION)-docs-texinfo.zip \\
-\t\tpython-$(DISTVERSION)-docs-texinfo
+\t$(PYTHON) tools/pack.py build/texinfo dist python-$(DISTVERSION)-docs-texinfo
 
 dist-epub: build/epub
 \tmkdir -p dist
@@ -966,18 +999,23 @@ else:
         target.write_text(src.read_text())
 '''
 
-_DOC_ZIPDIR = '''\
-"""zip a directory under a top-level name: zipdir.py DIR ZIP NAME."""
+_DOC_PACK = '''\
+"""pack.py DIR DISTDIR NAME: write DISTDIR/NAME.zip and DISTDIR/NAME.tar.bz2 (top dir NAME)."""
 
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
-src, dest, top = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
-    for path in sorted(src.rglob("*")):
-        if path.is_file():
-            zf.write(path, f"{top}/{path.relative_to(src)}")
+src, dist, top = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+dist.mkdir(parents=True, exist_ok=True)
+files = sorted(p for p in src.rglob("*") if p.is_file())
+with zipfile.ZipFile(dist / (top + ".zip"), "w", zipfile.ZIP_DEFLATED) as zf:
+    for path in files:
+        zf.write(path, f"{top}/{path.relative_to(src)}")
+with tarfile.open(dist / (top + ".tar.bz2"), "w:bz2") as tf:
+    for path in files:
+        tf.add(path, f"{top}/{path.relative_to(src)}")
 '''
 
 
@@ -1046,8 +1084,8 @@ def _fixed_files(version: str, scale: str) -> Iterator[_Entry]:
     yield _Entry(f"Lib/ensurepip/_bundled/{wheel_name}", wheel)
     yield _Entry("Lib/test/__init__.py", b"# Dummy file to make this directory a package.\n")
     yield _Entry("Lib/test/__main__.py", _TEST_MAIN.encode())
-    for name, text in _DEMO_TEST_MODULES.items():
-        yield _Entry(f"Lib/test/{name}.py", text.encode())
+    for name in DEMO_TESTS:
+        yield _Entry(f"Lib/test/{name}.py", _demo_test_module(name).encode())
     for pkg in _PACKAGES:
         yield _Entry(f"Lib/{pkg}/__init__.py", f'"""The {pkg} package."""\n'.encode())
     # Vendored libraries the SBOM describes.
@@ -1071,7 +1109,7 @@ def _fixed_files(version: str, scale: str) -> Iterator[_Entry]:
     yield _Entry("Doc/conf.py", b"project = 'Python'\nextensions = []\n")
     yield _Entry("Doc/tools/extensions/patchlevel.py", _DOC_PATCHLEVEL.encode())
     yield _Entry("Doc/tools/render.py", _DOC_RENDER.encode())
-    yield _Entry("Doc/tools/zipdir.py", _DOC_ZIPDIR.encode())
+    yield _Entry("Doc/tools/pack.py", _DOC_PACK.encode())
     yield _Entry("Doc/index.rst", _rst_file(w, 2000, "Python Documentation").encode())
 
 
