@@ -51,10 +51,18 @@ class BundleFacts:
     signed_sha256: str | None
     certificate: Any  # cryptography x509.Certificate, or None
     has_checkpoint: bool
+    tlog_entries: int
 
 
 def read_facts(bundle: bytes) -> BundleFacts:
     """Parse the bundle JSON far enough to describe it; ``ValueError`` if it is not a bundle."""
+    try:
+        return _read_facts(bundle)
+    except (TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise ValueError(f"unexpected structure ({type(exc).__name__}: {exc})") from None
+
+
+def _read_facts(bundle: bytes) -> BundleFacts:
     from cryptography import x509
 
     try:
@@ -91,7 +99,7 @@ def read_facts(bundle: bytes) -> BundleFacts:
         and bool(e["inclusionProof"].get("checkpoint"))
         for e in entries
     )
-    return BundleFacts(media_type, signed, cert, has_checkpoint)
+    return BundleFacts(media_type, signed, cert, has_checkpoint, len(entries))
 
 
 def describe_signer(cert: Any) -> str | None:
@@ -137,6 +145,14 @@ class SigstoreBundleVerifier:
 
     def verify(self, sha256: str, bundle: bytes, identity: SigningIdentity) -> BundleVerdict:
         try:
+            return self._verify(sha256, bundle, identity)
+        except BadInput:
+            raise
+        except Exception as exc:  # a verdict, never a crash, whatever the bundle holds
+            return BundleVerdict("invalid", f"cannot verify bundle: {type(exc).__name__}: {exc}")
+
+    def _verify(self, sha256: str, bundle: bytes, identity: SigningIdentity) -> BundleVerdict:
+        try:
             facts = read_facts(bundle)
         except ValueError as exc:
             return BundleVerdict("invalid", f"malformed bundle: {exc}")
@@ -153,6 +169,14 @@ class SigstoreBundleVerifier:
                 return BundleVerdict(
                     "invalid", f"signer identity not allowed: {why}", signer, signed
                 )
+        if facts.certificate is None:
+            return BundleVerdict("invalid", "malformed bundle: no signing certificate")
+        if signed is None:
+            return BundleVerdict("invalid", "malformed bundle: no message signature", signer)
+        if not facts.tlog_entries:
+            return BundleVerdict(
+                "invalid", "malformed bundle: no transparency-log entry", signer, signed
+            )
         if not facts.has_checkpoint:
             return BundleVerdict(
                 "needs-online",

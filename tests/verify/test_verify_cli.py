@@ -1,0 +1,143 @@
+"""``cpython-release verify``: exit statuses, outputs, policy options."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+
+from cpython_release.verify import SigstoreBundleVerifier, core
+from verify.verify_support import FIXTURES, TOOLKIT, GpgKey, PretendDigest, Release
+
+
+class CliResult(Protocol):
+    code: int
+    out: str
+    err: str
+
+
+Cli = Callable[..., CliResult]
+POLICY = ("--toolkit-repository", TOOLKIT, "--allowed-ref", "refs/tags/v1.0.0")
+
+
+@pytest.fixture(autouse=True)
+def _no_actions_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_valid_release(cli: Cli, release: Release, session_gpg: GpgKey) -> None:
+    r = cli("verify", "3.13.5", str(release.directory), *POLICY,
+            "--keyring", str(session_gpg.keyring))
+    assert r.code == 0, r.out + r.err
+    assert "Python 3.13.5: VALID (7 files from manifest, 0 problems" in r.out
+    assert "Python-3.13.5.tgz" in r.out
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_json_report_summary_and_outputs(cli: Cli, release: Release, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    outputs, summary = tmp_path / "out", tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    report = tmp_path / "reports" / "verify.json"
+    r = cli("verify", "3.13.5", str(release.directory), *POLICY, "--json", "--report",
+            str(report), "--github-output")
+    assert r.code == 0, r.err
+    printed = json.loads(r.out)
+    assert printed == json.loads(report.read_text())
+    assert printed["result"] == "valid" and printed["mode"] == "manifest"
+    assert {f["name"] for f in printed["files"]} >= set(release.names)
+    assert outputs.read_text().splitlines() == ["result=valid", f"report={report.resolve()}"]
+    assert "### Verify Python 3.13.5: valid" in summary.read_text()
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_tampered_release_exits_1(cli: Cli, release: Release) -> None:
+    (release.directory / "Python-3.13.5.tar.xz").write_bytes(b"tampered")
+    r = cli("verify", "3.13.5", str(release.directory), *POLICY)
+    assert r.code == 1
+    assert "FAIL: Python-3.13.5.tar.xz: size mismatch" in r.out
+    assert "cpython-release verify: Python 3.13.5: INVALID" in r.err
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_policy_options_reach_the_verifier(cli: Cli, release: Release) -> None:
+    # the release was signed at refs/tags/v1.0.0: the default refs allow it (refs/tags/v*)
+    assert cli("verify", "3.13.5", str(release.directory),
+               "--toolkit-repository", TOOLKIT).code == 0
+    r = cli("verify", "3.13.5", str(release.directory), "--toolkit-repository", TOOLKIT,
+            "--allowed-ref", "refs/heads/main")
+    assert r.code == 1 and "sign.yml@refs/tags/v1.0.0 is not allowed" in r.out
+    r = cli("verify", "3.13.5", str(release.directory), *POLICY, "--repository", "me/cpython")
+    assert r.code == 1 and "built from repository python/cpython, expected me/cpython" in r.out
+    r = cli("verify", "3.13.5", str(release.directory), "--legacy", "--json")
+    assert r.code == 1
+    data = json.loads(r.out)
+    assert data["policy"] == "identity thomas@python.org, issuer https://accounts.google.com"
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_strict_fails_on_unlisted_file(cli: Cli, release: Release) -> None:
+    (release.directory / "stray.txt").write_text("?")
+    r = cli("verify", "3.13.5", str(release.directory), *POLICY)
+    assert r.code == 0 and "warning: unlisted file: stray.txt" in r.out
+    r = cli("verify", "3.13.5", str(release.directory), *POLICY, "--strict")
+    assert r.code == 1 and "FAIL: stray.txt: unlisted file" in r.out
+
+
+def test_needs_online_is_not_success_unless_allowed(cli: Cli, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = FIXTURES / "Python-3.12.5.tgz.sigstore"
+    if not bundle.is_file():
+        pytest.skip("shared fixtures not found")
+    data = b"stand-in"
+    (tmp_path / "Python-3.12.5.tgz").write_bytes(data)
+    (tmp_path / "Python-3.12.5.tgz.sigstore").write_bytes(bundle.read_bytes())
+    real = "38dc4e2c261d49c661196066edbfb70fdb16be4a79cc8220c224dfeb5636d405"
+    monkeypatch.setattr(core, "SigstoreBundleVerifier", lambda offline=True: PretendDigest(
+        SigstoreBundleVerifier(offline=offline), {hashlib.sha256(data).hexdigest(): real}))
+    r = cli("verify", "3.12.5", str(tmp_path), "--legacy")
+    assert r.code == 1
+    assert "NEEDS ONLINE: Python-3.12.5.tgz.sigstore: needs online verification" in r.out
+    assert "NEEDS ONLINE VERIFICATION" in r.err
+    r = cli("verify", "3.12.5", str(tmp_path), "--legacy", "--allow-needs-online", "--json")
+    assert r.code == 0
+    assert json.loads(r.out)["result"] == "needs-online"
+    r = cli("verify", "3.12.5", str(tmp_path), "--legacy-identity", "hugo@python.org")
+    assert r.code == 1 and "SANs do not match hugo@python.org" in r.out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("3.13.5", "/nonexistent/dir"), "is not a directory"),
+        (("3.13", "."), "not a CPython release version"),
+        (("3.13.5", ".", "--allowed-ref", "main"), "an allowed ref looks like"),
+        (("3.13.5", ".", "--repository", "cpython"), "repository must be OWNER/NAME"),
+        (("3.9.1", ".", "--legacy"), "no known release-manager identity for Python 3.9"),
+        (("3.13.5", ".", "--workers", "0"), "--workers must be at least 1"),
+        (("3.13.5", "ftp://example.org/x/"), "is not a directory"),
+    ],
+)
+def test_bad_input_exits_2(cli: Cli, args: tuple[str, ...], message: str) -> None:
+    r = cli("verify", *args)
+    assert r.code == 2
+    assert message in r.err
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_github_output_outside_actions(cli: Cli, release: Release) -> None:
+    r = cli("verify", "3.13.5", str(release.directory), *POLICY, "--github-output")
+    assert r.code == 2 and "--github-output needs $GITHUB_OUTPUT" in r.err
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_given_sums_file_must_exist(cli: Cli, tmp_path: Path, release: Release) -> None:
+    r = cli("verify", "3.13.5", str(release.directory), "--sums", str(tmp_path / "none"))
+    assert r.code == 2 and "none is not a file" in r.err

@@ -1,0 +1,76 @@
+"""URL mode: a release directory served over HTTP (127.0.0.1), downloaded and verified."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cpython_release.errors import BadInput
+from cpython_release.verify import verify_release
+from cpython_release.verify.localca import LocalCAVerifier
+from verify.verify_support import Release, identity
+
+Serve = Callable[[Path], str]
+
+
+def test_valid_release_over_http(release: Release, verifier: LocalCAVerifier,
+                                 serve: Serve) -> None:
+    url = serve(release.directory)
+    report = verify_release(url, "3.13.5", policy=identity(), verifier=verifier)
+    assert report.ok, report.problems
+    assert report.source == url
+    assert len(report.rows) == 2 + len(release.names)
+    tgz = next(r for r in report.rows if r.name == "Python-3.13.5.tgz")
+    assert tgz.sha256 == release.manifest().artifact("Python-3.13.5.tgz").sha256
+
+
+def test_tampered_and_missing_files_over_http(release: Release, verifier: LocalCAVerifier,
+                                              serve: Serve) -> None:
+    (release.directory / "python-3.13.5-macos11.pkg").unlink()
+    tgz = release.directory / "Python-3.13.5.tgz"
+    tgz.write_bytes(tgz.read_bytes()[:-1] + b"!")
+    report = verify_release(serve(release.directory), "3.13.5", policy=identity(),
+                            verifier=verifier)
+    assert report.result == "invalid"
+    assert "python-3.13.5-macos11.pkg: missing (listed in release-manifest.json)" in (
+        report.problems
+    )
+    assert any(p.startswith("Python-3.13.5.tgz: sha256 mismatch") for p in report.problems)
+
+
+def test_python_org_style_directory_without_manifest(release314: Release,
+                                                     verifier: LocalCAVerifier,
+                                                     serve: Serve) -> None:
+    """Like /ftp/python/X.Y.Z/: an index page, files and bundles, no manifest or sums."""
+    for name in ("release-manifest.json", "release-manifest.json.sigstore", "SHA256SUMS",
+                 "SHA256SUMS.sigstore"):
+        (release314.directory / name).unlink()
+    (release314.directory / "Python-3.14.1rc1.tgz").write_bytes(b"an rc of the same micro")
+    (release314.directory / "Python-3.14.1rc1.tgz.sigstore").write_bytes(b"{}")
+    report = verify_release(serve(release314.directory), "3.14.1", policy=identity(),
+                            verifier=verifier)
+    assert report.mode == "listing"
+    assert report.ok, report.problems
+    assert sorted(r.name for r in report.rows) == sorted(release314.names)
+
+
+def test_explicit_manifest_url(release: Release, verifier: LocalCAVerifier, serve: Serve,
+                               tmp_path: Path) -> None:
+    elsewhere = tmp_path / "meta"
+    elsewhere.mkdir()
+    (elsewhere / "m.json").write_bytes(release.manifest_path.read_bytes())
+    report = verify_release(serve(release.directory), "3.13.5", policy=identity(),
+                            verifier=verifier, manifest=serve(elsewhere) + "m.json")
+    assert report.ok, report.problems
+    assert report.rows[0].name == "SHA256SUMS"  # a given manifest is not re-checked
+
+
+def test_nothing_to_verify_at_url(tmp_path: Path, serve: Serve) -> None:
+    (tmp_path / "index.html").write_text("<html>nothing here</html>")
+    with pytest.raises(BadInput, match="no directory index"):
+        verify_release(serve(tmp_path), "3.13.5", policy=identity())
+    with pytest.raises(BadInput, match="not found"):
+        verify_release(serve(tmp_path), "3.13.5", policy=identity(),
+                       manifest=serve(tmp_path) + "nope.json")
