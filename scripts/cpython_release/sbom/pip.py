@@ -40,6 +40,7 @@ class PyPIJson:
     base_url: str = "https://pypi.org"
     timeout: float = 30.0
     _cache: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    _session: Any = None
 
     def _release(self, project: str, version: str) -> dict[str, Any]:
         from cpython_release.http import session
@@ -47,8 +48,10 @@ class PyPIJson:
         key = (project, version)
         if key not in self._cache:
             url = f"{self.base_url.rstrip('/')}/pypi/{project}/{version}/json"
+            if self._session is None:
+                self._session = session()
             try:
-                resp = session().get(url, timeout=self.timeout)
+                resp = self._session.get(url, timeout=self.timeout)
                 resp.raise_for_status()
                 data = resp.json()
             except Exception as exc:
