@@ -285,3 +285,24 @@ def test_delete_all_files_of_a_release(api: PythonOrgAPI, fake_state: FakeState)
     api.delete_all_files(release)
     assert set(fake_state.files) == {keep}
     assert server_view(fake_state, pk) == {}
+
+
+def test_a_release_with_the_wrong_pre_release_flag_is_reported(
+    make_api: Callable[..., PythonOrgAPI], fake_state: FakeState
+) -> None:
+    pk = fake_state.add_release("Python 3.14.0rc2", slug="python-3140rc2", pre_release=False)
+    result = sync_release(make_api(v2_token=V2_TOKEN), make_manifest(), V)
+    first = result.actions[0]
+    assert first.verb is Verb.SKIP
+    assert "pre_release is False, expected True" in first.detail
+    assert f"admin/downloads/release/{pk}/change/" in first.detail
+
+
+def test_a_rejected_v2_token_is_a_clear_401(
+    make_api: Callable[..., PythonOrgAPI], fake_state: FakeState
+) -> None:
+    api = make_api(v2_token="not-the-token")
+    with pytest.raises(AuthenticationFailed, match="API v2 token was rejected"):
+        sync_release(api, make_manifest(), V)
+    pk = assert_converged(fake_state, make_manifest())  # every file is in all the same
+    assert fake_state.releases[pk]["is_published"] is False

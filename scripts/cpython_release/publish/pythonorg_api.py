@@ -316,11 +316,15 @@ class PythonOrgAPI:
             if status in ok:
                 return response
             if status == 401:
+                what = (
+                    "the API v2 token was rejected"
+                    if hdrs["Authorization"].startswith("Token ")
+                    else f"the API key of {self.username!r} was rejected (wrong, unknown or "
+                    "malformed key, or an inactive user), or the user is not staff (writes "
+                    "need a staff account)"
+                )
                 raise AuthenticationFailed(
-                    f"python.org API: 401 Unauthorized for {method} {url}: the API key of "
-                    f"{self.username!r} was rejected (wrong, unknown or malformed key, or an "
-                    "inactive user), or the user is not staff (writes need a staff account). "
-                    "Not retried.",
+                    f"python.org API: 401 Unauthorized for {method} {url}: {what}. Not retried.",
                     status=401,
                 )
             if status == 429:

@@ -142,7 +142,14 @@ class _Sync:
         name = release_name(self.version)
         found = self.api.find_release(name)
         if found is not None:
-            self.add(Verb.SKIP, f"release {name}", f"exists: {found.uri}")
+            detail = f"exists: {found.uri}"
+            if found.pre_release != self.version.is_prerelease:
+                # API v1 cannot change a Release: say so rather than leave it wrong silently.
+                detail += (
+                    f"; its pre_release is {found.pre_release}, expected "
+                    f"{self.version.is_prerelease}: fix it at {self.api.admin_url(found)}"
+                )
+            self.add(Verb.SKIP, f"release {name}", detail)
             return found
         fields = release_fields(self.version)
         detail = f"slug {fields['slug']}, pre_release={fields['pre_release']}, unpublished"
