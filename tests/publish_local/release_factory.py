@@ -117,6 +117,9 @@ def make_release(
         tuple(artifacts),
     )
     manifest.write(directory / MANIFEST_NAME)
+    (directory / "SHA256SUMS").write_text(
+        "".join(f"{a.sha256}  {a.name}\n" for a in sorted(artifacts, key=lambda a: a.name))
+    )
     return manifest
 
 
