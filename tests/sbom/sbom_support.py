@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import subprocess
 import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cpython_release.demo_repo import DemoRepo
 from cpython_release.hashing import sha256_file
 from cpython_release.manifest import Artifact, Manifest, ReleaseInfo, created_from_timestamp
 
@@ -164,3 +166,28 @@ class FakePyPI:
     def file(self, project: str, version: str, filename: str | None) -> tuple[str, str]:
         self.asked.append((project, version, filename))
         return self.files[(project, version, filename)]
+
+
+def demo_release(demo: DemoRepo, directory: Path) -> Manifest:
+    """A release directory: the tag's ``git archive`` as tarballs, stand-in Windows files."""
+    directory.mkdir(parents=True)
+    v = demo.version
+    archive = subprocess.run(
+        ["git", "-C", str(demo.path), "archive", "--format=tar", f"--prefix=Python-{v}/",
+         demo.tag], check=True, capture_output=True).stdout
+    (directory / f"Python-{v}.tgz").write_bytes(
+        subprocess.run(["gzip", "-n", "-9"], input=archive, check=True,
+                       capture_output=True).stdout)
+    (directory / f"python-{v}-amd64.exe").write_bytes(b"MZ demo installer")
+    (directory / f"python-{v}-embed-amd64.zip").write_bytes(b"PK demo embed")
+    arts = []
+    for path, kind, platform, arch in (
+        (directory / f"Python-{v}.tgz", "source", "source", None),
+        (directory / f"python-{v}-amd64.exe", "installer", "windows", "amd64"),
+        (directory / f"python-{v}-embed-amd64.zip", "embed", "windows", "amd64"),
+    ):
+        d = sha256_file(path)
+        arts.append(Artifact(path.name, kind, platform, d.size, d.sha256, "demo", arch))
+    info = ReleaseInfo(v, demo.tag, demo.commit, "python/cpython", "0.1.0",
+                       created_from_timestamp(demo.commit_time))
+    return Manifest(info, tuple(arts))
