@@ -85,7 +85,7 @@ def scope(issue: IssueRef, version: ReleaseVersion) -> tuple[bool, str]:
         return True, f"labelled {minor}"
     if milestone is not None:
         m_minor, rest = milestone.group(1), milestone.group(2)
-        if m_minor == minor and (not rest or f"{m_minor}{rest}" == str(version)):
+        if m_minor == minor and (not rest or f"{m_minor}{rest}" == f"{version.xyz}{version.pre}"):
             return True, f"milestone {issue.milestone}"
     if not version_labels and milestone is None:
         return True, "not scoped to a branch"

@@ -8,8 +8,10 @@ branch of the release-cycle data):
    newest nightly GitHub release of that branch (:mod:`cpython_release.nightly_names`), or
    from a state file;
 3. build when the head differs from that commit (or when forced);
-4. the base version from ``Include/patchlevel.h`` at the head (``PY_VERSION "3.15.0a2+"``),
-   and the nightly's tag and name from :mod:`cpython_release.nightly_names`.
+4. the base version from ``Include/patchlevel.h`` at the head (``PY_VERSION "3.15.0a2+"``);
+   the nightly version is the next release plus ``.devYYYYMMDD`` (``3.15.0a3.dev20261121``,
+   the scheme :class:`cpython_release.version.ReleaseVersion` parses with ``nightly=True``);
+   the nightly's GitHub tag and name come from :mod:`cpython_release.nightly_names`.
 
 Tracking: one open issue per branch, labelled ``nightly-failure`` and titled
 ``[nightly <branch>] ...``. A failure opens it, or comments on it when it is already open;
@@ -30,6 +32,7 @@ from typing import Any
 from cpython_release import nightly_names
 from cpython_release.errors import BadInput
 from cpython_release.phase import ReleaseCycle
+from cpython_release.version import ReleaseVersion
 
 FAILURE_LABEL = "nightly-failure"
 PATCHLEVEL = "Include/patchlevel.h"
@@ -146,14 +149,27 @@ def minor_of(version: str) -> str:
     return f"{m.group(1)}.{m.group(2)}"
 
 
-def nightly_version(nightly: nightly_names.Nightly) -> str:
-    """The version a nightly is published under: its tag, which sorts by date per branch.
+def next_release(base: str) -> str:
+    """The release that follows a branch's ``PY_VERSION``.
 
-    :mod:`cpython_release.nightly_names` defines the naming; the base version from
-    ``patchlevel.h`` travels alongside (``base_version``), never as the version itself, so no
-    nightly can be mistaken for the release it follows.
+    ``3.15.0a2+`` -> ``3.15.0a3``, ``3.16.0a0`` -> ``3.16.0a1``, ``3.15.0rc1+`` -> ``3.15.0rc2``,
+    ``3.14.3+`` -> ``3.14.4``. The real next release may be of a later stage (``b1`` after
+    ``a7``); a nightly named after the next *serial* still sorts after the release it follows
+    and before any release that comes next.
     """
-    return nightly.tag
+    m = _BASE_VERSION.fullmatch(base)
+    if m is None:
+        raise BadInput(f"not a CPython version: {base!r}")
+    major, minor, micro, kind, number = m.groups()
+    if kind is not None:
+        return f"{major}.{minor}.{micro}{kind}{int(number) + 1}"
+    return f"{major}.{minor}.{int(micro) + 1}"
+
+
+def nightly_version(base: str, day: date) -> ReleaseVersion:
+    """The nightly's version: the next release plus ``.devYYYYMMDD`` (PEP 440 sorts it after
+    the release it follows and before the next one), as :class:`ReleaseVersion` parses it."""
+    return ReleaseVersion.parse(f"{next_release(base)}.dev{day:%Y%m%d}", nightly=True)
 
 
 # --- last nightlies ----------------------------------------------------------------------------
@@ -212,6 +228,7 @@ class Selection:
     build: bool
     reason: str
     base_version: str = ""
+    version: str = ""
     nightly: nightly_names.Nightly | None = None
     note: str = ""
 
@@ -232,7 +249,7 @@ class Selection:
             "build": self.build,
             "reason": self.reason,
             "base_version": self.base_version or None,
-            "version": nightly_version(self.nightly) if self.nightly else None,
+            "version": self.version or None,
             "tag": self.nightly.tag if self.nightly else None,
             "name": self.nightly.name if self.nightly else None,
             "note": self.note or None,
@@ -244,7 +261,7 @@ class Selection:
         return {
             "branch": self.branch.git_branch,
             "commit": self.head,
-            "version": nightly_version(self.nightly),
+            "version": self.version,
             "tag": self.nightly.tag,
             "name": self.nightly.name,
             "base_version": self.base_version,
@@ -286,15 +303,19 @@ def select(
             out.append(Selection(b, head, prev, False, reason))
             continue
         base = base_version(patchlevel(head))
-        note = ""
-        expected = b.cycle
-        if minor_of(base) != expected:
-            note = (
+        version = nightly_version(base, day)
+        notes = []
+        if minor_of(base) != b.cycle:
+            notes.append(
                 f"{PATCHLEVEL} says {base} but the release-cycle data lists {b.git_branch} "
-                f"as {expected}"
+                f"as {b.cycle}"
             )
+        if version.branch != b.git_branch:
+            notes.append(f"nightly version {version} belongs to branch {version.branch}")
         nightly = nightly_names.Nightly.for_commit(b.git_branch, day, head)
-        out.append(Selection(b, head, prev, True, reason, base, nightly, note))
+        out.append(
+            Selection(b, head, prev, True, reason, base, str(version), nightly, "; ".join(notes))
+        )
     return out
 
 

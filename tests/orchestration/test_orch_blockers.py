@@ -37,12 +37,15 @@ def _issue(labels: tuple[str, ...] = (), milestone: str | None = None) -> IssueR
         ((), "3.14", "3.15.0a2", False, "scoped to milestone 3.14"),
         ((), "Some day", "3.15.0a2", True, "not scoped to a branch"),
         (("3.13",), "3.14", "3.14.1", True, "milestone 3.14"),
+        ((), "3.16.0a3", "3.16.0a3.dev20261121", True, "milestone 3.16.0a3"),
+        (("3.15",), None, "3.16.0a3.dev20261121", False, "scoped to 3.15"),
     ],
 )
 def test_scope_rules(
     labels: tuple[str, ...], milestone: str | None, version: str, applies: bool, why: str
 ) -> None:
-    assert scope(_issue(labels, milestone), ReleaseVersion.parse(version)) == (applies, why)
+    parsed = ReleaseVersion.parse(version, nightly=True)
+    assert scope(_issue(labels, milestone), parsed) == (applies, why)
 
 
 def run_blockers(cli: Cli, gh: FakeGitHub, repo: str, version: str, *extra: str) -> CliResult:
@@ -128,6 +131,24 @@ def test_json_format(cli: Cli, fake_github: FakeGitHub) -> None:
     assert [i["title"] for i in data["blocking_issues"]] == ["Crash"]
     assert [i["reason"] for i in data["ignored_issues"]] == ["scoped to 3.12"]
     assert data["buildbot"] is None and "not python/cpython" in data["buildbot_skipped"]
+
+
+def test_nightly_version_is_checked_for_its_branch(
+    cli: Cli, fake_github: FakeGitHub, fake_buildbot: FakeBuildbot
+) -> None:
+    fake_github.add_issue("python/cpython", "Crash", labels=["release-blocker", "3.16"])
+    res = run_blockers(
+        cli,
+        fake_github,
+        "python/cpython",
+        "3.16.0a3.dev20261121",
+        "--allow-blockers",
+        "--buildbot-api",
+        fake_buildbot.url,
+    )
+    assert res.code == 0
+    assert "(branch main)" in res.out and "2 stable builders tagged 3.x" in res.out
+    assert "RELEASE BLOCKERS OVERRIDDEN (--allow-blockers): 1 for 3.16.0a3.dev20261121" in res.err
 
 
 def test_cpython_checks_stable_buildbots_of_the_branch(

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from cpython_release import nightly_names
-from cpython_release.nightly import base_version, parse_ls_remote
+from cpython_release.nightly import base_version, next_release, nightly_version, parse_ls_remote
+from cpython_release.version import ReleaseVersion
 from fakes_gh_issues import FakeGitHub
 
 Cli = Callable[..., Any]
@@ -62,6 +63,28 @@ def test_base_version_and_ls_remote_parsing() -> None:
         parse_ls_remote("not a sha\trefs/heads/main\n")
 
 
+@pytest.mark.parametrize(
+    ("base", "following"),
+    [
+        ("3.15.0a2+", "3.15.0a3"),
+        ("3.16.0a0", "3.16.0a1"),
+        ("3.15.0b1+", "3.15.0b2"),
+        ("3.15.0rc2+", "3.15.0rc3"),
+        ("3.14.3+", "3.14.4"),
+        ("3.14.3", "3.14.4"),
+    ],
+)
+def test_nightly_version_sorts_between_releases(base: str, following: str) -> None:
+    assert next_release(base) == following
+    version = nightly_version(base, DAY)
+    assert str(version) == f"{following}.dev20261121"
+    assert version.is_nightly
+    released = base.rstrip("+")
+    if not released.endswith("a0"):
+        assert ReleaseVersion.parse(released) < version < ReleaseVersion.parse(following)
+    assert nightly_version(base, date(2026, 11, 20)) < version
+
+
 def test_select_from_clone_and_state(cli: Cli, cpython_repo: Any, tmp_path: Path) -> None:
     heads = cpython_repo.heads
     state = tmp_path / "state.json"
@@ -80,12 +103,15 @@ def test_select_from_clone_and_state(cli: Cli, cpython_repo: Any, tmp_path: Path
     assert by["3.14"]["base_version"] == "3.14.3+"
     expected_tag = f"nightly-main-20261121-{heads['main'][:12]}"
     assert by["main"]["tag"] == expected_tag
+    assert by["main"]["version"] == "3.16.0a3.dev20261121"
+    assert by["3.14"]["version"] == "3.14.4.dev20261121"
+    assert by["3.15"]["version"] is None  # not built
     include = data["matrix"]["include"]
     assert [e["branch"] for e in include] == ["main", "3.14"]
     assert include[0] == {
         "branch": "main",
         "commit": heads["main"],
-        "version": expected_tag,
+        "version": "3.16.0a3.dev20261121",
         "tag": expected_tag,
         "name": f"Python main nightly 2026-11-21 ({heads['main'][:12]})",
         "base_version": "3.16.0a2+",
@@ -169,6 +195,7 @@ def test_select_from_git_url_and_github_releases(
     assert by["3.14"]["last_commit"] is None and by["3.14"]["build"] is True
     assert by["3.14"]["base_version"] == "3.15.0a7+"
     assert "3.14: Include/patchlevel.h says 3.15.0a7+ but the release-cycle data" in res.err
+    assert "nightly version 3.15.0a8.dev20261121 belongs to branch main" in res.err
     outputs = actions_env["output"].read_text()
     assert "any=true\n" in outputs and "count=2\n" in outputs
     assert "branches=main 3.14\n" in outputs

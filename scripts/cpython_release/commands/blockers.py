@@ -45,7 +45,11 @@ def register(sub: Subparsers) -> None:
         metavar="OWNER/REPO",
         help="repository whose issues are checked, e.g. python/cpython",
     )
-    p.add_argument("--version", required=True, help="release version, e.g. 3.15.0a2")
+    p.add_argument(
+        "--version",
+        required=True,
+        help="release version, e.g. 3.15.0a2 (or a nightly's, e.g. 3.15.0a3.dev20261121)",
+    )
     p.add_argument(
         "--github-api",
         default=default_github_api(),
@@ -102,7 +106,7 @@ def _banner(lines: list[str]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     repository = check_repository(args.repository)
-    version = ReleaseVersion.parse(args.version)
+    version = ReleaseVersion.parse(args.version, nightly=True)
     report = BlockerReport(repository=repository, version=version)
 
     token = os.environ.get("GITHUB_TOKEN") or None
