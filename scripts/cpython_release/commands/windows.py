@@ -273,5 +273,8 @@ def run_smoke(args: argparse.Namespace) -> int:
                   + markdown_table(("check", "result"), rows))
     if problems:
         raise CheckFailed(f"smoke test of {args.installer.name} failed", problems)
+    if args.dry_run:
+        print("dry run: the commands above were not run; nothing was checked")
+        return 0
     print(f"ok: {args.installer.name} installs, runs and uninstalls")
     return 0
