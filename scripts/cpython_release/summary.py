@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -170,6 +170,24 @@ def parse_jobs(data: Any) -> list[JobTiming]:
                 )
             except (KeyError, TypeError, AttributeError) as exc:
                 raise BadInput(f"jobs JSON: job {i} is malformed: {exc!r}") from exc
+    return out
+
+
+def scope_jobs(jobs: Iterable[JobTiming], prefix: str) -> list[JobTiming]:
+    """The jobs of one caller (``prefix`` or ``prefix / ...``), with the prefix stripped.
+
+    A run whose job calls the release workflow once per matrix leg (the nightly) names the
+    called jobs ``nightly main / build-source / build``; scoping to ``nightly main`` gives
+    that leg's own timeline.
+    """
+    out = []
+    for job in jobs:
+        if job.name == prefix:
+            out.append(job)
+        elif job.name.startswith(prefix + STAGE_SEPARATOR):
+            out.append(replace(job, name=job.name[len(prefix) + len(STAGE_SEPARATOR) :]))
+    if not out:
+        raise BadInput(f"no job of the run is named {prefix!r} or '{prefix} / ...'")
     return out
 
 

@@ -212,3 +212,39 @@ def test_parse_jobs_accepts_pages_and_lists() -> None:
     names = [s.name for s in stages_from_jobs(parse_jobs(page))]
     assert names[:3] == ["plan", "blockers", "build-mobile"]
     assert names[-1] == "summary"
+
+
+def test_job_prefix_scopes_to_one_nightly_leg(cli: Cli, tmp_path: Path) -> None:
+    jobs = json.loads(JOBS.read_text())["jobs"]
+    legs = []
+    for branch in ("main", "3.14"):
+        for job in jobs:
+            legs.append(dict(job, name=f"nightly {branch} / {job['name']}"))
+    legs.append(dict(jobs[0], name="select"))
+    path = tmp_path / "jobs.json"
+    path.write_text(json.dumps({"total_count": len(legs), "jobs": legs}))
+    record_path = tmp_path / "record.json"
+    res = cli(
+        "summary",
+        "--jobs-json",
+        str(path),
+        "--job-prefix",
+        "nightly 3.14",
+        "--record",
+        str(record_path),
+    )
+    assert res.code == 0, res.err
+    record = json.loads(record_path.read_text())
+    assert record["totals"]["runner_minutes"] == EXPECTED_MINUTES
+    assert [s["name"] for s in record["stages"]][:2] == ["plan", "blockers"]
+    assert "| build-windows | 2 |" in res.out
+    res = cli(
+        "summary",
+        "--jobs-json",
+        str(path),
+        "--job-prefix",
+        "nightly 3.13",
+        "--record",
+        str(record_path),
+    )
+    assert res.code == 2 and "no job of the run is named 'nightly 3.13'" in res.err

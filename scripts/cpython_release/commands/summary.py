@@ -20,6 +20,7 @@ from cpython_release.summary import (
     parse_time,
     published_time,
     run_record,
+    scope_jobs,
     summary_markdown,
 )
 
@@ -87,6 +88,12 @@ def register(sub: Subparsers) -> None:
         default=Path("run-record.json"),
         metavar="FILE",
         help="where to write the JSON record (default run-record.json)",
+    )
+    p.add_argument(
+        "--job-prefix",
+        metavar="NAME",
+        help="only the jobs named NAME or 'NAME / ...' (one leg of a matrix of release "
+        "workflow calls, e.g. 'nightly main'), with NAME stripped",
     )
     p.add_argument("--title", default="Release run timeline", help="heading of the summary")
     p.add_argument("--retries", type=int, default=3, help="retries per HTTP request (default 3)")
@@ -162,6 +169,8 @@ def run(args: argparse.Namespace) -> int:
         if args.run_id or args.repository:
             run_info = {"id": args.run_id, "repository": args.repository}
     jobs = parse_jobs(data)
+    if args.job_prefix:
+        jobs = scope_jobs(jobs, args.job_prefix)
     if not jobs:
         raise BadInput("the run has no jobs: nothing to summarise")
     tag_time = parse_time(args.tag_time, "--tag-time")
