@@ -45,6 +45,10 @@ def register(sub: Subparsers) -> None:
                    metavar="FILE", help="a manifest fragment (repeat)")
     p.add_argument("--fragments-dir", type=Path, metavar="DIR",
                    help="read every *.json in DIR as a fragment")
+    p.add_argument("--collect-from", type=Path, metavar="DOWNLOADS",
+                   help="first copy into the (empty) DIRECTORY exactly the files the fragments "
+                   "list, found in DOWNLOADS or one directory below it (one per workflow "
+                   "artifact); nothing else is taken")
     p.add_argument("--version", help="the release version the fragments must describe")
     p.add_argument("--sigstore", choices=[m.value for m in SigstoreMode],
                    default=SigstoreMode.AUTO.value, help="Sigstore signing mode (default auto)")
@@ -106,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         sigstore_mode=mode,
         identity=expected,
         instance=args.sigstore_instance,
+        collect_from=args.collect_from,
         warn=_warn,
     )
     rows = [

@@ -32,6 +32,7 @@ from cpython_release.integrity import check_directory
 from cpython_release.inventory import GPG, SIGSTORE
 from cpython_release.manifest import MANIFEST_NAME, Artifact, Manifest, Signature, merge
 from cpython_release.sign.checksums import SUMS_NAME, write_sums
+from cpython_release.sign.collect import collect
 from cpython_release.sign.gpg import KEY_ENV, GpgKey, GpgSigner
 from cpython_release.sign.signer import (
     BundleRejected,
@@ -111,14 +112,24 @@ def _inside(directory: Path, paths: Sequence[Path]) -> set[str]:
 
 
 def load_and_check(
-    directory: Path, fragments: Sequence[Path], version: str | None = None
+    directory: Path,
+    fragments: Sequence[Path],
+    version: str | None = None,
+    collect_from: Path | None = None,
 ) -> Manifest:
-    """Merge the fragments and insist the directory holds exactly the listed bytes."""
-    if not directory.is_dir():
-        raise BadInput(f"{directory} is not a directory")
+    """Merge the fragments and insist the directory holds exactly the listed bytes.
+
+    With ``collect_from``, the directory is first filled with the listed files found there
+    (see :mod:`cpython_release.sign.collect`).
+    """
     if not fragments:
         raise BadInput("no manifest fragments given: the sign stage only signs listed files")
     manifest = merge([Manifest.load(p) for p in fragments])
+    if collect_from is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        collect(manifest, collect_from, directory)
+    if not directory.is_dir():
+        raise BadInput(f"{directory} is not a directory")
     if version is not None and ReleaseVersion.parse(version) != ReleaseVersion.parse(
         manifest.release.version
     ):
@@ -236,6 +247,7 @@ def sign_release(
     identity: PipelineIdentity | ExpectedSigner | None = None,
     signer: SigstoreBackend | None = None,
     instance: str = "production",
+    collect_from: Path | None = None,
     log: Callable[[str], None] = _stderr,
     warn: Callable[[str], None] = _stderr,
 ) -> SignResult:
@@ -244,9 +256,11 @@ def sign_release(
     ``signer`` replaces ambient detection (tests pass a double; ``None`` asks sigstore-python
     for the job's OIDC token). ``identity`` is the policy every new bundle must satisfy.
     ``gpg=None`` signs with GPG for 3.13 and earlier; ``gpg_key`` is the armored secret key.
+    ``collect_from`` (a tree of downloaded workflow artifacts) fills an empty ``directory``
+    with exactly the files the fragments list.
     """
     mode = SigstoreMode(sigstore_mode)
-    manifest = load_and_check(directory, fragments, version)
+    manifest = load_and_check(directory, fragments, version, collect_from)
     release_version = ReleaseVersion.parse(manifest.release.version)
 
     use_gpg = gpg_wanted(release_version, gpg)
