@@ -291,3 +291,51 @@ def test_cli_check_credentials(cli: Callable[..., Any], monkeypatch: pytest.Monk
     r = cli("publish", "--target", "github", "--check-credentials", "--repo", "")
     assert r.code == 2 and "GITHUB_TOKEN" in r.err
     assert cli("publish", "--check-credentials").code == 0  # local needs none
+
+
+class DiesMidRenames(LocalTree):
+    """Counts uploads; its ``rename`` fails once ``renames_left`` renames have been done."""
+
+    def __init__(self, renames_left: int | None = None) -> None:
+        self.renames_left = renames_left
+        self.puts = 0
+
+    def put(self, local: Path, path: str, mode: int) -> None:
+        self.puts += 1
+        super().put(local, path, mode)
+
+    def rename(self, src: str, dst: str) -> None:
+        if self.renames_left is not None:
+            if self.renames_left == 0:
+                raise OSError("killed between two renames")
+            self.renames_left -= 1
+        super().rename(src, dst)
+
+
+def test_interrupted_between_renames_rerun_moves_the_rest_without_reuploading(
+    tmp_path: Path,
+) -> None:
+    """rc2 joins rc1's directory, so its files are renamed one by one; the run dies after two.
+    Every public file is complete; the re-run uploads nothing and moves the rest."""
+    rc1, rc2 = tmp_path / "rc1", tmp_path / "rc2"
+    publish_local(make_release(rc1, "3.14.0rc1"), rc1, tmp_path / "site")
+    ftp = tmp_path / "site" / FTP
+    m2 = make_release(rc2)
+    items = [staging.Item(p.dest, rc2 / p.name, p.size, p.sha256) for p in placements(m2)]
+    dying = DiesMidRenames(renames_left=2)
+    plan = staging.make_plan(dying, str(ftp), items, staging_name=".s", replace=False)
+    assert len(plan.moves) > 3
+    with pytest.raises(OSError, match="killed between two renames"):
+        staging.execute(plan)
+    want = expected_downloads(rc2, m2)
+    public = public_files(ftp)
+    assert sum(1 for k in want if k in public) >= 2
+    assert all(public[k] == want[k] for k in want if k in public)  # nothing partial
+    again = DiesMidRenames()
+    plan = staging.make_plan(again, str(ftp), items, staging_name=".s", replace=False)
+    assert plan.verbs and Verb.SKIP in plan.verbs.values()
+    staging.execute(plan)
+    assert again.puts == 0  # everything still staged was verified and reused
+    public = public_files(ftp)
+    assert {k: public[k] for k in want} == want
+    assert not (ftp / ".s").exists()

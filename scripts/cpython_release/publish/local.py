@@ -24,7 +24,15 @@ from cpython_release.hashing import FileDigest, hash_many
 from cpython_release.manifest import Manifest
 from cpython_release.publish import staging
 from cpython_release.publish.actions import Action, PublishResult, Verb
-from cpython_release.publish.layout import docs_items, download_items, staging_name, xyz
+from cpython_release.publish.layout import (
+    docs_items,
+    download_items,
+    placements,
+    staging_name,
+    xyz,
+)
+from cpython_release.publish.pythonorg_files import desired_release_files
+from cpython_release.publish.pythonorg_sync import release_fields
 from cpython_release.version import ReleaseVersion
 
 FTP_SUBDIR = "www.python.org/ftp/python"
@@ -86,9 +94,7 @@ def api_records(manifest: Manifest) -> dict[str, Any]:
     files: list[Any]
     try:
         parsed = ReleaseVersion.parse(version)
-        from cpython_release.publish.pythonorg_files import desired_release_files
-        from cpython_release.publish.pythonorg_sync import release_fields
-    except (BadInput, ImportError):
+    except BadInput:
         files = _fallback_records(manifest)
     else:
         release = release_fields(parsed)
@@ -111,9 +117,7 @@ def _plain(record: Any) -> Any:
 
 
 def _fallback_records(manifest: Manifest) -> list[dict[str, Any]]:
-    """Bare file records (URL, size, hash, companions) until python.org's classifier is here."""
-    from cpython_release.publish.layout import placements
-
+    """Bare file records (URL, size, hash, companions) for a nightly, which python.org lacks."""
     urls = {p.name: p.url for p in placements(manifest)}
     out = []
     for art in sorted(manifest.artifacts, key=lambda a: a.name):

@@ -54,6 +54,8 @@ from cpython_release.publish.layout import (
 DOWNLOADS_HOST = "downloads.nyc1.psf.io"
 DOCS_HOST = "docs.nyc1.psf.io"
 HASH_BATCH = 100
+IO_TIMEOUT = 300.0  # seconds without progress on the SFTP channel
+HASH_TIMEOUT = 1800.0  # seconds for the server to hash one batch
 RemoteHash = Literal["exec", "read"]
 _CONNECTION_ERRORS = (paramiko.SSHException, OSError, EOFError)
 
@@ -111,6 +113,9 @@ def load_known_hosts(text: str, source: str) -> paramiko.HostKeys:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
+        if line.startswith("@"):  # @revoked / @cert-authority: paramiko would misread them
+            raise BadInput(f"{source}, line {lineno}: markers ({line.split()[0]}) are not "
+                           "supported; pin plain host keys")
         try:
             entry = paramiko.hostkeys.HostKeyEntry.from_line(line, lineno)
         except (paramiko.SSHException, ValueError) as exc:
@@ -178,6 +183,9 @@ class SFTPTree:
     ) -> None:
         self.client = client
         sftp = client.open_sftp()
+        channel = sftp.get_channel()
+        if channel is not None:
+            channel.settimeout(IO_TIMEOUT)  # a hung server fails the run instead of hanging it
         self.sftp = sftp
         self.remote_hash = remote_hash
         self.gid = self._resolve_group(group) if group else None
@@ -234,6 +242,7 @@ class SFTPTree:
         if transport is None or not transport.is_active():
             raise paramiko.SSHException("SSH connection is closed")
         chan = transport.open_session()
+        chan.settimeout(HASH_TIMEOUT)
         try:
             chan.exec_command(command)
             out = chan.makefile("rb").read().decode("utf-8", "replace")
