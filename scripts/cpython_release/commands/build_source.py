@@ -1,0 +1,168 @@
+"""``cpython-release build-source``: the source tarballs (and docs) of a tagged commit.
+
+    build-source --repo PATH --version V --commit SHA [--out DIR] [--docs] [--force]
+    build-source --docs-only --repo PATH --version V --commit SHA [--out DIR] [--force]
+    build-source test-archive ARCHIVE... [--tests NAME...] [--jobs N] [--workdir DIR]
+    build-source compare FRAGMENT FRAGMENT
+
+Exit status: 0 success, 1 a check failed (tests, docs build, rebuild mismatch), 2 bad input
+(a missing or moved tag, an unknown commit, a dirty or non-CPython tree, no blurb, an
+output that already exists).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from cpython_release.commands.common import Subparsers, print_json
+from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.ghactions import markdown_table, set_outputs, write_summary
+from cpython_release.manifest import Manifest
+from cpython_release.source.build import build_docs, build_source
+from cpython_release.source.testing import (
+    DEFAULT_TESTS,
+    ArchiveTest,
+    compare_fragments,
+    run_archive_test,
+)
+from cpython_release.version import ReleaseVersion
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "build-source",
+        help="build Python-V.tgz and Python-V.tar.xz (and docs) from a tagged commit",
+        description="Export the commit the tag vV points to exactly as release.py --export "
+        "does (git archive, blurb merge/export, removals), write Python-V.tgz and "
+        "Python-V.tar.xz reproducibly, and record them in a manifest fragment "
+        "(fragment-build-source.json). Sub-actions: test-archive, compare.",
+        epilog="Exit status: 0 success, 1 a check failed, 2 bad input.",
+    )
+    p.add_argument("--repo", type=Path, help="the CPython git checkout (with tags)")
+    p.add_argument("--version", help="the release version, e.g. 3.13.5 or 3.14.0rc2")
+    p.add_argument("--commit", help="the full commit SHA the tag vV must point to")
+    p.add_argument("--out", type=Path, default=Path("dist"), help="output directory (dist)")
+    p.add_argument("--repository", default="python/cpython", help="owner/name for the manifest")
+    p.add_argument("--docs", action="store_true", help="also build the docs (rc and final)")
+    p.add_argument("--docs-only", action="store_true", help="build only the docs archives")
+    p.add_argument("--force", action="store_true", help="replace existing outputs")
+    p.set_defaults(func=run_build)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+
+    t = actions.add_parser(
+        "test-archive",
+        help="extract, configure, make, install and test source archives",
+        description="For each archive: check it against tarfile's data filter, extract it, "
+        "./configure --prefix, make, make install, then run a test subset with the "
+        "installed python3 (-m test -uall). Exit 1 if any step fails.",
+    )
+    t.add_argument("archives", nargs="+", type=Path, metavar="ARCHIVE")
+    t.add_argument(
+        "--tests",
+        nargs="+",
+        default=list(DEFAULT_TESTS),
+        metavar="NAME",
+        help=f"test modules to run (default: {' '.join(DEFAULT_TESTS)})",
+    )
+    t.add_argument("--jobs", type=int, default=None, help="make/test parallelism (CPU count)")
+    t.add_argument("--workdir", type=Path, default=None, help="where to build (a temp dir)")
+    t.set_defaults(func=run_test_archive)
+
+    c = actions.add_parser(
+        "compare",
+        help="compare the content digests of two build-source fragments",
+        description="Exit 1 unless both fragments give the same content digest (SHA-256 of "
+        "the uncompressed tar) for every source archive: the rebuild check.",
+    )
+    c.add_argument("fragments", nargs=2, type=Path, metavar="FRAGMENT")
+    c.set_defaults(func=run_compare)
+
+
+def _require(args: argparse.Namespace) -> tuple[Path, ReleaseVersion, str]:
+    missing = [f"--{n}" for n in ("repo", "version", "commit") if not getattr(args, n)]
+    if missing:
+        raise BadInput(f"missing {', '.join(missing)}")
+    return args.repo, ReleaseVersion.parse(args.version), args.commit
+
+
+def run_build(args: argparse.Namespace) -> int:
+    repo, version, commit = _require(args)
+    if args.docs and args.docs_only:
+        raise BadInput("--docs and --docs-only exclude each other")
+    if args.docs_only:
+        fragment = build_docs(
+            repo, version, commit, args.out, repository=args.repository, force=args.force
+        )
+    else:
+        fragment = build_source(
+            repo,
+            version,
+            commit,
+            args.out,
+            repository=args.repository,
+            docs=args.docs,
+            force=args.force,
+        )
+    manifest = Manifest.load(fragment)
+    names = [a.name for a in manifest.artifacts]
+    print_json(
+        {
+            "fragment": str(fragment),
+            "artifacts": [
+                {
+                    "name": a.name,
+                    "size": a.size,
+                    "sha256": a.sha256,
+                    "content_digest": a.content_digest,
+                }
+                for a in manifest.artifacts
+            ],
+        }
+    )
+    if os.environ.get("GITHUB_OUTPUT"):
+        set_outputs({"files": json.dumps(names), "fragment": fragment.name})
+    write_summary(
+        f"### {fragment.name}\n\n"
+        + markdown_table(
+            ["artifact", "size", "sha256", "content digest"],
+            [(a.name, a.size, a.sha256, a.content_digest or "") for a in manifest.artifacts],
+        )
+    )
+    return 0
+
+
+def run_test_archive(args: argparse.Namespace) -> int:
+    results: list[ArchiveTest] = []
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="test-source-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        for archive in args.archives:
+            try:
+                results.append(
+                    run_archive_test(archive, workdir, tests=tuple(args.tests), jobs=args.jobs)
+                )
+            except CheckFailed as exc:
+                failures.append(str(exc))
+    print_json({"passed": [r.to_dict() for r in results], "failed": failures})
+    write_summary(
+        "### test-archive\n\n"
+        + markdown_table(
+            ["archive", "result"],
+            [(r.archive, "passed") for r in results]
+            + [(f.splitlines()[0], "FAILED") for f in failures],
+        )
+    )
+    if failures:
+        raise CheckFailed(f"{len(failures)} of {len(args.archives)} archives failed", failures)
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    first, second = args.fragments
+    compared = compare_fragments(first, second)
+    print_json({"match": True, "compared": compared})
+    return 0
