@@ -141,3 +141,20 @@ def test_github_output_outside_actions(cli: Cli, release: Release) -> None:
 def test_given_sums_file_must_exist(cli: Cli, tmp_path: Path, release: Release) -> None:
     r = cli("verify", "3.13.5", str(release.directory), "--sums", str(tmp_path / "none"))
     assert r.code == 2 and "none is not a file" in r.err
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_empty_inputs_mean_defaults_and_refs_split(cli: Cli, release: Release) -> None:
+    """Workflow and action inputs arrive as strings; unset ones are empty."""
+    r = cli("verify", "3.13.5", str(release.directory), "--repository", "",
+            "--toolkit-repository", TOOLKIT, "--allowed-ref", "", "--workflow", "",
+            "--keyring", "", "--repo", "", "--json")
+    assert r.code == 0, r.out
+    assert "sign.yml@refs/heads/main or " in json.loads(r.out)["policy"]
+    r = cli("verify", "3.13.5", str(release.directory), "--toolkit-repository", TOOLKIT,
+            "--allowed-ref", "refs/heads/main, refs/tags/v1.0.0", "--json")
+    assert r.code == 0
+    assert json.loads(r.out)["policy"].endswith(
+        "sign.yml@refs/heads/main or https://github.com/python/cpython-release/.github/"
+        "workflows/sign.yml@refs/tags/v1.0.0, source repository python/cpython"
+    )

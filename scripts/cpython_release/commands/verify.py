@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -81,10 +82,12 @@ def register(sub: Subparsers) -> None:
     )
     pol.add_argument("--legacy-identity", metavar="EMAIL", help="override the legacy identity")
     pol.add_argument("--legacy-issuer", metavar="URL", help="override the legacy OIDC issuer")
-    p.add_argument("--keyring", type=Path, help="OpenPGP public keys to check .asc files with")
+    p.add_argument(
+        "--keyring", type=_optional_path, help="OpenPGP public keys to check .asc files with"
+    )
     p.add_argument(
         "--repo",
-        type=Path,
+        type=_optional_path,
         metavar="PATH",
         help="local git clone: the manifest's commit must be the tag's commit",
     )
@@ -108,6 +111,11 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _optional_path(text: str) -> Path | None:
+    """A path option; the empty string (an unset workflow input) means "not given"."""
+    return Path(text) if text else None
+
+
 def policy_from_args(args: argparse.Namespace, version: ReleaseVersion) -> SigningIdentity:
     if args.legacy or args.legacy_identity or args.legacy_issuer:
         base = (
@@ -118,11 +126,13 @@ def policy_from_args(args: argparse.Namespace, version: ReleaseVersion) -> Signi
         email = args.legacy_identity or (base.email if base else "")
         issuer = args.legacy_issuer or (base.issuer if base else "")
         return LegacyIdentity(email, issuer)
+    # Empty values (unset workflow or action inputs) mean the defaults.
+    refs = tuple(r for value in args.allowed_ref or () for r in re.split(r"[\s,]+", value) if r)
     return PipelineIdentity(
-        repository=args.repository,
-        toolkit_repository=args.toolkit_repository,
-        allowed_refs=tuple(args.allowed_ref or DEFAULT_REFS),
-        workflow=args.workflow,
+        repository=args.repository or DEFAULT_REPOSITORY,
+        toolkit_repository=args.toolkit_repository or DEFAULT_TOOLKIT_REPOSITORY,
+        allowed_refs=refs or DEFAULT_REFS,
+        workflow=args.workflow or SIGN_WORKFLOW,
     )
 
 
