@@ -299,13 +299,16 @@ def jobs_table(jobs: Sequence[JobTiming]) -> str:
     return markdown_table(("Job", "Result", "Duration", "Runner min", "Runner"), rows)
 
 
-def published_time(jobs: Sequence[JobTiming], pattern: str) -> datetime | None:
-    """When the last successful job whose stage/name contains ``pattern`` completed."""
-    needle = pattern.lower()
+def published_time(jobs: Sequence[JobTiming], stage_prefix: str) -> datetime | None:
+    """When the last successful job of a stage starting with ``stage_prefix`` completed.
+
+    Stages, not substrings: ``publish`` matches ``publish-github / publish`` but not
+    ``verify-published / verify``.
+    """
     done = [
         j.completed_at
         for j in jobs
-        if needle in j.name.lower() and j.conclusion == "success" and j.completed_at is not None
+        if j.stage.startswith(stage_prefix) and j.conclusion == "success" and j.completed_at
     ]
     return max(done) if done else None
 

@@ -24,8 +24,9 @@ JOBS = Path(__file__).parent / "data" / "jobs" / "release-run.json"
 REPO = "rehearsal-org/cpython-release"
 # Hand-computed from the fixture: per job ceil(duration / 60), skipped and running jobs 0.
 # plan 30s->1, blockers 60s->1, source 721s->13, win amd64 2400s->40, win arm64 2701s->46,
-# macos 1685s->29, android skipped->0, sign 180s->3, verify 121s->3, publish 180s->3.
-EXPECTED_MINUTES = 139
+# macos 1685s->29, android skipped->0, sign 180s->3, verify 121s->3, publish 180s->3,
+# verify-published 7s->1.
+EXPECTED_MINUTES = 140
 TAG_TIME = "2026-11-21T09:58:00Z"  # published 10:55:20 -> 57m 20s
 EXPECTED_TAG_TO_PUBLISHED = 57 * 60 + 20
 
@@ -48,7 +49,7 @@ def test_record_from_saved_jobs_json(
     record = json.loads(record_path.read_text())
     assert record["schema"] == "cpython-release/run-record-v1"
     assert record["totals"]["runner_minutes"] == EXPECTED_MINUTES
-    assert record["totals"]["jobs"] == 11
+    assert record["totals"]["jobs"] == 12
     assert record["totals"]["jobs_in_progress"] == 1
     assert record["published_at"] == "2026-11-21T10:55:20Z"
     assert record["tag_to_published_s"] == EXPECTED_TAG_TO_PUBLISHED
@@ -207,8 +208,8 @@ def test_timeline_table_for_local_stages() -> None:
 def test_parse_jobs_accepts_pages_and_lists() -> None:
     page = json.loads(JOBS.read_text())
     jobs = page["jobs"]
-    assert len(parse_jobs([{"jobs": jobs[:5]}, {"jobs": jobs[5:]}])) == 11
-    assert len(parse_jobs(jobs)) == 11
+    assert len(parse_jobs([{"jobs": jobs[:5]}, {"jobs": jobs[5:]}])) == 12
+    assert len(parse_jobs(jobs)) == 12
     names = [s.name for s in stages_from_jobs(parse_jobs(page))]
     assert names[:3] == ["plan", "blockers", "build-mobile"]
     assert names[-1] == "summary"

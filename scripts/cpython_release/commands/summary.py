@@ -80,7 +80,7 @@ def register(sub: Subparsers) -> None:
         "--publish-job",
         default="publish",
         metavar="TEXT",
-        help="jobs whose name contains this mark publication (default 'publish')",
+        help="stages whose name starts with this mark publication (default 'publish')",
     )
     p.add_argument(
         "--record",
