@@ -41,6 +41,8 @@ class RepoState:
     releases: list[dict[str, Any]] = field(default_factory=list)
     contents: dict[tuple[str, str], bytes] = field(default_factory=dict)
     runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    tags: dict[str, dict[str, Any]] = field(default_factory=dict)
+    git_objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     jobs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -204,6 +206,23 @@ class FakeGitHub:
         st = self.repo(repo)
         st.jobs[run_id] = jobs
         st.runs[run_id] = run or {"id": run_id, "status": "in_progress", "created_at": now_iso()}
+
+    def add_tag(self, repo: str, tag: str, date: str, *, annotated: bool = True) -> None:
+        """A tag whose tagger date (annotated) or commit date (lightweight) is ``date``."""
+        st = self.repo(repo)
+        commit_sha = f"{self.new_id():040x}"
+        st.git_objects[commit_sha] = {"sha": commit_sha, "committer": {"date": date}}
+        if annotated:
+            tag_sha = f"{self.new_id():040x}"
+            st.git_objects[tag_sha] = {
+                "sha": tag_sha,
+                "tag": tag,
+                "tagger": {"name": "RM", "date": date},
+                "object": {"type": "commit", "sha": commit_sha},
+            }
+            st.tags[tag] = {"type": "tag", "sha": tag_sha}
+        else:
+            st.tags[tag] = {"type": "commit", "sha": commit_sha}
 
     def issues_of(self, repo: str) -> list[dict[str, Any]]:
         return self.repo(repo).issues
@@ -372,6 +391,16 @@ class _Handler(BaseHTTPRequestHandler):
                     "content": base64.b64encode(data).decode(),
                 },
             )
+        elif mm := re.fullmatch(r"/git/ref/tags/(.+)", rest):
+            obj = st.tags.get(mm.group(1))
+            if obj is None:
+                raise _NotFound
+            self._send(200, {"ref": f"refs/tags/{mm.group(1)}", "object": obj})
+        elif mm := re.fullmatch(r"/git/(?:tags|commits)/([0-9a-f]{40})", rest):
+            obj = st.git_objects.get(mm.group(1))
+            if obj is None:
+                raise _NotFound
+            self._send(200, obj)
         elif mm := re.fullmatch(r"/actions/runs/(\d+)", rest):
             run = st.runs.get(int(mm.group(1)))
             if run is None:

@@ -249,3 +249,32 @@ def test_job_prefix_scopes_to_one_nightly_leg(cli: Cli, tmp_path: Path) -> None:
         str(record_path),
     )
     assert res.code == 2 and "no job of the run is named 'nightly 3.13'" in res.err
+
+
+def test_tag_time_from_the_api(cli: Cli, fake_github: FakeGitHub, tmp_path: Path) -> None:
+    fake_github.add_tag("python/cpython", "v3.14.2", "2026-11-21T09:58:00Z")
+    fake_github.add_tag("python/cpython", "v3.14.1", "2026-11-21T10:00:00Z", annotated=False)
+    record_path = tmp_path / "record.json"
+    common = (
+        "--jobs-json",
+        str(JOBS),
+        "--github-api",
+        fake_github.url,
+        "--retries",
+        "0",
+        "--tag-repository",
+        "python/cpython",
+        "--record",
+        str(record_path),
+    )
+    res = cli("summary", *common, "--tag", "v3.14.2")
+    assert res.code == 0, res.err
+    record = json.loads(record_path.read_text())
+    assert record["tag_time"] == "2026-11-21T09:58:00Z"
+    assert record["tag_to_published_s"] == EXPECTED_TAG_TO_PUBLISHED
+    res = cli("summary", *common, "--tag", "v3.14.1")
+    assert json.loads(record_path.read_text())["tag_to_published_s"] == 55 * 60 + 20
+    res = cli("summary", *common, "--tag", "v3.14.9")
+    assert res.code == 2 and "git/ref/tags/v3.14.9 answered HTTP 404" in res.err
+    res = cli("summary", *common, "--tag", "v3.14.2", "--tag-time", TAG_TIME)
+    assert res.code == 2 and "not both" in res.err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,17 @@ def register(sub: Subparsers) -> None:
         help="when the release tag was created (ISO 8601 or Unix seconds)",
     )
     p.add_argument(
+        "--tag",
+        metavar="TAG",
+        help="read the tag time from the GitHub API: the tagger date of TAG (e.g. v3.14.2) "
+        "in --tag-repository (instead of --tag-time)",
+    )
+    p.add_argument(
+        "--tag-repository",
+        metavar="OWNER/REPO",
+        help="repository holding --tag (default --repository)",
+    )
+    p.add_argument(
         "--published-at",
         metavar="TIME",
         help="when the release was published (default: completion of the last "
@@ -100,20 +112,22 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def fetch_jobs(
-    api: str, repository: str, run_id: str, token: str | None, retries: int
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """All pages of the run's jobs (latest attempt), and the run object."""
-    http = session(retries=retries, backoff=1.0)
-    http.headers["Accept"] = "application/vnd.github+json"
-    http.headers["X-GitHub-Api-Version"] = "2022-11-28"
-    if token:
-        http.headers["Authorization"] = f"Bearer {token}"
-    base = f"{api.rstrip('/')}/repos/{repository}/actions/runs/{run_id}"
+class RestClient:
+    """Plain GET requests to the GitHub REST API, errors as :class:`BadInput` (exit 2)."""
 
-    def get(url: str, params: dict[str, str] | None = None) -> requests.Response:
+    def __init__(self, api: str, token: str | None, retries: int) -> None:
+        self.api = api.rstrip("/")
+        self.http = session(retries=retries, backoff=1.0)
+        self.http.headers["Accept"] = "application/vnd.github+json"
+        self.http.headers["X-GitHub-Api-Version"] = "2022-11-28"
+        if token:
+            self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, url: str, params: dict[str, str] | None = None) -> requests.Response:
+        if url.startswith("/"):
+            url = self.api + url
         try:
-            resp = http.get(url, params=params, timeout=30)
+            resp = self.http.get(url, params=params, timeout=30)
         except requests.RequestException as exc:
             raise BadInput(f"cannot reach the GitHub API at {url}: {exc}") from exc
         if resp.status_code != 200:
@@ -124,16 +138,49 @@ def fetch_jobs(
             raise BadInput(f"GitHub API {resp.url} answered HTTP {resp.status_code}: {message}")
         return resp
 
-    run = get(base).json()
+    def json(self, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        try:
+            data = self.get(url, params).json()
+        except ValueError as exc:
+            raise BadInput(f"GitHub API {url} did not return JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise BadInput(f"GitHub API {url} returned {type(data).__name__}, not an object")
+        return data
+
+
+def fetch_jobs(
+    api: str, repository: str, run_id: str, token: str | None, retries: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """All pages of the run's jobs (latest attempt), and the run object."""
+    client = RestClient(api, token, retries)
+    base = f"/repos/{repository}/actions/runs/{run_id}"
+    run = client.json(base)
     pages: list[dict[str, Any]] = []
     url: str | None = f"{base}/jobs"
     params: dict[str, str] | None = {"filter": "latest", "per_page": "100"}
     while url:
-        resp = get(url, params)
+        resp = client.get(url, params)
         pages.append(resp.json())
         url = resp.links.get("next", {}).get("url")
         params = None  # the next link carries them
     return pages, run
+
+
+def fetch_tag_time(client: RestClient, repository: str, tag: str) -> datetime:
+    """When ``tag`` was made: the tagger date of an annotated tag, else its commit's date."""
+    ref = client.json(f"/repos/{repository}/git/ref/tags/{tag}")
+    try:
+        kind, sha = ref["object"]["type"], ref["object"]["sha"]
+        if kind == "tag":
+            when = client.json(f"/repos/{repository}/git/tags/{sha}")["tagger"]["date"]
+        else:
+            when = client.json(f"/repos/{repository}/git/commits/{sha}")["committer"]["date"]
+    except (KeyError, TypeError) as exc:
+        raise BadInput(f"unexpected answer for tag {tag} of {repository}: {exc!r}") from exc
+    parsed = parse_time(when, f"date of tag {tag}")
+    if parsed is None:
+        raise BadInput(f"tag {tag} of {repository} has no date")
+    return parsed
 
 
 def run(args: argparse.Namespace) -> int:
@@ -174,6 +221,12 @@ def run(args: argparse.Namespace) -> int:
     if not jobs:
         raise BadInput("the run has no jobs: nothing to summarise")
     tag_time = parse_time(args.tag_time, "--tag-time")
+    if args.tag:
+        if tag_time is not None:
+            raise BadInput("give --tag-time or --tag, not both")
+        tag_repo = check_repository(args.tag_repository or args.repository or "")
+        client = RestClient(args.github_api, os.environ.get("GITHUB_TOKEN") or None, args.retries)
+        tag_time = fetch_tag_time(client, tag_repo, args.tag)
     published = parse_time(args.published_at, "--published-at")
     if published is None:
         published = published_time(jobs, args.publish_job)
