@@ -159,6 +159,7 @@ BOOL_FIELDS = {
     "show_on_download_page",
 }
 INT_FIELDS = {"filesize", "version"}
+V2_ALLOW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"  # ModelViewSet detail
 DEFAULT_LIMIT = 20  # tastypie API_LIMIT_PER_PAGE default
 MAX_LIMIT = 1000  # tastypie Meta.max_limit default
 
@@ -268,7 +269,7 @@ class FakeState:
     log: list[Logged] = field(default_factory=list)
     snapshots: list[dict[int, dict[str, Any]]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    _pk: int = 100
+    counters: dict[str, int] = field(default_factory=dict)  # one id sequence per table
 
     def __post_init__(self) -> None:
         if not self.oses:
@@ -283,9 +284,11 @@ class FakeState:
                 self.oses[pk] = {"name": name, "slug": slug}
 
     # --- seeding and inspection (bypass the API) -------------------------------------------
-    def next_pk(self) -> int:
-        self._pk += 1
-        return self._pk
+    def next_pk(self, resource: str) -> int:
+        """The table's next id: never reused, like a database sequence."""
+        last = max([self.counters.get(resource, 0), *self._table(resource)])
+        self.counters[resource] = last + 1
+        return last + 1
 
     def add_user(
         self,
@@ -302,7 +305,7 @@ class FakeState:
 
     def add_release(self, name: str, **fields: Any) -> int:
         with self.lock:
-            pk = self.next_pk()
+            pk = self.next_pk("release")
             rec = {**RELEASE_DEFAULTS, "release_date": self._now_iso(), **fields, "name": name}
             rec["slug"] = rec["slug"] or slugify(name)
             self.releases[pk] = rec
@@ -310,7 +313,7 @@ class FakeState:
 
     def add_file(self, release: int, os_slug: str, **fields: Any) -> int:
         with self.lock:
-            pk = self.next_pk()
+            pk = self.next_pk("release_file")
             rec = {**FILE_DEFAULTS, **fields, "release": release, "os": self.os_pk(os_slug)}
             rec["slug"] = rec["slug"] or slugify(rec["name"])
             self.files[pk] = rec
@@ -326,7 +329,8 @@ class FakeState:
         return {pk: f for pk, f in self.files.items() if f["release"] == release}
 
     def _now_iso(self) -> str:
-        return datetime.fromtimestamp(self.clock(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        # tastypie serialises aware datetimes as naive ISO 8601 (microseconds when non-zero)
+        return datetime.fromtimestamp(self.clock(), tz=UTC).replace(tzinfo=None).isoformat()
 
     # --- the HTTP contract -----------------------------------------------------------------
     def handle(
@@ -364,8 +368,12 @@ class FakeState:
             return self._v1(method, m.group(1), m.group(2), query, headers, body, client)
         m = re.fullmatch(r"/api/v2/downloads/release/([^/]+)/", path)
         if m:
-            status, hdrs, out = self._v2_release(method, m.group(1), headers, body)
-            return status, hdrs, out, None
+            try:
+                status, hdrs, out = self._v2_release(method, m.group(1), headers, body)
+            except Reply as reply:
+                reply.headers["Allow"] = V2_ALLOW  # DRF's APIView sets Allow on every answer
+                raise
+            return status, {**hdrs, "Allow": V2_ALLOW}, out, None
         raise Reply(404, "Not Found")
 
     # tastypie Resource.dispatch: method_check, is_authenticated, throttle_check, handler,
@@ -696,7 +704,7 @@ class FakeState:
             raise _server_error()
         rec["slug"] = rec["slug"] or slugify(rec["name"])  # cms NameSlugModel.save
         self._check_constraints(resource, rec)
-        pk = self.next_pk()
+        pk = self.next_pk(resource)
         self._table(resource)[pk] = rec
         if resource == "release" and rec["is_latest"]:
             # models.py promote_latest_release: demote the others of the same version
@@ -746,7 +754,7 @@ class FakeState:
                 parsed = datetime.fromisoformat(value)
             except ValueError:
                 raise _bad_request(msg) from None
-            rec["release_date"] = parsed.strftime("%Y-%m-%dT%H:%M:%S")
+            rec["release_date"] = parsed.replace(tzinfo=None).isoformat()
         return rec
 
     def _check_constraints(self, resource: str, rec: dict[str, Any]) -> None:
@@ -845,7 +853,10 @@ class FakeState:
                     if other != pk and r["version"] == release["version"]:
                         r["is_latest"] = False
         out = {k: release.get(k) for k in FIELDS["release"]}
-        out["resource_uri"] = f"/api/v2/downloads/release/{pk}/"
+        # DRF HyperlinkedModelSerializer: absolute URLs; DateTimeField: ISO 8601 with "Z".
+        host = headers.get("host", "testserver")
+        out["resource_uri"] = f"http://{host}/api/v2/downloads/release/{pk}/"
+        out["release_date"] = f"{release['release_date']}Z"
         return 200, {"Content-Type": JSON_TYPE}, json.dumps(out).encode()
 
 

@@ -70,7 +70,7 @@ def seeded() -> dict[str, Any]:
         if rec["slug"] in want and _same(state, rec, want[rec["slug"]])
     }
     assert len(correct) == 9
-    return {"releases": state.releases, "files": state.files, "pk": state._pk,
+    return {"releases": state.releases, "files": state.files, "counters": state.counters,
             "correct": correct}
 
 
@@ -89,7 +89,7 @@ def server_from(seeded: dict[str, Any] | None) -> Iterator[tuple[FakeServer, Fak
     if seeded is not None:
         state.releases = copy.deepcopy(seeded["releases"])
         state.files = copy.deepcopy(seeded["files"])
-        state._pk = seeded["pk"]
+        state.counters = dict(seeded["counters"])
     with start_server(state) as server:
         yield server, clock
 
