@@ -17,6 +17,7 @@ from cpython_release import http
 from cpython_release.errors import CheckFailed
 from cpython_release.manifest import Manifest
 from cpython_release.publish.actions import Action, PublishResult, Verb
+from cpython_release.publish.layout import DOWNLOADS_URL, placements
 from cpython_release.publish.pythonorg_files import classify_file, release_page_url
 from cpython_release.version import ReleaseVersion
 
@@ -26,31 +27,26 @@ TARGET = "cdn"
 
 
 def purge_urls(version: ReleaseVersion, manifest: Manifest) -> list[str]:
-    """Every URL to purge for the release, files first, then directories, then pages."""
+    """Every URL to purge for the release, files first, then directories, then pages.
+
+    Where each file lives comes from :func:`cpython_release.publish.layout.placements`, the
+    same mapping the upload uses.
+    """
     v = str(version)
-    ftp = f"{WWW}/ftp/python/"
-    files: list[str] = []
-    directories = {ftp, f"{ftp}{version.xyz}/"}
-    oses: set[str] = {"source"}
-    has_docs = False
-    for art in sorted(manifest.artifacts, key=lambda a: a.name):
-        if art.platform == "docs":
-            has_docs = True
-            directory = f"{ftp}doc/{v}/"
-        else:
-            directory = f"{ftp}{version.xyz}/"
-        directories.add(directory)
-        if "/" in art.name:  # Windows MSI parts: amd64rc2/core.msi
-            directories.add(directory + art.name.rsplit("/", 1)[0] + "/")
-        files.append(directory + art.name)
-        files.extend(directory + c.name for c in art.companion_files())
+    files = [p.url for p in placements(manifest)]
+    directories = {DOWNLOADS_URL, f"{DOWNLOADS_URL}{version.xyz}/"}
+    directories.update(
+        DOWNLOADS_URL + p.dest.rsplit("/", 1)[0] + "/" for p in placements(manifest)
+    )
+    oses = {"source"}
+    for art in manifest.artifacts:
         cls = classify_file(version, art.name)
         if cls is not None:
             oses.add(cls.os)
     pages = [release_page_url(version, WWW + "/"), f"{WWW}/downloads/"]
     pages.extend(f"{WWW}/downloads/{os}/" for os in sorted(oses))
     docs: list[str] = []
-    if has_docs:
+    if any(a.platform == "docs" for a in manifest.artifacts):
         docs = [f"{DOCS}/release/{v}/"]
         if version.xyz != v:
             docs.append(f"{DOCS}/release/{version.xyz}/")
