@@ -36,7 +36,7 @@ def test_verify_workflow_rejects_bundles_not_from_sigstore(
         event="workflow_call",
         inputs={
             "version": "3.14.1",
-            "source": serve(release.directory),
+            "base-url": serve(release.directory),
             "repository": "python/cpython",
             "signer-repository": "python/cpython-release",
             "allowed-refs": "refs/tags/v1.0.0",

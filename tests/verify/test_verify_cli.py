@@ -158,3 +158,16 @@ def test_empty_inputs_mean_defaults_and_refs_split(cli: Cli, release: Release) -
         "sign.yml@refs/heads/main or https://github.com/python/cpython-release/.github/"
         "workflows/sign.yml@refs/tags/v1.0.0, source repository python/cpython"
     )
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_allow_unsigned(cli: Cli, release314: Release) -> None:
+    for name in ("release-manifest.json", "release-manifest.json.sigstore",
+                 "SHA256SUMS.sigstore", "Python-3.14.1.tar.xz.sigstore"):
+        (release314.directory / name).unlink()
+    r = cli("verify", "3.14.1", str(release314.directory), *POLICY)
+    assert r.code == 1
+    assert "FAIL: SHA256SUMS: not signed: no Sigstore bundle SHA256SUMS.sigstore" in r.out
+    r = cli("verify", "3.14.1", str(release314.directory), *POLICY, "--allow-unsigned")
+    assert r.code == 0, r.out
+    assert "warning: Python-3.14.1.tar.xz: no Sigstore bundle (unsigned files allowed)" in r.out

@@ -386,7 +386,10 @@ def test_unsigned_file_fails_without_a_manifest(release314: Release,
     report = check(release314, verifier)
     assert ("Python-3.14.1.tgz: not signed: no Sigstore bundle Python-3.14.1.tgz.sigstore"
             in report.problems)
-    assert check(release314, verifier, require_sigstore=False).ok
+    lenient = check(release314, verifier, require_sigstore=False)
+    assert lenient.ok
+    assert lenient.warnings == ["Python-3.14.1.tgz: no Sigstore bundle (unsigned files allowed)"]
+    assert row(lenient, "Python-3.14.1.tgz")["sigstore"] == "skipped"
 
 
 def test_wrong_version(release: Release, verifier: LocalCAVerifier) -> None:

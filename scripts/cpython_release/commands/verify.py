@@ -98,6 +98,12 @@ def register(sub: Subparsers) -> None:
         help="refresh the Sigstore trust root over the network (default: offline)",
     )
     p.add_argument(
+        "--allow-unsigned",
+        action="store_true",
+        help="rehearsals without an OIDC identity: a file with no Sigstore bundle at all is "
+        "reported, not failed (bundles that exist are still verified)",
+    )
+    p.add_argument(
         "--allow-needs-online",
         action="store_true",
         help="exit 0 when the only gap is bundles that need online verification",
@@ -149,10 +155,11 @@ def run(args: argparse.Namespace) -> int:
         keyring=args.keyring,
         repo=args.repo,
         strict=args.strict,
-        manifest=args.manifest,
-        sums=args.sums,
+        manifest=args.manifest or None,
+        sums=args.sums or None,
         offline=not args.online,
         workers=args.workers,
+        require_sigstore=not args.allow_unsigned,
     )
     text = report.to_json()
     if args.report:

@@ -227,6 +227,11 @@ class _Verification:
         if c is None or c.name not in files.present:
             if e.needs_bundle and self.require_sigstore:
                 return self.fail(e.name, f"not signed: no Sigstore bundle {e.name}{SIGSTORE}")
+            if e.needs_bundle:
+                self.report.warnings.append(
+                    f"{e.name}: no Sigstore bundle (unsigned files allowed)"
+                )
+                return Check("skipped", "no Sigstore bundle (unsigned files allowed)")
             return Check("-", "the manifest lists no Sigstore bundle")
         problem = self.companion_problem(c, files)
         if problem:

@@ -1,0 +1,106 @@
+"""The top-level composite action (action.yml): its verify step's shell, run for real.
+
+The install step (a pip install of this directory with the verify extras) is replaced by
+a link to the test environment's ``cpython-release``; the step's script then runs exactly as
+the runner would, with the action's env (unset optional inputs arrive as empty strings).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from verify.verify_support import Release
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _action() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text())
+    return data
+
+
+def _step(name: str) -> dict[str, Any]:
+    return next(s for s in _action()["runs"]["steps"] if s["name"] == name)
+
+
+def test_action_documents_inputs_and_outputs() -> None:
+    action = _action()
+    assert set(action["outputs"]) == {"result", "report"}
+    assert {
+        "version",
+        "source",
+        "repository",
+        "toolkit-repository",
+        "allowed-refs",
+        "legacy",
+        "keyring",
+    } <= set(action["inputs"])
+    install = _step("Install the toolkit")["run"]
+    assert '"${GITHUB_ACTION_PATH}[verify]"' in install
+    for step in action["runs"]["steps"]:
+        assert "${{" not in step["run"], "inputs reach run: only through env:"
+
+
+def _run_verify_step(
+    tmp_path: Path, env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    runner_temp = tmp_path / "runner"
+    bin_dir = runner_temp / "cpython-release-verify" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "cpython-release").symlink_to(Path(sys.executable).parent / "cpython-release")
+    outputs = tmp_path / "github_output"
+    outputs.touch()
+    defaults = {k: str(v.get("default", "")) for k, v in _action()["inputs"].items()}
+    step = _step("Verify")
+    names = {
+        "VERSION": "version",
+        "SOURCE": "source",
+        "REPOSITORY": "repository",
+        "TOOLKIT_REPOSITORY": "toolkit-repository",
+        "ALLOWED_REFS": "allowed-refs",
+        "SIGNING_WORKFLOW": "signing-workflow",
+        "KEYRING": "keyring",
+        "MANIFEST": "manifest",
+    }
+    assert set(step["env"]) == {*names, "FLAGS"}
+    step_env = {var: defaults[inp] for var, inp in names.items()} | {"FLAGS": ""} | env
+    proc = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        env={
+            **os.environ,
+            **step_env,
+            "RUNNER_TEMP": str(runner_temp),
+            "GITHUB_OUTPUT": str(outputs),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+    return proc, found
+
+
+def test_action_verify_step_with_unset_optional_inputs(tmp_path: Path, release: Release) -> None:
+    """The production verifier refuses the tests' local-CA bundles: invalid, exit 1, outputs."""
+    proc, outputs = _run_verify_step(
+        tmp_path, {"VERSION": "3.13.5", "SOURCE": str(release.directory)}
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert outputs["result"] == "invalid"
+    report = Path(outputs["report"])
+    assert report.name == "cpython-release-verify-report.json" and report.is_file()
+    assert "malformed bundle: no transparency-log entry" in proc.stdout
+
+
+def test_action_verify_step_bad_input(tmp_path: Path, release: Release) -> None:
+    proc, outputs = _run_verify_step(tmp_path, {"VERSION": "3.13", "SOURCE": "."})
+    assert proc.returncode == 2
+    assert "not a CPython release version" in proc.stderr
+    assert outputs == {}
