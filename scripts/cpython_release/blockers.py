@@ -179,6 +179,7 @@ def github_client(api_url: str, token: str | None, *, retries: int = 3) -> Any:
         retry=retry,
         lazy=True,
         timeout=30,
+        per_page=100,
         seconds_between_requests=None,
         seconds_between_writes=None,
     )

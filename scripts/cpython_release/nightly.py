@@ -332,6 +332,19 @@ def issue_title(branch: str) -> str:
     return f"{title_prefix(branch)} nightly build failing"
 
 
+LABEL_COLOR = "d73a4a"
+
+
+def ensure_label(repo: Any, label: str) -> None:
+    """Create ``label`` when the repository lacks it, so the new issue can be found by it."""
+    from github import UnknownObjectException
+
+    try:
+        _ = repo.get_label(label).color  # PyGithub labels are lazy: reading a field fetches it
+    except UnknownObjectException:
+        repo.create_label(label, LABEL_COLOR, "A nightly build of this branch is failing")
+
+
 @dataclass(frozen=True)
 class TrackOutcome:
     action: str  # "opened", "commented", "closed", "none"
@@ -375,6 +388,7 @@ def track(
             "Later failures are added here as comments; the issue closes itself when the "
             "branch's nightly succeeds again.\n"
         )
+        ensure_label(repo, label)
         issue = repo.create_issue(title=issue_title(branch), body=body, labels=[label])
         return TrackOutcome("opened", int(issue.number), f"opened #{issue.number}")
     if result == "success":

@@ -81,7 +81,7 @@ def test_fork_without_blockers_passes_and_skips_buildbot(
 
 
 def test_blockers_stop_the_run_with_a_list(cli: Cli, fake_github: FakeGitHub) -> None:
-    # 31 blockers for other branches first, so the applicable ones sit on page 2 (30 per page).
+    # 31 blockers for other branches after them, so the applicable ones sit on page 2 (30 a page).
     applicable = fake_github.add_issue(FORK, "Crash in the JIT", labels=["release-blocker", "3.15"])
     unscoped = fake_github.add_issue(FORK, "Unscoped regression", labels=["release-blocker"])
     pr = fake_github.add_issue(
@@ -93,6 +93,7 @@ def test_blockers_stop_the_run_with_a_list(cli: Cli, fake_github: FakeGitHub) ->
     )
     for i in range(31):
         fake_github.add_issue(FORK, f"old {i}", labels=["release-blocker", "3.13"])
+    fake_github.max_per_page = 30
     res = run_blockers(cli, fake_github, FORK, "3.15.0a2")
     assert res.code == 1
     assert "3 release blocker(s) for 3.15.0a2 in rehearsal-org/cpython" in res.err

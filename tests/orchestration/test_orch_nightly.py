@@ -293,6 +293,8 @@ def test_track_opens_comments_and_closes(cli: Cli, fake_github: FakeGitHub) -> N
     issue = fake_github.issues_of(TOOLKIT)[2]
     assert issue["title"] == "[nightly main] nightly build failing"
     assert [lab["name"] for lab in issue["labels"]] == ["nightly-failure"]
+    assert "nightly-failure" in fake_github.repo(TOOLKIT).labels  # created once, before use
+    assert [m for m, p, q in fake_github.log if p.endswith("/labels")] == ["POST"]
     assert f"https://github.com/{TOOLKIT}/actions/runs/1" in issue["body"]
     assert "aaaaaaaaaaaa" in issue["body"]
 
