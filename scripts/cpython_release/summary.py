@@ -60,6 +60,8 @@ def runner_minutes(duration_s: float | None) -> int:
 def format_duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
+    if seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.1f}s"  # local rehearsal stages take fractions of a second
     total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)

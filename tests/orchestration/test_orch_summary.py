@@ -12,6 +12,7 @@ import pytest
 
 from cpython_release.summary import (
     StageTiming,
+    format_duration,
     parse_jobs,
     runner_minutes,
     stages_from_jobs,
@@ -203,6 +204,14 @@ def test_timeline_table_for_local_stages() -> None:
     assert "`" + "·" * 18 + "█" * 6 + "`" in lines[3]
     assert "| verify | 1 | +8m 00s | - | - | running |" in lines[4]
     assert lines[5] == "| **total** | 3 |  | 8m 00s | - |  |  |"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, "-"), (0, "0s"), (0.42, "0.4s"), (7, "7s"), (59.6, "1m 00s"), (3725, "1h 02m 05s")],
+)
+def test_format_duration(seconds: float | None, text: str) -> None:
+    assert format_duration(seconds) == text
 
 
 def test_parse_jobs_accepts_pages_and_lists() -> None:
