@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -43,12 +44,33 @@ def test_build_installer_argv_and_cli(tmp_path: Path, rec: RecordingRunner,
     monkeypatch.setattr("cpython_release.commands.macos.make_runner", lambda args: rec)
     assert main(["macos", "build", "--source", str(tmp_path), "--build-dir",
                  str(tmp_path / "b"), "--third-party", str(tmp_path / "t"),
-                 "--version", "3.13.5"]) == 0
+                 "--work", str(tmp_path / "w"), "--version", "3.13.5"]) == 0
     assert rec.calls[0].argv == (
         "python3", "build-installer.py", "--universal-archs=universal2", "--dep-target=10.13",
         f"--build-dir={tmp_path / 'b'}", f"--third-party={tmp_path / 't'}")
     assert rec.calls[0].cwd == tmp_path / "Mac" / "BuildScript"
     assert (tmp_path / "t").is_dir()
+    tools = Path(rec.calls[0].env["SDK_TOOLS_BIN"])
+    assert [p.name for p in tools.iterdir()] == ["python3"]
+    assert (tools / "python3").resolve() == Path(shutil.which("python3") or "").resolve()
+
+
+def test_build_with_release_docs(tmp_path: Path, rec: RecordingRunner,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "Include").mkdir()
+    (tmp_path / "Include" / "patchlevel.h").write_text('#define PY_VERSION "3.14.0rc2"\n')
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    monkeypatch.setattr("cpython_release.commands.macos.make_runner", lambda args: rec)
+    argv = ["macos", "build", "--source", str(tmp_path), "--build-dir", str(tmp_path / "b"),
+            "--third-party", str(tmp_path / "t"), "--work", str(tmp_path / "w"),
+            "--docs-dir", str(docs), "--version", "3.14.0rc2"]
+    assert main(argv) == 2 and rec.calls == []
+    (docs / "python-3.14.0rc2-docs-html.tar.bz2").write_bytes(b"BZh")
+    assert main(argv) == 0
+    assert (tmp_path / "t" / "python-3.14.0rc2-docs-html.tar.bz2").read_bytes() == b"BZh"
+    with pytest.raises(BadInput, match="no Python interpreter"):
+        macos.tools_bin(tmp_path / "x", "no-such-python-xyz")
 
 
 def test_signing_from_env() -> None:

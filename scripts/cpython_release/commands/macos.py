@@ -40,7 +40,12 @@ def register(sub: Subparsers) -> None:
     b.add_argument("--source", type=Path, required=True)
     b.add_argument("--build-dir", type=Path, required=True)
     b.add_argument("--third-party", type=Path, required=True)
-    b.add_argument("--python", default="python3", help="Python that runs build-installer.py")
+    b.add_argument("--python", default="python3",
+                   help="Python that runs build-installer.py and builds the docs venv")
+    b.add_argument("--docs-dir", default="",
+                   help="directory with python-V-docs-html.tar.bz2 (empty or absent: "
+                   "build-installer.py builds the docs itself)")
+    b.add_argument("--work", type=Path, required=True, help="scratch directory")
     b.add_argument("--version", required=True)
     add_dry_run(b)
     b.set_defaults(func=run_build)
@@ -85,9 +90,14 @@ def run_build(args: argparse.Namespace) -> int:
     version = ReleaseVersion.parse(args.version)
     macos.check_source_version(args.source, version)
     args.third_party.mkdir(parents=True, exist_ok=True)
+    if args.docs_dir:
+        staged = macos.stage_docs(Path(args.docs_dir), args.third_party, version)
+        print(f"using the release's HTML docs: {staged}")
+    tools = macos.tools_bin(args.work.resolve() / "tools-bin", args.python)
     argv = macos.build_installer_argv(args.python, args.build_dir.resolve(),
                                       args.third_party.resolve(), version)
-    make_runner(args).run(argv, cwd=args.source / "Mac" / "BuildScript")
+    make_runner(args).run(argv, cwd=args.source / "Mac" / "BuildScript",
+                          env={"SDK_TOOLS_BIN": str(tools)})
     return 0
 
 

@@ -76,6 +76,36 @@ def build_installer_argv(python: str, build_dir: Path, third_party: Path,
             f"--third-party={third_party}"]
 
 
+def tools_bin(directory: Path, python: str) -> Path:
+    """A PATH directory holding only ``python3`` (for the docs venv).
+
+    build-installer.py resets PATH to the system directories plus ``$SDK_TOOLS_BIN``; the
+    system python3 is too old for the docs toolchain, and putting a whole package-manager
+    ``bin`` directory there would let configure find Homebrew libraries.
+    """
+    found = shutil.which(python)
+    if found is None:
+        raise BadInput(f"no Python interpreter {python!r} on PATH")
+    directory.mkdir(parents=True, exist_ok=True)
+    link = directory / "python3"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(Path(found).resolve())
+    return directory
+
+
+def stage_docs(docs_dir: Path, third_party: Path, version: ReleaseVersion) -> Path:
+    """Put the release's HTML docs where build-installer.py looks before building its own."""
+    name = f"python-{version}-docs-html.tar.bz2"
+    source = docs_dir / name
+    if not source.is_file():
+        raise BadInput(f"no {name} in {docs_dir}")
+    third_party.mkdir(parents=True, exist_ok=True)
+    target = third_party / name
+    shutil.copyfile(source, target)
+    return target
+
+
 # --- signing -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SigningSecrets:
