@@ -19,3 +19,26 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRepo:
 def fresh_demo(tmp_path: Path) -> DemoRepo:
     """A private demo repository a test may modify."""
     return make_demo_repo(tmp_path / "cpython", "3.13.5")
+
+
+@pytest.fixture(scope="session")
+def built(demo: DemoRepo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's archives and fragment, built once through the CLI (read-only)."""
+    from cpython_release.cli import main
+
+    out = tmp_path_factory.mktemp("built")
+    code = main(
+        [
+            "build-source",
+            "--repo",
+            str(demo.path),
+            "--version",
+            demo.version,
+            "--commit",
+            demo.commit,
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    return out
