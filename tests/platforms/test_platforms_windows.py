@@ -261,7 +261,8 @@ def test_cli_sign_without_secrets_says_unsigned(tmp_path: Path, summary: Path,
                 "AZURE_FEDERATED_TOKEN_FILE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    assert main(["windows", "sign", str(tmp_path), "--version", "3.14.0rc2"]) == 0
+    assert main(["windows", "sign", str(tmp_path), "--source", str(tmp_path),
+                 "--version", "3.14.0rc2"]) == 0
     assert "::warning::Windows binaries in" in capsys.readouterr().out
     assert "UNSIGNED" in summary.read_text(encoding="utf-8")
 
@@ -270,7 +271,8 @@ def test_cli_sign_partial_secrets_is_bad_input(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("AZURE_TRUSTED_SIGNING_ACCOUNT", "psf")
-    assert main(["windows", "sign", str(tmp_path), "--version", "3.14.0rc2"]) == 2
+    assert main(["windows", "sign", str(tmp_path), "--source", str(tmp_path),
+                 "--version", "3.14.0rc2"]) == 2
     assert "partly configured" in capsys.readouterr().err
 
 
@@ -306,3 +308,25 @@ def test_cli_index(tmp_path: Path) -> None:
     (packages / "python-3.14.0rc2-arm64.zip").unlink()
     assert main(["windows", "index", "--index-dir", str(records), "--packages", str(packages),
                  "--dist", str(dist), "--version", "3.14.0rc2"]) == 1
+
+
+def test_cli_sign_with_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                               rec: RecordingRunner, summary: Path) -> None:
+    for k, v in SIGN.items():
+        monkeypatch.setenv(k, v)
+    build, source = tmp_path / "build", tmp_path / "cpython"
+    build.mkdir()
+    (build / "python.exe").write_bytes(b"MZ")
+    (build / "Activate.ps1").write_text("# signed\n")
+    (source / "Lib" / "venv" / "scripts" / "common").mkdir(parents=True)
+    monkeypatch.setattr("cpython_release.commands.windows.make_runner", lambda args: rec)
+    assert main(["windows", "sign", str(build), "--source", str(source),
+                 "--version", "3.14.0rc2"]) == 0
+    assert [c.argv[-1] for c in rec.calls] == ["Activate.ps1", "python.exe"]
+    assert rec.calls[0].argv[rec.calls[0].argv.index("-d") + 1] == "Python 3.14.0rc2"
+    assert (source / "Lib" / "venv" / "scripts" / "common" / "Activate.ps1").read_text() == (
+        "# signed\n")
+    assert "Signed 2 files" in summary.read_text(encoding="utf-8")
+    rec.respond(["sign"], returncode=1, stderr="403 Forbidden")
+    assert main(["windows", "sign", str(build), "--source", str(source),
+                 "--version", "3.14.0rc2"]) == 1

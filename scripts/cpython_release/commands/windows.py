@@ -62,6 +62,8 @@ def register(sub: Subparsers) -> None:
                         "libcrypto, libssl). Without the AZURE_* secrets in the environment it "
                         "signs nothing and says so in the log and the step summary.")
     s.add_argument("dir", type=Path)
+    s.add_argument("--source", type=Path, required=True,
+                   help="the CPython checkout: signed Activate.ps1 is copied back into it")
     _common(s, arch=False)
     s.add_argument("--tool", default="sign", help="the dotnet sign tool (default: sign)")
     add_dry_run(s)
@@ -150,6 +152,8 @@ def run_sign(args: argparse.Namespace) -> int:
     if not steps:
         raise CheckFailed(f"nothing to sign in {args.dir}")
     windows.run_steps(make_runner(args), steps)
+    for name in ([] if args.dry_run else windows.restore_signed_sources(args.dir, args.source)):
+        print(f"signed copy restored into the source tree: {name}")
     write_summary(f"Signed {len(steps)} files in `{args.dir}` with Azure Trusted Signing "
                   f"({config.account}/{config.profile}).\n")
     return 0

@@ -443,6 +443,24 @@ def sign_steps(config: SigningConfig, directory: Path, description: str,
             for p in files_to_sign(directory)]
 
 
+# Signed copies of source-tree files that the build output carries for signing; layouts
+# and installers take them from the source tree, so they go back there once signed.
+SIGNED_SOURCE_FILES = {"Activate.ps1": ("Lib", "venv", "scripts", "common", "Activate.ps1")}
+
+
+def restore_signed_sources(build: Path, source: Path) -> list[str]:
+    restored = []
+    for name, parts in SIGNED_SOURCE_FILES.items():
+        signed = build / name
+        if signed.is_file():
+            target = source.joinpath(*parts)
+            if not target.parent.is_dir():
+                raise CheckFailed(f"{source} has no {target.parent.relative_to(source)}")
+            shutil.copyfile(signed, target)
+            restored.append(target.relative_to(source).as_posix())
+    return restored
+
+
 # --- smoke test ------------------------------------------------------------------------
 def install_argv(installer: Path, target: Path, log: Path) -> list[str]:
     return [str(installer), "/passive", f"TargetDir={target}", "Include_debug=1",
