@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.platforms.checkout import verify_tag
+from cpython_release.platforms.cliargs import commit_time
 from cpython_release.platforms.runner import (
     Call,
     CommandResult,
@@ -86,3 +88,17 @@ def test_real_git_repository(tmp_path: Path) -> None:
         "--allow-empty", "-m", "later")
     with pytest.raises(CheckFailed, match="not the tagged release commit"):
         verify_tag(SubprocessRunner(io.StringIO()), tmp_path, V, head)
+
+
+def test_created_from_a_checkout(tmp_path: Path) -> None:
+    env = {"GIT_COMMITTER_DATE": "2025-08-12T12:00:00Z", "GIT_AUTHOR_DATE": "2025-08-12T12:00:00Z",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "commit", "-q", "--allow-empty", "-m", "x"],
+                   check=True, env={**os.environ, **env})
+    assert commit_time(SubprocessRunner(io.StringIO()), tmp_path) == 1755000000
+    rec = RecordingRunner()
+    rec.respond(["git", "log"], stdout="not a time\n")
+    with pytest.raises(BadInput, match="cannot read the commit time"):
+        commit_time(rec, tmp_path)
