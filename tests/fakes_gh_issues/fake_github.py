@@ -7,7 +7,9 @@ It covers what ``blockers``, ``nightly`` and ``summary`` use, in GitHub's JSON s
 - ``POST /repos/{o}/{r}/issues``, ``GET|PATCH /repos/{o}/{r}/issues/{n}``
 - ``GET|POST /repos/{o}/{r}/issues/{n}/comments``
 - ``GET /repos/{o}/{r}/labels/{name}``, ``POST /repos/{o}/{r}/labels``
-- ``GET /repos/{o}/{r}/releases`` (paginated)
+- ``GET /repos/{o}/{r}/releases`` (paginated), ``DELETE /repos/{o}/{r}/releases/{id}``
+- ``GET /repos/{o}/{r}/git/ref/tags/{t}``, ``DELETE .../git/refs/tags/{t}``,
+  ``GET .../git/tags/{sha}`` and ``.../git/commits/{sha}``
 - ``GET /repos/{o}/{r}/contents/{path}?ref=`` (base64 files)
 - ``GET /repos/{o}/{r}/actions/runs/{id}`` and ``.../runs/{id}/jobs`` (paginated)
 
@@ -192,8 +194,10 @@ class FakeGitHub:
             "assets": [],
             "author": {"login": "github-actions[bot]", "id": 2, "type": "Bot"},
         }
-        # GitHub lists the newest release first.
+        # GitHub lists the newest release first; publishing a release creates its tag.
         st.releases.insert(0, release)
+        if not draft:
+            st.tags.setdefault(tag_name, {"type": "commit", "sha": f"{self.new_id():040x}"})
         return release
 
     def add_file(self, repo: str, path: str, ref: str, content: bytes | str) -> None:
@@ -302,6 +306,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch("PATCH")
 
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
     # --- routes --------------------------------------------------------------
     def _route(self, method: str, path: str, query: dict[str, str], body: dict[str, Any]) -> None:
         m = re.fullmatch(r"/repos/([^/]+/[^/]+)(/.*)?", path)
@@ -395,7 +402,18 @@ class _Handler(BaseHTTPRequestHandler):
             obj = st.tags.get(mm.group(1))
             if obj is None:
                 raise _NotFound
-            self._send(200, {"ref": f"refs/tags/{mm.group(1)}", "object": obj})
+            url = f"{base}/git/refs/tags/{mm.group(1)}"
+            self._send(200, {"ref": f"refs/tags/{mm.group(1)}", "url": url, "object": obj})
+        elif (mm := re.fullmatch(r"/git/refs/tags/(.+)", rest)) and method == "DELETE":
+            if st.tags.pop(mm.group(1), None) is None:
+                raise _NotFound
+            self._send(204, None)
+        elif (mm := re.fullmatch(r"/releases/(\d+)", rest)) and method == "DELETE":
+            before = len(st.releases)
+            st.releases[:] = [r for r in st.releases if r["id"] != int(mm.group(1))]
+            if len(st.releases) == before:
+                raise _NotFound
+            self._send(204, None)
         elif mm := re.fullmatch(r"/git/(?:tags|commits)/([0-9a-f]{40})", rest):
             obj = st.git_objects.get(mm.group(1))
             if obj is None:

@@ -386,3 +386,48 @@ def test_track_errors_exit_2(cli: Cli, fake_github: FakeGitHub) -> None:
         fake_github.url,
     )
     assert res.code == 2 and "--run-url is required outside GitHub Actions" in res.err
+
+
+# --- prune (retention, through cpython_release.publish.retention) ------------------------------
+def test_prune_keeps_the_newest_nightlies_of_the_branch(cli: Cli, fake_github: FakeGitHub) -> None:
+    fake_github.repo(TOOLKIT)
+    for day in (17, 18, 19, 20):
+        _publish_nightly(fake_github, "main", date(2026, 11, day), str(day) * 20)
+    _publish_nightly(fake_github, "3.14", date(2026, 11, 16), "16" * 20)
+    fake_github.add_release(TOOLKIT, "v3.14.2", prerelease=False)
+    common = (
+        "nightly",
+        "prune",
+        "--repository",
+        TOOLKIT,
+        "--branch",
+        "main",
+        "--keep",
+        "2",
+        "--github-api",
+        fake_github.url,
+        "--write-interval",
+        "0",
+        "--retries",
+        "0",
+    )
+    res = cli(*common, "--dry-run")
+    assert res.code == 0, res.err
+    assert "would delete 2 release(s)" in res.out
+    assert len(fake_github.repo(TOOLKIT).releases) == 6
+    res = cli(*common)
+    assert res.code == 0, res.err
+    assert "deleted 2 release(s), kept up to 2" in res.out
+    tags = [r["tag_name"] for r in fake_github.repo(TOOLKIT).releases]
+    assert sorted(t for t in tags if t.startswith("nightly-main")) == [
+        f"nightly-main-20261119-{'19' * 6}",
+        f"nightly-main-20261120-{'20' * 6}",
+    ]
+    assert f"nightly-3.14-20261116-{'16' * 6}" in tags and "v3.14.2" in tags
+    assert f"nightly-main-20261117-{'17' * 6}" not in fake_github.repo(TOOLKIT).tags
+    assert [m for m, p, q in fake_github.log if m == "DELETE"] == ["DELETE"] * 4
+
+
+def test_prune_needs_a_token(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    res = cli("nightly", "prune", "--repository", TOOLKIT, "--branch", "main")
+    assert res.code == 2 and "needs $GITHUB_TOKEN" in res.err

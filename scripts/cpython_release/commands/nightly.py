@@ -1,4 +1,4 @@
-"""``cpython-release nightly select|track``: what the nightly pipeline builds, and its issues."""
+"""``cpython-release nightly select|track|prune``: what the nightlies build, issues, retention."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from cpython_release.commands.common import Subparsers, add_release_cycle
 from cpython_release.errors import BadInput
 from cpython_release.ghactions import in_actions, markdown_table, set_outputs, write_summary
 from cpython_release.phase import ReleaseCycle
+
+DEFAULT_KEEP = 14
 
 
 def _bool(text: str) -> bool:
@@ -194,6 +196,45 @@ def register(sub: Subparsers) -> None:
     t.add_argument("--retries", type=int, default=3, help="retries per HTTP request (default 3)")
     t.set_defaults(func=run_track)
 
+    r = nsub.add_parser(
+        "prune",
+        help="retention: delete all but the newest N nightly releases of a branch",
+        description="Keep the newest --keep published nightlies of --branch (GitHub releases "
+        "of --repository marked as nightlies by both tag and body, see "
+        "cpython_release.nightly_names); delete older ones and their tags, and drafts older "
+        "than the oldest kept. Needs $GITHUB_TOKEN with contents: write.",
+        epilog="Exit status: 0 done, 2 bad input or API failure.",
+    )
+    r.add_argument(
+        "--repository",
+        required=True,
+        metavar="OWNER/REPO",
+        help="repository holding the nightly releases (usually $GITHUB_REPOSITORY)",
+    )
+    r.add_argument("--branch", required=True, help="main or X.Y")
+    r.add_argument(
+        "--keep",
+        type=int,
+        default=DEFAULT_KEEP,
+        help=f"published nightlies to keep (default {DEFAULT_KEEP})",
+    )
+    r.add_argument("--dry-run", action="store_true", help="print what would go, delete nothing")
+    r.add_argument(
+        "--github-api",
+        default=default_github_api(),
+        metavar="URL",
+        help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
+    )
+    r.add_argument(
+        "--write-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="pause between API writes (default 1.0, as GitHub asks)",
+    )
+    r.add_argument("--retries", type=int, default=4, help="retries per HTTP request (default 4)")
+    r.set_defaults(func=run_prune)
+
 
 def _api_failure(exc: Exception, what: str) -> BadInput | None:
     from github import GithubException
@@ -361,4 +402,44 @@ def run_track(args: argparse.Namespace) -> int:
     print(f"nightly track {args.branch}: {outcome.message}")
     if in_actions() and os.environ.get("GITHUB_OUTPUT"):
         set_outputs({"action": outcome.action, "issue": str(outcome.number or "")})
+    return 0
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from cpython_release.publish.actions import Verb
+    from cpython_release.publish.github_release import Pacing
+    from cpython_release.publish.retention import prune_nightlies
+
+    repository = check_repository(args.repository)
+    token = os.environ.get("GITHUB_TOKEN")
+    if not token:
+        raise BadInput("nightly prune needs $GITHUB_TOKEN (contents: write)")
+    if args.write_interval < 0:
+        raise BadInput("--write-interval must be 0 or more")
+    pacing = replace(
+        Pacing(),
+        write_interval=args.write_interval,
+        read_interval=min(Pacing().read_interval, args.write_interval),
+        retries=args.retries,
+    )
+    result = prune_nightlies(
+        repository,
+        token,
+        branch=args.branch,
+        keep=args.keep,
+        base_url=args.github_api,
+        dry_run=args.dry_run,
+        pacing=pacing,
+    )
+    for line in result.lines():
+        print(line)
+    deleted = sum(
+        1 for a in result.actions if a.verb is Verb.DELETE and a.subject.startswith("release ")
+    )
+    print(
+        f"nightly prune {args.branch}: {'would delete' if args.dry_run else 'deleted'} "
+        f"{deleted} release(s), kept up to {args.keep}"
+    )
     return 0
