@@ -186,6 +186,10 @@ def test_parse_vswhere() -> None:
 
 def test_installer_steps_use_official_uris(tmp_path: Path) -> None:
     out = tmp_path / "out"
+    with pytest.raises(CheckFailed, match="run `windows docs` first"):
+        windows.installer_steps("msbuild.exe", tmp_path, out, V, "arm64")
+    (tmp_path / "Doc" / "build" / "html").mkdir(parents=True)
+    (tmp_path / "Doc" / "build" / "html" / "index.html").write_text("<html/>")
     steps = windows.installer_steps("msbuild.exe", tmp_path, out, V, "arm64", "sign code x")
     bundle = steps[-1]
     assert bundle.argv == (
@@ -195,12 +199,17 @@ def test_installer_steps_use_official_uris(tmp_path: Path) -> None:
         "/p:DownloadUrl=https://www.python.org/ftp/python/{version}/{arch}{releasename}/{msi}",
         "/p:IncludeFreethreaded=true", "/p:_SignCommand=sign code x")
     assert bundle.env["PYTHON"] == str(out / "arm64" / "python.exe")
-    assert [s.label for s in steps] == ["HTML docs for the installer", "WiX toolset",
-                                        "launcher installer", "arm64 installer"]
-    assert "/p:Platform=x86" in steps[2].argv
+    assert [s.label for s in steps] == ["WiX toolset", "launcher installer", "arm64 installer"]
+    assert "/p:Platform=x86" in steps[1].argv
     old = windows.installer_steps("m", tmp_path, out, ReleaseVersion.parse("3.12.11"), "win32")
     assert "/p:IncludeFreethreaded=true" not in old[-1].argv
     assert "/p:ReleaseUri=http://www.python.org/win32" in old[-1].argv
+
+
+def test_docs_step(tmp_path: Path) -> None:
+    step = windows.docs_step(tmp_path, tmp_path / "out", V, "win32")
+    assert step.argv == ("Doc\\make.bat", "html") and step.cwd == tmp_path
+    assert step.env == {"PYTHON": str(tmp_path / "out" / "win32" / "python.exe")}
 
 
 def test_collect_installer(tmp_path: Path) -> None:

@@ -69,6 +69,14 @@ def register(sub: Subparsers) -> None:
     add_dry_run(s)
     s.set_defaults(func=run_sign)
 
+    d = msub.add_parser("docs", help="build the HTML docs the installer and PyManager bundle",
+                        description="Run Doc\\make.bat html with the freshly built Python.")
+    d.add_argument("--source", type=Path, required=True)
+    d.add_argument("--out", type=Path, required=True)
+    _common(d)
+    add_dry_run(d)
+    d.set_defaults(func=run_docs)
+
     lay = msub.add_parser("layout", help="embeddable zip, nuget and PyManager packages")
     lay.add_argument("--source", type=Path, required=True)
     lay.add_argument("--out", type=Path, required=True)
@@ -84,7 +92,7 @@ def register(sub: Subparsers) -> None:
     lay.set_defaults(func=run_layout)
 
     i = msub.add_parser("installer", help="build the WiX installer with the official URIs",
-                        description="Build the docs, then launcher.wixproj and "
+                        description="Build launcher.wixproj and "
                         "releaselocal.wixproj with BuildForRelease, ReleaseUri and DownloadUrl "
                         "so the installer gets python.org's upgrade codes; copy the bundle and "
                         "its MSI parts to DIST/<arch><pre>/. Signs during the build if the "
@@ -156,6 +164,13 @@ def run_sign(args: argparse.Namespace) -> int:
         print(f"signed copy restored into the source tree: {name}")
     write_summary(f"Signed {len(steps)} files in `{args.dir}` with Azure Trusted Signing "
                   f"({config.account}/{config.profile}).\n")
+    return 0
+
+
+def run_docs(args: argparse.Namespace) -> int:
+    version = ReleaseVersion.parse(args.version)
+    windows.run_steps(make_runner(args), [windows.docs_step(args.source, args.out.resolve(),
+                                                            version, args.arch)])
     return 0
 
 

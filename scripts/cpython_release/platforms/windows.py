@@ -314,6 +314,14 @@ def pymanager_index(installs: Iterable[tuple[dict[str, Any], Path]]) -> dict[str
     return {"versions": entries}
 
 
+# --- docs -------------------------------------------------------------------------------
+def docs_step(source: Path, out: Path, version: ReleaseVersion, arch: str) -> Step:
+    """HTML docs in ``Doc\\build\\html``, bundled by the installer and the PyManager layouts."""
+    python = str(build_dir(out, check_arch(version, arch)) / "python.exe")
+    return Step("HTML docs", (str(PureWindowsPath("Doc", "make.bat")), "html"), source,
+                {"PYTHON": python})
+
+
 # --- installer ------------------------------------------------------------------------
 def parse_vswhere(stdout: str) -> str:
     for line in stdout.splitlines():
@@ -350,9 +358,11 @@ def installer_steps(msbuild: str, source: Path, out: Path, version: ReleaseVersi
     python = str(build_dir(out, arch) / "python.exe")
     env = {"PYTHON": python, "PythonForBuild": python, "PYTHONHOME": str(source)}
     props = msbuild_properties(out, version, arch, sign_command)
+    html = source / "Doc" / "build" / "html" / "index.html"
+    if not html.is_file():
+        raise CheckFailed(f"no HTML docs at {html.parent}: the installer and the PyManager "
+                          "packages bundle them (run `windows docs` first)")
     return [
-        Step("HTML docs for the installer", (str(PureWindowsPath("Doc", "make.bat")), "html"),
-             source, {"PYTHON": python}),
         Step("WiX toolset", (str(PureWindowsPath("Tools", "msi", "get_externals.bat")),),
              source, {}),
         Step("launcher installer",
