@@ -69,6 +69,10 @@ class LocalTree:
         shutil.copyfile(local, path)
         Path(path).chmod(mode)
 
+    def put_many(self, jobs: Sequence[tuple[Path, str]], mode: int) -> None:
+        for local, path in jobs:
+            self.put(local, path, mode)
+
     def own(self, path: str, mode: int) -> None:
         Path(path).chmod(mode)
 

@@ -66,6 +66,10 @@ class Tree(Protocol):
         """Write ``local`` to ``path`` with exactly ``mode`` (and the tree's group)."""
         ...
 
+    def put_many(self, jobs: Sequence[tuple[Path, str]], mode: int) -> None:
+        """:meth:`put` for many files (a tree may upload them in parallel)."""
+        ...
+
     def own(self, path: str, mode: int) -> None:
         """Give an existing ``path`` exactly ``mode`` (and the tree's group)."""
         ...
@@ -268,7 +272,9 @@ def execute(plan: Plan, *, dir_mode: int = DIR_MODE, file_mode: int = FILE_MODE)
     made: set[str] = set()
     for item in sorted(upload, key=_key):
         _makedirs(plan, posixpath.dirname(item.dest), made, dir_mode)
-        tree.put(item.source, plan.staged(item.dest), file_mode)
+    tree.put_many(
+        [(i.source, plan.staged(i.dest)) for i in sorted(upload, key=_key)], file_mode
+    )
     # Verify everything staged, on the server; one more try for a file that comes out wrong.
     bad = _verify(plan, send)
     if bad:
