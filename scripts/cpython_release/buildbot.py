@@ -231,11 +231,13 @@ def check_branch(
     now = time.time() if now is None else now
     tag = branch_tag(branch)
     report = BuildbotReport(branch=branch, tag=tag, api_url=client.api_url)
-    stable = [b for b in client.builders(tag) if b.stable]
+    # The server filters on the tag already; checking again locally guards against a
+    # substring match ("3.1" in "3.14").
+    stable = [b for b in client.builders(tag) if b.stable and tag in b.tags]
     if not stable and tag != MAIN_TAG:
         report.note = f"no stable builders tagged {tag}; used the {MAIN_TAG} (main) builders"
         report.tag = MAIN_TAG
-        stable = [b for b in client.builders(MAIN_TAG) if b.stable]
+        stable = [b for b in client.builders(MAIN_TAG) if b.stable and MAIN_TAG in b.tags]
     if not stable:
         raise BadInput(
             f"the buildbot API at {client.api_url} lists no stable builders for {branch} "

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from cpython_release.blockers import IssueRef, scope
+from cpython_release.buildbot import Build, BuildbotClient, Builder, Result, check_branch
+from cpython_release.errors import BadInput
 from cpython_release.version import ReleaseVersion
 from fakes_gh_issues import FakeBuildbot, FakeGitHub
 
@@ -290,3 +294,25 @@ def test_bad_input(cli: Cli, repo: str, version: str, message: str) -> None:
     res = cli("blockers", "--repository", repo, "--version", version)
     assert res.code == 2
     assert message in res.err
+
+
+class _SubstringServer(BuildbotClient):
+    """A server whose tag filter matches substrings: '3.1' finds the 3.14 builders."""
+
+    def __init__(self) -> None:
+        super().__init__("http://127.0.0.1:9/api/v2", requests.Session())
+
+    def builders(self, tag: str) -> list[Builder]:
+        return [Builder(1, "AMD64 3.14", ("3.14", "stable"))]
+
+    def last_build(self, builderid: int) -> Build | None:
+        return Build(1, 1, Result.FAILURE, time.time(), "failed")
+
+
+def test_builders_must_carry_the_exact_tag() -> None:
+    with pytest.raises(BadInput, match=r"no stable builders for 3\.1 \(tag 3\.x\)"):
+        check_branch(_SubstringServer(), "3.1")
+    report = check_branch(_SubstringServer(), "3.14")
+    assert [s.builder.name for s in report.failing] == ["AMD64 3.14"]
+    stale = check_branch(_SubstringServer(), "3.14", now=time.time() + 15 * 86400)
+    assert stale.failing == [] and stale.statuses[0].stale
