@@ -339,3 +339,19 @@ def test_interrupted_between_renames_rerun_moves_the_rest_without_reuploading(
     public = public_files(ftp)
     assert {k: public[k] for k in want} == want
     assert not (ftp / ".s").exists()
+
+
+def test_nightly_version_publishes_with_bare_records(tmp_path: Path) -> None:
+    """A .devN nightly has no python.org inventory: directories come from the platform."""
+    directory = tmp_path / "a"
+    base = make_release(directory, only={f"Python-{VERSION}.tgz",
+                                         f"python-{VERSION}-docs.epub"})
+    nightly = Manifest(dataclasses.replace(base.release, version="3.14.0rc2.dev4"),
+                       base.artifacts)
+    root = tmp_path / "site"
+    publish_local(nightly, directory, root)
+    assert (root / FTP / XYZ / f"Python-{VERSION}.tgz").is_file()
+    assert (root / FTP / "doc" / "3.14.0rc2.dev4" / f"python-{VERSION}-docs.epub").is_file()
+    index = json.loads((root / "api" / "3.14.0rc2.dev4.json").read_text())
+    assert [f["file"] for f in index["files"]] == [f"Python-{VERSION}.tgz",
+                                                    f"python-{VERSION}-docs.epub"]

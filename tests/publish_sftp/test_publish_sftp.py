@@ -272,3 +272,11 @@ def test_sshd_fixture_is_real(sshd: SSHD) -> None:
     out = subprocess.run(["ssh-keygen", "-F", f"[127.0.0.1]:{sshd.port}", "-f",
                           str(sshd.known_hosts)], capture_output=True, text=True, check=False)
     assert out.returncode == 0 and "ssh-ed25519" in out.stdout
+
+
+def test_missing_sshd_fails_loudly_with_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from publish_sftp import conftest
+
+    monkeypatch.setattr(conftest, "SSHD_CANDIDATES", ("/nonexistent/sshd",))
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y openssh-server"):
+        conftest._sshd_binary()
