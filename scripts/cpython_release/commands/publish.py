@@ -72,7 +72,8 @@ def register(sub: Subparsers) -> None:
     g = p.add_argument_group(
         "python-org target",
         "Secrets come from the environment, never from the command line: "
-        "PYTHON_ORG_API_KEY, PYTHON_ORG_SSH_KEY (the private key's text; or --ssh-key FILE), "
+        "PYTHON_ORG_API_KEY, PYTHON_ORG_API_TOKEN (optional API v2 token, to mark the release "
+        "published), PYTHON_ORG_SSH_KEY (the private key's text; or --ssh-key FILE), "
         "PYTHON_ORG_KNOWN_HOSTS (known_hosts text; or --known-hosts FILE). Host keys are "
         "pinned: unknown or changed keys are refused.",
     )
