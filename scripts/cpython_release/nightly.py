@@ -234,7 +234,7 @@ class Selection:
 
     @property
     def moved(self) -> bool:
-        return self.last is None or self.last.commit != self.head
+        return bool(self.head) and (self.last is None or self.last.commit != self.head)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -277,16 +277,24 @@ def select(
     day: date,
     *,
     force: bool = False,
+    strict: bool = True,
 ) -> list[Selection]:
     """Decide for each branch; ``patchlevel(commit) -> str`` reads ``Include/patchlevel.h``.
 
-    ``patchlevel`` is only called for branches that will be built.
+    ``patchlevel`` is only called for branches that will be built. A branch without a head
+    is an error when ``strict`` (it was asked for by name); otherwise (the release-cycle data
+    runs ahead of the repository, e.g. around a branch cut) it is skipped with a note, as
+    long as some branch was found.
     """
     out: list[Selection] = []
     missing = [b.git_branch for b in branches if b.git_branch not in heads]
-    if missing:
+    if missing and (strict or len(missing) == len(branches)):
         raise BadInput(f"no head found for branch(es) {', '.join(missing)}")
     for b in branches:
+        if b.git_branch not in heads:
+            note = "the repository has no such branch; skipped"
+            out.append(Selection(b, "", None, False, "no such branch", note=note))
+            continue
         head = heads[b.git_branch]
         if not _SHA.fullmatch(head):
             raise BadInput(f"head of {b.git_branch} is not a full lowercase SHA: {head!r}")

@@ -211,6 +211,21 @@ def test_select_from_git_url_and_github_releases(
     assert refs == sorted([heads["main"], heads["3.14"]])
 
 
+def test_select_skips_a_cycle_branch_the_repository_lacks(
+    cli: Cli, cpython_repo: Any, tmp_path: Path
+) -> None:
+    heads = cpython_repo.heads
+    listing = tmp_path / "ls-remote.txt"
+    listing.write_text(f"{heads['main']}\trefs/heads/main\n{heads['3.14']}\trefs/heads/3.14\n")
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"main": heads["main"], "3.14": heads["3.14"]}))
+    res = _select(cli, "--ls-remote", str(listing), "--state", str(state))
+    assert res.code == 0, res.err
+    by = {b["branch"]: b for b in json.loads(res.out)["branches"]}
+    assert (by["3.15"]["build"], by["3.15"]["moved"], by["3.15"]["head"]) == (False, False, "")
+    assert "warning: 3.15: the repository has no such branch; skipped" in res.err
+
+
 def test_select_from_saved_ls_remote(
     cli: Cli, cpython_repo: Any, tmp_path: Path, fake_github: FakeGitHub
 ) -> None:
@@ -256,8 +271,11 @@ def test_select_errors_exit_2(
     assert res.code == 2 and "git failed to list the branches" in res.err
     listing = tmp_path / "ls.txt"
     listing.write_text(f"{'a' * 40}\trefs/heads/main\n")
+    res = _select(cli, "--ls-remote", str(listing), "--branch", "main,3.14", *common)
+    assert res.code == 2 and "no head found for branch(es) 3.14" in res.err
+    listing.write_text(f"{'a' * 40}\trefs/heads/2.7\n")
     res = _select(cli, "--ls-remote", str(listing), *common)
-    assert res.code == 2 and "no head found for branch(es) 3.15, 3.14" in res.err
+    assert res.code == 2 and "no head found for branch(es) main, 3.15, 3.14" in res.err
 
 
 # --- track -------------------------------------------------------------------------------------

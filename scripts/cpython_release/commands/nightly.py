@@ -288,7 +288,10 @@ def run_select(args: argparse.Namespace) -> int:
                 raise
             raise err from exc
 
-    selections = nightly.select(branches, heads, last, patchlevel, day, force=args.force)
+    requested = any(w.strip(" ,") for w in args.branch)
+    selections = nightly.select(
+        branches, heads, last, patchlevel, day, force=args.force, strict=requested
+    )
     matrix = nightly.matrix(selections)
     data = {
         "repository": repository,
@@ -326,7 +329,7 @@ def _select_markdown(selections: list[nightly.Selection], day: date) -> str:
     rows = [
         (
             s.branch.git_branch,
-            s.head[:12],
+            s.head[:12] or "-",
             s.last.tag or s.last.commit[:12] if s.last else "-",
             "yes" if s.build else "no",
             s.reason,
