@@ -1,0 +1,97 @@
+"""Slow: the ~100 MB demo tree against the GNU tar reference and, if available, release.py.
+
+Run with ``pytest -m slow tests/build_source/test_build_source_large.py``. Set
+CPYTHON_RELEASE_TOOLS to a python/release-tools checkout to also compare with its
+``release.py --export V --skip-docs`` (it is never part of this project). The fast
+identity proof on the small demo is test_build_source_reference.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import lzma
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from build_source.build_source_helpers import reference_export, sha256
+from cpython_release.demo_repo import DemoRepo, git_env, make_demo_repo
+from cpython_release.manifest import Manifest
+from cpython_release.source.build import FRAGMENT_NAME
+
+V = "3.13.5"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> DemoRepo:
+    return make_demo_repo(tmp_path_factory.mktemp("large") / "cpython", V, scale="large")
+
+
+@pytest.fixture(scope="module")
+def large_built(large: DemoRepo, tmp_path_factory: pytest.TempPathFactory) -> Manifest:
+    out = tmp_path_factory.mktemp("large-out")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cpython_release",
+            "build-source",
+            "--repo",
+            str(large.path),
+            "--version",
+            V,
+            "--commit",
+            large.commit,
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return Manifest.load(out / FRAGMENT_NAME)
+
+
+def test_large_demo_is_cpython_sized(large: DemoRepo) -> None:
+    files = subprocess.run(
+        ["git", "-C", str(large.path), "ls-files"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=git_env(),
+    ).stdout.splitlines()
+    assert 4000 <= len(files) <= 5000
+    size = sum((large.path / f).lstat().st_size for f in files)
+    assert 90_000_000 <= size <= 115_000_000
+
+
+def test_large_tree_identical_to_gnu_tar_reference(
+    large: DemoRepo, large_built: Manifest, tmp_path: Path
+) -> None:
+    _, ref_tar = reference_export(large.path, V, tmp_path / "ref")
+    digest = f"sha256:{sha256(ref_tar)}"
+    assert {a.content_digest for a in large_built.artifacts} == {digest}
+
+
+def test_large_tree_identical_to_release_py(
+    large: DemoRepo, large_built: Manifest, tmp_path: Path
+) -> None:
+    tools = os.environ.get("CPYTHON_RELEASE_TOOLS")
+    if not tools:
+        pytest.skip("set CPYTHON_RELEASE_TOOLS to a python/release-tools checkout")
+    clone = tmp_path / "cpython"
+    subprocess.run(["git", "clone", "-q", str(large.path), str(clone)], check=True, env=git_env())
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run(
+        [sys.executable, str(Path(tools) / "release.py"), "--export", V, "--skip-docs"],
+        cwd=clone,
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    tar = lzma.decompress((clone / V / "src" / f"Python-{V}.tar.xz").read_bytes())
+    digest = "sha256:" + hashlib.sha256(tar).hexdigest()
+    assert {a.content_digest for a in large_built.artifacts} == {digest}
