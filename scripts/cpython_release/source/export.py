@@ -100,8 +100,8 @@ def _snapshot(root: Path) -> dict[str, tuple[str, bytes | None]]:
 
 
 def _run_blurb(blurb: list[str], args: list[str], cwd: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env.update(PYTHONUTF8="1", PYTHONDONTWRITEBYTECODE="1", LC_ALL="C.UTF-8", TZ="UTC")
+    env = dict(os.environ)
+    env.update(PYTHONUTF8="1", PYTHONDONTWRITEBYTECODE="1", TZ="UTC")
     proc = subprocess.run(
         [*blurb, *args],
         cwd=cwd,
