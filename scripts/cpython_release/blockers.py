@@ -11,6 +11,8 @@ when it is scoped to V's branch or to nothing at all:
   every release (the safe reading).
 
 Issues scoped only to other branches are reported as ignored, so the log shows they were seen.
+Open ``deferred-blocker`` issues of the branch are listed too, as a reminder: they do not
+block this release but become blockers of the next one.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from cpython_release.errors import BadInput
 from cpython_release.version import ReleaseVersion
 
 LABEL = "release-blocker"
+DEFERRED_LABEL = "deferred-blocker"
 DEFAULT_GITHUB_API = "https://api.github.com"
 CPYTHON = "python/cpython"
 
@@ -99,6 +102,7 @@ class BlockerReport:
     version: ReleaseVersion
     blocking: list[tuple[IssueRef, str]] = field(default_factory=list)
     ignored: list[tuple[IssueRef, str]] = field(default_factory=list)
+    deferred: list[tuple[IssueRef, str]] = field(default_factory=list)
     buildbot: BuildbotReport | None = None
     buildbot_skipped: str = ""
 
@@ -127,6 +131,7 @@ class BlockerReport:
             "label": LABEL,
             "blocking_issues": [issue_dict(i, w) for i, w in self.blocking],
             "ignored_issues": [issue_dict(i, w) for i, w in self.ignored],
+            "deferred_issues": [issue_dict(i, w) for i, w in self.deferred],
             "buildbot": self.buildbot.to_dict() if self.buildbot else None,
             "buildbot_skipped": self.buildbot_skipped or None,
             "problems": self.problems(),
@@ -142,6 +147,9 @@ class BlockerReport:
         else:
             body = f"**{len(problems)} release blocker(s) stop this run:**\n\n"
         body += "".join(f"- {p}\n" for p in problems)
+        if self.deferred:
+            body += f"\n{len(self.deferred)} deferred blocker(s), blocking the next release:\n"
+            body += "".join(f"- {issue.line()}\n" for issue, _ in self.deferred)
         if self.buildbot_skipped:
             body += f"\nBuildbot check skipped: {self.buildbot_skipped}\n"
         elif self.buildbot is not None:
@@ -200,6 +208,6 @@ def github_error(exc: Exception, what: str) -> BadInput:
     return BadInput(f"cannot reach the GitHub API while {what}: {exc}")
 
 
-def fetch_release_blockers(repo: Any) -> list[IssueRef]:
-    """Every open issue and PR with the ``release-blocker`` label (all pages)."""
-    return [issue_ref(i) for i in repo.get_issues(state="open", labels=[LABEL])]
+def fetch_release_blockers(repo: Any, label: str = LABEL) -> list[IssueRef]:
+    """Every open issue and PR with ``label`` (all pages)."""
+    return [issue_ref(i) for i in repo.get_issues(state="open", labels=[label])]

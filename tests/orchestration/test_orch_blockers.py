@@ -72,15 +72,18 @@ def test_fork_without_blockers_passes_and_skips_buildbot(
 ) -> None:
     fake_github.repo(FORK)
     fake_github.add_issue(FORK, "closed blocker", labels=["release-blocker"], state="closed")
-    fake_github.add_issue(FORK, "deferred", labels=["deferred-blocker", "3.15"])
-    res = run_blockers(cli, fake_github, FORK, "3.15.0a2", "--buildbot-api", fake_buildbot.url)
+    fake_github.add_issue(FORK, "deferred", labels=["deferred-blocker", "3.16"])
+    fake_github.add_issue(FORK, "deferred elsewhere", labels=["deferred-blocker", "3.13"])
+    res = run_blockers(cli, fake_github, FORK, "3.16.0a2", "--buildbot-api", fake_buildbot.url)
     assert res.code == 0, res.err
+    assert "deferred (blocks the next release) issue #2: deferred" in res.out
+    assert "deferred elsewhere" not in res.out
     assert "no open release-blocker issues apply" in res.out
     assert f"Buildbot check skipped: {FORK} is not python/cpython" in res.out
     assert fake_buildbot.log == []
     # The query asks GitHub for open issues with the label, not for everything.
     queries = [q for m, p, q in fake_github.log if p == f"/repos/{FORK}/issues"]
-    assert queries and queries[0]["labels"] == "release-blocker"
+    assert [q["labels"] for q in queries] == ["release-blocker", "deferred-blocker"]
     assert queries[0]["state"] == "open"
 
 
@@ -108,8 +111,12 @@ def test_blockers_stop_the_run_with_a_list(cli: Cli, fake_github: FakeGitHub) ->
     assert "[milestone 3.15.0a2]" in res.err
     assert "old 0" not in res.err
     assert res.out.count("ignored issue #") == 31
-    pages = [q.get("page", "1") for m, p, q in fake_github.log if p == f"/repos/{FORK}/issues"]
-    assert pages == ["1", "2"]
+    pages = [
+        (q["labels"], q.get("page", "1"))
+        for m, p, q in fake_github.log
+        if p == f"/repos/{FORK}/issues"
+    ]
+    assert pages == [("release-blocker", "1"), ("release-blocker", "2"), ("deferred-blocker", "1")]
 
 
 def test_allow_blockers_overrides_loudly(

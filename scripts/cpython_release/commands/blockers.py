@@ -13,6 +13,7 @@ from cpython_release import buildbot
 from cpython_release.blockers import (
     CPYTHON,
     DEFAULT_GITHUB_API,
+    DEFERRED_LABEL,
     LABEL,
     BlockerReport,
     check_repository,
@@ -114,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         repo = gh.get_repo(repository)
         report.blocking, report.ignored = classify(fetch_release_blockers(repo), version)
+        report.deferred, _ = classify(fetch_release_blockers(repo, DEFERRED_LABEL), version)
     except Exception as exc:
         from github import GithubException
 
@@ -181,6 +183,8 @@ def _print_text(report: BlockerReport) -> None:
         print(f"  no open {LABEL} issues apply")
     for issue, why in report.ignored:
         print(f"  ignored {issue.line()} [{why}]")
+    for issue, why in report.deferred:
+        print(f"  deferred (blocks the next release) {issue.line()} [{why}]")
     if report.buildbot_skipped:
         print(f"Buildbot check skipped: {report.buildbot_skipped}")
     elif report.buildbot is not None:
