@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cpython_release.hashing import sha256_file
 from cpython_release.inventory import classify
@@ -93,7 +94,7 @@ def gpg_key(name: str = "Test Release Manager <rm@example.org>") -> Iterator[Gpg
         shutil.rmtree(home, ignore_errors=True)
 
 
-def sbom_for(name: str, sha256: str, version: str, files: int = 3) -> dict[str, object]:
+def sbom_for(name: str, sha256: str, version: str, files: int = 3) -> dict[str, Any]:
     """An SPDX 2.3 SBOM shaped like release-tools' (the artifact is the described package)."""
     entries = []
     rels = []

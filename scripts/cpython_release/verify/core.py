@@ -27,7 +27,7 @@ from cpython_release.verify.gitcheck import check_tag
 from cpython_release.verify.gpg import GpgChecker
 from cpython_release.verify.remote import SAFE_NAME, RemoteDirectory, is_url
 from cpython_release.verify.report import Check, Row, VerifyReport
-from cpython_release.verify.sbom import check_sbom
+from cpython_release.verify.sbom import SbomChecker, inspect_sbom, judge
 from cpython_release.verify.sums import SUMS_NAME, parse_sums
 from cpython_release.version import ReleaseVersion
 
@@ -99,6 +99,7 @@ class _Verification:
         self.report = report
         self.pipeline = isinstance(policy, PipelineIdentity)
         self.require_sigstore = require_sigstore
+        self.sboms: SbomChecker | None = None
 
     def fail(self, name: str, message: str) -> Check:
         self.report.problems.append(f"{name}: {message}")
@@ -303,7 +304,12 @@ class _Verification:
             self.fail(c.name, problem)
         if digest is None:
             return Check("failed", "cannot check: the file is missing or unreadable")
-        why = check_sbom(files.directory / c.name, e.name, digest.sha256)
+        facts = (
+            self.sboms.result(files.directory / c.name)
+            if self.sboms is not None
+            else inspect_sbom(str(files.directory / c.name), e.name)
+        )
+        why = judge(facts, e.name, digest.sha256)
         if why:
             return self.fail(c.name, why)
         return Check("failed", problem) if problem else Check("ok", "valid SPDX, names this file")
@@ -378,6 +384,7 @@ def verify_release(
     bundle_verifier = verifier if verifier is not None else SigstoreBundleVerifier(offline=offline)
     report = VerifyReport(str(v), str(source), "manifest", policy.describe())
     tmp: Path | None = None
+    check: _Verification | None = None
     try:
         remote: RemoteDirectory | None = None
         if is_url(source):
@@ -479,12 +486,24 @@ def verify_release(
         for n in wanted:
             if not SAFE_NAME.fullmatch(n):
                 raise BadInput(f"refusing unsafe file name {n!r}")
+
+        def start_sboms(have: set[str]) -> None:
+            check.sboms = SbomChecker(
+                [
+                    (directory / e.sbom.name, e.name)
+                    for e in all_entries
+                    if e.sbom is not None and e.sbom.name in have
+                ]
+            )
+
         if remote is not None:
             digests: dict[str, FileDigest | OSError] = dict(remote.download_many(wanted, directory))
             files = _Files(directory, set(digests), digests, complete_listing=False)
             files.present |= {n for n in wanted if (directory / n).is_file()}
+            start_sboms(files.present)
         else:
             assert present is not None
+            start_sboms(present)  # large SBOMs validate in other processes while we hash
             to_hash = [n for n in wanted if n in present]
             by_path = hash_many((directory / n for n in to_hash), workers=workers)
             files = _Files(directory, present, {n: by_path[directory / n] for n in to_hash})
@@ -494,5 +513,7 @@ def verify_release(
         check.run(all_entries, files, ignore)
         return report
     finally:
+        if check is not None and check.sboms is not None:
+            check.sboms.close()
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
