@@ -116,13 +116,21 @@ class ActRun:
     def __post_init__(self) -> None:
         for e in self.events:
             if e.get("jobResult"):
-                self.job_results[self._job_key(e)] = e["jobResult"]
+                key = self._job_key(e)
+                # matrix legs share a key: one failing leg fails the job
+                if self.job_results.get(key) not in ("failure", "cancelled"):
+                    self.job_results[key] = e["jobResult"]
 
     @staticmethod
     def _job_key(e: Mapping[str, Any]) -> str:
-        # act names a job "<workflow name>/<job id>"; a job of a called workflow
-        # "<caller job name>/<job id>". The key is the path of job ids: "build/plan".
-        return str(e.get("jobID") or e.get("job"))
+        # act logs a job as "<workflow name>/<job id>", and a job of a called workflow as
+        # "<caller job id>/<called workflow name>/<job id>". The key is the path of job ids:
+        # "after", or "build-source/build".
+        job_id = str(e.get("jobID") or "")
+        parts = str(e.get("job") or "").split("/")
+        if len(parts) >= 3 and job_id:
+            return f"{parts[0]}/{job_id}"
+        return job_id or str(e.get("job"))
 
     def text(self) -> str:
         return "\n".join(str(e.get("msg", "")) for e in self.events)
