@@ -58,6 +58,9 @@ def test_claims_and_identity_helpers() -> None:
             check_signer_ref(bad)
     got = identity_from_workflow_ref(WORKFLOW_REF, "python/cpython", TOOLKIT)
     assert got == identity()
+    with pytest.raises(BadInput, match="cannot take the signer ref from job_workflow_ref"):
+        identity_from_workflow_ref(f"{TOOLKIT}/.github/workflows/sign.yml@{'a' * 40}",
+                                   "python/cpython", TOOLKIT)
     with pytest.raises(CheckFailed, match="not the toolkit's sign"):
         identity_from_workflow_ref(f"{TOOLKIT}/.github/workflows/other.yml@refs/heads/main",
                                    "python/cpython", TOOLKIT)

@@ -132,7 +132,12 @@ def identity_from_workflow_ref(
             "the signing workflow is not the toolkit's sign.yml",
             [f"job_workflow_ref: {workflow_ref}", f"expected: {expected}@<ref>"],
         )
-    return PipelineIdentity(repository, toolkit_repository, (ref,))
+    try:
+        return PipelineIdentity(repository, toolkit_repository, (ref,))
+    except BadInput as exc:  # e.g. sign.yml called by commit SHA: the policy needs a ref
+        raise BadInput(
+            f"cannot take the signer ref from job_workflow_ref {workflow_ref!r}: {exc}"
+        ) from None
 
 
 def check_signer_ref(ref: str) -> str:
