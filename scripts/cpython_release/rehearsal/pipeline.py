@@ -53,8 +53,9 @@ class Rehearsal:
         return self.workdir / "artifacts"
 
     @property
-    def www(self) -> Path:
-        return self.workdir / "www.python.org"
+    def local_root(self) -> Path:
+        """The local python.org: www.python.org/ftp/..., docs.python.org/..., api/."""
+        return self.workdir / "python.org"
 
 
 def prepare_workdir(workdir: Path) -> None:
@@ -150,10 +151,10 @@ def pipe_publish(r: Rehearsal) -> str:
     from cpython_release.publish.local import publish_local
 
     assert r.manifest is not None
-    result = publish_local(r.manifest, r.artifacts, r.www)
-    r.published = r.www / "ftp" / "python" / r.version.xyz
+    result = publish_local(r.manifest, r.artifacts, r.local_root)
+    r.published = r.local_root / "www.python.org" / "ftp" / "python" / r.version.xyz
     r.results["publish"] = result.lines()
-    return f"{len(result.actions)} actions into {r.www}"
+    return f"{len(result.actions)} actions into {r.local_root}"
 
 
 def pipe_verify(r: Rehearsal) -> str:
@@ -169,6 +170,10 @@ def pipe_verify(r: Rehearsal) -> str:
         keyring=r.keyring,
         repo=r.repo,
         require_sigstore=False,
+        # python.org serves the files but not the manifest: check what was published against
+        # the signed manifest and SHA256SUMS of the sign stage.
+        manifest=r.artifacts / MANIFEST_NAME,
+        sums=r.artifacts / "SHA256SUMS",
     )
     (r.workdir / "verify.json").write_text(report.to_json())
     r.results["verify"] = report.result

@@ -1,0 +1,118 @@
+"""The README's main command: a local release rehearsal on the embedded default."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cpython_release.manifest import Manifest
+
+PIPES = ["source", "plan", "build-source", "sbom", "sign", "publish", "verify"]
+
+
+def rehearse(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cpython_release", "rehearse", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    cwd = tmp_path_factory.mktemp("rehearse")
+    return cwd / "rehearsal", rehearse(cwd=cwd)
+
+
+def test_every_stage_succeeds(done: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    workdir, proc = done
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    record = json.loads((workdir / "rehearsal.json").read_text())
+    assert [(s["name"], s["conclusion"]) for s in record["stages"]] == [
+        (p, "success") for p in PIPES
+    ]
+    assert "| **total** |" in proc.stdout and "| build-source |" in proc.stdout
+    assert record["results"]["verify"] == "valid"
+
+
+def test_published_tree_is_signed_and_verifiable(
+    done: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    workdir, _ = done
+    public = workdir / "python.org" / "www.python.org" / "ftp" / "python" / "3.13.5"
+    names = sorted(p.name for p in public.iterdir())
+    assert names == sorted(
+        f"Python-3.13.5.{ext}{c}" for ext in ("tgz", "tar.xz") for c in ("", ".asc", ".spdx.json")
+    )
+    manifest = Manifest.load(workdir / "artifacts" / "release-manifest.json")
+    assert manifest.release.commit == json.loads((workdir / "rehearsal.json").read_text())["commit"]
+    for a in manifest.artifacts:
+        assert a.content_digest and a.sbom and [s.type for s in a.signatures] == ["gpg"]
+    # the public half of the ephemeral key verifies the published signature with plain gpg
+    home = workdir / "gnupg-check"
+    home.mkdir(mode=0o700)
+    env = {"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"}
+    subprocess.run(
+        ["gpg", "--batch", "--import", str(workdir / "rehearsal-key.asc")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    ok = subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--verify",
+            str(public / "Python-3.13.5.tgz.asc"),
+            str(public / "Python-3.13.5.tgz"),
+        ],
+        env=env,
+        capture_output=True,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads((workdir / "verify.json").read_text())["result"] == "valid"
+
+
+def test_wrong_commit_stops_at_the_first_pipe(
+    tmp_path: Path, done: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
+    repo = done[0] / "cpython"
+    proc = rehearse(
+        "--repo",
+        str(repo),
+        "--version",
+        "3.13.5",
+        "--commit",
+        "f" * 40,
+        "--workdir",
+        str(tmp_path / "w"),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2, proc.stderr
+    record = json.loads((tmp_path / "w" / "rehearsal.json").read_text())
+    assert [(s["name"], s["conclusion"]) for s in record["stages"]] == [
+        ("source", "success"),
+        ("plan", "success"),
+        ("build-source", "failure"),
+    ]
+    assert "ffffffffffff" in proc.stderr
+
+
+def test_refuses_a_directory_it_did_not_make(tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "keep.txt").write_text("mine")
+    proc = rehearse("--workdir", str(precious), cwd=tmp_path)
+    assert proc.returncode == 2 and "not a rehearsal directory" in proc.stderr
+    assert (precious / "keep.txt").read_text() == "mine"
+
+
+def test_bad_version(tmp_path: Path) -> None:
+    proc = rehearse("--version", "3.14", "--workdir", str(tmp_path / "w"), cwd=tmp_path)
+    assert proc.returncode == 2 and "not a CPython release version" in proc.stderr
