@@ -142,7 +142,6 @@ def test_dirty_tree_rejected(
     (repo / "stray.txt").unlink()
     # an output directory inside the checkout is not dirt
     assert build(repo, fresh_demo.commit, repo / "dist") == 0
-    assert build(repo, fresh_demo.commit, repo / "dist", "--force") == 0
 
 
 def test_dirty_message_names_the_file(
