@@ -143,6 +143,10 @@ class SigstoreBundleVerifier:
                 raise BadInput(f"cannot load the Sigstore trust root ({mode}): {exc}") from None
         return self._verifier
 
+    def prepare(self) -> None:
+        """Import sigstore and load the trust root now (verify() would do it on first use)."""
+        self._get()
+
     def verify(self, sha256: str, bundle: bytes, identity: SigningIdentity) -> BundleVerdict:
         try:
             return self._verify(sha256, bundle, identity)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -345,6 +346,13 @@ class _Verification:
                     self.report.warnings.append(f"unlisted file: {name}")
 
 
+def _prepare(verifier: BundleVerifier) -> None:
+    """Let a verifier load what it needs up front (``prepare()`` is optional)."""
+    prepare = getattr(verifier, "prepare", None)
+    if callable(prepare):
+        prepare()
+
+
 def _load_manifest(text: str, source: str) -> tuple[Manifest | None, str | None]:
     try:
         return Manifest.loads(text, source), None
@@ -505,7 +513,12 @@ def verify_release(
             assert present is not None
             start_sboms(present)  # large SBOMs validate in other processes while we hash
             to_hash = [n for n in wanted if n in present]
-            by_path = hash_many((directory / n for n in to_hash), workers=workers)
+            with ThreadPoolExecutor(max_workers=1) as background:
+                hashing = background.submit(
+                    hash_many, [directory / n for n in to_hash], workers=workers
+                )
+                _prepare(bundle_verifier)  # imports and trust root, while the files hash
+                by_path = hashing.result()
             files = _Files(directory, present, {n: by_path[directory / n] for n in to_hash})
         ignore = {MANIFEST_NAME, SUMS_NAME} | {
             base + suffix for base in (MANIFEST_NAME, SUMS_NAME) for suffix in (SIGSTORE, GPG)
