@@ -243,3 +243,25 @@ def test_compare_fragments(built: Path, tmp_path: Path, capsys: pytest.CaptureFi
         art["content_digest"] = None
     other.write_text(json.dumps(data))
     assert main(["build-source", "compare", str(frag), str(other)]) == 1
+
+
+def test_missing_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build-source", "--version", V]) == 2
+    assert "missing --repo, --commit" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "build-source",
+                "--repo",
+                ".",
+                "--version",
+                V,
+                "--commit",
+                "a" * 40,
+                "--docs",
+                "--docs-only",
+            ]
+        )
+        == 2
+    )
+    assert "exclude each other" in capsys.readouterr().err
