@@ -116,3 +116,17 @@ def test_refuses_a_directory_it_did_not_make(tmp_path: Path) -> None:
 def test_bad_version(tmp_path: Path) -> None:
     proc = rehearse("--version", "3.14", "--workdir", str(tmp_path / "w"), cwd=tmp_path)
     assert proc.returncode == 2 and "not a CPython release version" in proc.stderr
+
+
+def test_build_source_with_relative_out(tmp_path: Path,
+                                        done: tuple[Path, subprocess.CompletedProcess[str]]
+                                        ) -> None:
+    """The workflow runs ``--out dist`` from the workspace; git runs inside the repository."""
+    repo = done[0] / "cpython"
+    commit = json.loads((done[0] / "rehearsal.json").read_text())["commit"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "cpython_release", "build-source", "--repo", str(repo),
+         "--version", "3.13.5", "--commit", commit, "--out", "dist"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "dist" / "Python-3.13.5.tgz").is_file()

@@ -8,6 +8,7 @@ CPython-shaped demo repository, so it runs anywhere with no network and no serve
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -125,6 +126,7 @@ def pipe_sbom(r: Rehearsal) -> str:
 
 def pipe_sign(r: Rehearsal) -> str:
     from cpython_release.rehearsal.ephemeral_gpg import generate
+    from cpython_release.sign.signer import ExpectedSigner
     from cpython_release.sign.stage import sign_release
 
     key = generate(r.workdir)
@@ -136,6 +138,9 @@ def pipe_sign(r: Rehearsal) -> str:
         gpg=True,
         gpg_key=key.armored_secret,
         sigstore_mode="auto",
+        # Inside Actions with an OIDC token, sign as this toolkit's sign.yml would; the ref
+        # comes from the token's job_workflow_ref.
+        identity=ExpectedSigner(os.environ.get("GITHUB_REPOSITORY") or r.repository),
         log=r.log,
         warn=r.log,
     )

@@ -146,7 +146,7 @@ def build_source(
     tgz, txz = archive_names(str(version))
     extra = docs_names(version) if docs else []
     names = [tgz, txz, *extra, FRAGMENT_NAME]
-    out = Path(out)
+    out = Path(out).absolute()  # git runs inside the repository: keep a relative --out here
     tmp = _reserve(out, names, force)
     try:
         hook = _docs_hook(docs_builder or MakeDocsBuilder(), version, tmp, tmp) if docs else None
@@ -187,7 +187,7 @@ def build_docs(
     check_sha(commit)
     _check_docs(version)
     names = [*docs_names(version), DOCS_FRAGMENT_NAME]
-    out = Path(out)
+    out = Path(out).absolute()  # git runs inside the repository: keep a relative --out here
     tmp = _reserve(out, names, force)
     try:
         git = GitRepo.open(repo)
