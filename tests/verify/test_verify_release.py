@@ -414,3 +414,26 @@ def test_bad_inputs(tmp_path: Path, release: Release, verifier: LocalCAVerifier)
     (tmp_path / "keys.asc").write_text("not a key")
     with pytest.raises(BadInput, match="holds no OpenPGP public keys"):
         check(release, verifier, keyring=tmp_path / "keys.asc")
+
+
+def test_manifest_and_sums_given_from_elsewhere(release: Release, verifier: LocalCAVerifier,
+                                                session_gpg: GpgKey, tmp_path: Path) -> None:
+    """Like rehearse: the published tree has no manifest; the sign stage's copies vouch."""
+    signed = tmp_path / "signed"
+    signed.mkdir()
+    for name in ("release-manifest.json", "SHA256SUMS"):
+        for suffix in ("", ".sigstore", ".asc"):
+            (release.directory / (name + suffix)).rename(signed / (name + suffix))
+    kw: dict[str, Any] = {"manifest": signed / "release-manifest.json",
+                          "sums": signed / "SHA256SUMS", "keyring": session_gpg.keyring}
+    report = check(release, verifier, **kw)
+    assert report.ok, report.problems
+    assert [r.name for r in report.rows[:2]] == ["release-manifest.json", "SHA256SUMS"]
+    assert row(report, "release-manifest.json")["gpg"] == "ok"
+    edited = (signed / "SHA256SUMS").read_text().replace("  ", " *", 1)
+    (signed / "SHA256SUMS").write_text(edited)
+    report = check(release, verifier, **kw)
+    assert report.result == "invalid"
+    assert any(p.startswith("SHA256SUMS.asc: OpenPGP signature not valid: BAD signature")
+               for p in report.problems)
+    assert any("SHA256SUMS was changed after it was signed" in p for p in report.problems)

@@ -61,10 +61,19 @@ def test_explicit_manifest_url(release: Release, verifier: LocalCAVerifier, serv
     elsewhere = tmp_path / "meta"
     elsewhere.mkdir()
     (elsewhere / "m.json").write_bytes(release.manifest_path.read_bytes())
-    report = verify_release(serve(release.directory), "3.13.5", policy=identity(),
-                            verifier=verifier, manifest=serve(elsewhere) + "m.json")
+    url = serve(release.directory)
+    report = verify_release(url, "3.13.5", policy=identity(), verifier=verifier,
+                            manifest=serve(elsewhere) + "m.json")
+    assert report.result == "invalid"
+    assert report.rows[0].name == "m.json"  # checked where it lives, with its companions
+    assert "m.json: not signed: no Sigstore bundle m.json.sigstore" in report.problems
+    (elsewhere / "m.json.sigstore").write_bytes(
+        (release.directory / "release-manifest.json.sigstore").read_bytes()
+    )
+    report = verify_release(url, "3.13.5", policy=identity(), verifier=verifier,
+                            manifest=serve(elsewhere) + "m.json")
     assert report.ok, report.problems
-    assert report.rows[0].name == "SHA256SUMS"  # a given manifest is not re-checked
+    assert [r.check("sigstore").status for r in report.rows[:2]] == ["ok", "ok"]
 
 
 def test_nothing_to_verify_at_url(tmp_path: Path, serve: Serve) -> None:

@@ -315,7 +315,15 @@ class _Verification:
             return self.fail(c.name, why)
         return Check("failed", problem) if problem else Check("ok", "valid SPDX, names this file")
 
-    def run(self, entries: list[Entry], files: _Files, ignore_unlisted: set[str]) -> None:
+    def run(
+        self,
+        entries: list[Entry],
+        files: _Files,
+        ignore_unlisted: set[str],
+        side: list[tuple[Entry, _Files]] | None = None,
+    ) -> None:
+        """Check every entry; ``side`` entries (a manifest or SHA256SUMS given explicitly)
+        are checked where they live, next to their own companions."""
         owners: dict[str, str] = {}
         for e in entries:
             got = files.digests.get(e.name)
@@ -325,14 +333,14 @@ class _Verification:
                 owners.setdefault(e.sha256, e.name)
         gpg = GpgChecker(self.keyring) if self.keyring is not None else None
         try:
-            for e in entries:
+            for e, where in [*(side or []), *((e, files) for e in entries)]:
                 row = Row(e.name, e.kind)
-                row.checks["integrity"], digest = self.integrity(e, files)
+                row.checks["integrity"], digest = self.integrity(e, where)
                 if digest is not None:
                     row.size, row.sha256 = digest.size, digest.sha256
-                row.checks["sigstore"] = self.sigstore(e, digest, files, owners)
-                row.checks["gpg"] = self.gpg(e, digest, files, gpg)
-                row.checks["sbom"] = self.sbom(e, digest, files)
+                row.checks["sigstore"] = self.sigstore(e, digest, where, owners)
+                row.checks["gpg"] = self.gpg(e, digest, where, gpg)
+                row.checks["sbom"] = self.sbom(e, digest, where)
                 self.report.rows.append(row)
         finally:
             if gpg is not None:
@@ -392,6 +400,7 @@ def verify_release(
     bundle_verifier = verifier if verifier is not None else SigstoreBundleVerifier(offline=offline)
     report = VerifyReport(str(v), str(source), "manifest", policy.describe())
     tmp: Path | None = None
+    side_tmp: Path | None = None
     check: _Verification | None = None
     try:
         remote: RemoteDirectory | None = None
@@ -424,6 +433,37 @@ def verify_release(
                 return (directory / default).read_text(encoding="utf-8", errors="replace"), default
             return None, default
 
+        def side_group(override: Path | str, kind: str, needs_bundle: bool) -> tuple[Entry, _Files]:
+            """A manifest or SHA256SUMS given explicitly, with the companions beside it."""
+            nonlocal side_tmp
+            if is_url(override):
+                base, _, name = str(override).rpartition("/")
+                if side_tmp is None:
+                    side_tmp = Path(tempfile.mkdtemp(prefix="cr-verify-side-"))
+                where = side_tmp / kind
+                got = RemoteDirectory(base + "/").download_many(
+                    [name, name + SIGSTORE, name + GPG], where
+                )
+                found = _Files(where, set(got), dict(got), complete_listing=False)
+            else:
+                path = Path(override)
+                name, where = path.name, path.parent
+                names = [n for n in (name, name + SIGSTORE, name + GPG) if (where / n).is_file()]
+                hashed = hash_many([where / n for n in names])
+                found = _Files(
+                    where, set(names), {n: hashed[where / n] for n in names}, complete_listing=False
+                )
+            entry = Entry(
+                name,
+                kind,
+                sigstore=_optional(name + SIGSTORE),
+                gpg=_optional(name + GPG),
+                needs_bundle=needs_bundle,
+                origin=str(override),
+            )
+            return entry, found
+
+        side: list[tuple[Entry, _Files]] = []
         check = _Verification(
             v, policy, bundle_verifier, keyring, repo, strict, report, require_sigstore
         )
@@ -488,6 +528,10 @@ def verify_release(
             )
         if parsed_sums is not None and m is not None:
             check.check_sums(parsed_sums, entries)
+        if manifest is not None and m is not None:
+            side.append(side_group(manifest, "manifest", check.pipeline))
+        if sums is not None and parsed_sums is not None:
+            side.append(side_group(sums, "checksums", check.pipeline and m is None))
 
         all_entries = meta + entries
         wanted = sorted({n for e in all_entries for n in e.names()})
@@ -523,10 +567,11 @@ def verify_release(
         ignore = {MANIFEST_NAME, SUMS_NAME} | {
             base + suffix for base in (MANIFEST_NAME, SUMS_NAME) for suffix in (SIGSTORE, GPG)
         }
-        check.run(all_entries, files, ignore)
+        check.run(all_entries, files, ignore, side)
         return report
     finally:
         if check is not None and check.sboms is not None:
             check.sboms.close()
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+        for leftover in (tmp, side_tmp):
+            if leftover is not None:
+                shutil.rmtree(leftover, ignore_errors=True)
