@@ -51,7 +51,7 @@ class MakeDocsBuilder:
 
     def commands(self, srcdir: Path, venv: Path) -> list[tuple[list[str], Path, dict[str, str]]]:
         """Every command of the build, in order (also what a dry run would show)."""
-        env = dict(os.environ)
+        env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
         steps: list[tuple[list[str], Path, dict[str, str]]] = []
         if self.install:
             bindir = venv / "bin"
