@@ -648,6 +648,18 @@ def _spdx_id(path: str) -> str:
     return "SPDXRef-FILE-" + "".join(c if c.isalnum() or c == "." else "-" for c in path)
 
 
+def _describes(packages: list[dict[str, object]]) -> list[dict[str, str]]:
+    """DOCUMENT DESCRIBES each package: what makes the document valid SPDX 2.3 on its own."""
+    return [
+        {
+            "relatedSpdxElement": str(p["SPDXID"]),
+            "relationshipType": "DESCRIBES",
+            "spdxElementId": "SPDXRef-DOCUMENT",
+        }
+        for p in packages
+    ]
+
+
 def _sbom(files: dict[str, bytes]) -> bytes:
     """Misc/sbom.spdx.json: CPython's shape (files with SHA1+SHA256, packages, CONTAINS)."""
     packages = {
@@ -657,7 +669,7 @@ def _sbom(files: dict[str, bytes]) -> bytes:
     }
     doc_files = []
     rels = []
-    pkgs = []
+    pkgs: list[dict[str, object]] = []
     for pname, (ver, lic, cpe, prefix) in packages.items():
         members = sorted(p for p in files if p.startswith(prefix))
         archive_sha = hashlib.sha256(f"{pname}-{ver}".encode()).hexdigest()
@@ -709,7 +721,7 @@ def _sbom(files: dict[str, bytes]) -> bytes:
         "files": doc_files,
         "name": "CPython SBOM",
         "packages": pkgs,
-        "relationships": rels,
+        "relationships": _describes(pkgs) + rels,
         "spdxVersion": "SPDX-2.3",
     }
     return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
@@ -724,7 +736,7 @@ def _externals_sbom() -> bytes:
         "xz": ("5.2.5", "0BSD"),
         "zlib": ("1.3.1", "Zlib"),
     }
-    pkgs = []
+    pkgs: list[dict[str, object]] = []
     for name, (ver, lic) in externals.items():
         pkgs.append(
             {
@@ -758,7 +770,7 @@ def _externals_sbom() -> bytes:
         "files": [],
         "name": "CPython Windows externals SBOM",
         "packages": pkgs,
-        "relationships": [],
+        "relationships": _describes(pkgs),
         "spdxVersion": "SPDX-2.3",
     }
     return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
