@@ -15,6 +15,7 @@ from cpython_release.verify import core
 from cpython_release.verify.localca import LocalCA, LocalCAVerifier
 from verify.verify_support import (
     COMMIT,
+    REQUESTS,
     GpgKey,
     Release,
     git_repo,
@@ -89,11 +90,16 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def do_GET(self) -> None:
+        REQUESTS.append(self.path)
+        super().do_GET()
+
 
 @pytest.fixture
 def serve() -> Iterator[Callable[[Path], str]]:
     """Serve a directory over HTTP on 127.0.0.1; returns its base URL."""
     servers: list[ThreadingHTTPServer] = []
+    REQUESTS.clear()
 
     def start(directory: Path) -> str:
         server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler,

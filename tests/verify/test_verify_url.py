@@ -10,7 +10,7 @@ import pytest
 from cpython_release.errors import BadInput
 from cpython_release.verify import verify_release
 from cpython_release.verify.localca import LocalCAVerifier
-from verify.verify_support import Release, identity
+from verify.verify_support import REQUESTS, Release, identity
 
 Serve = Callable[[Path], str]
 
@@ -24,6 +24,19 @@ def test_valid_release_over_http(release: Release, verifier: LocalCAVerifier,
     assert len(report.rows) == 2 + len(release.names)
     tgz = next(r for r in report.rows if r.name == "Python-3.13.5.tgz")
     assert tgz.sha256 == release.manifest().artifact("Python-3.13.5.tgz").sha256
+
+
+def test_every_file_is_fetched_once(release: Release, verifier: LocalCAVerifier,
+                                    serve: Serve) -> None:
+    """One GET per file: the manifest that is read is the manifest whose bundle is checked."""
+    report = verify_release(serve(release.directory), "3.13.5", policy=identity(),
+                            verifier=verifier)
+    assert report.ok
+    assert REQUESTS.count("/release-manifest.json") == 1
+    assert REQUESTS.count("/SHA256SUMS") == 1
+    assert len(REQUESTS) == len(set(REQUESTS))
+    served = {p.name for p in release.directory.iterdir()}
+    assert {r.lstrip("/") for r in REQUESTS if r.lstrip("/") in served} == served
 
 
 def test_tampered_and_missing_files_over_http(release: Release, verifier: LocalCAVerifier,

@@ -39,6 +39,7 @@ REF = "refs/tags/v1.0.0"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 FIXTURES = SHARED / "fixtures" / "sigstore"
+REQUESTS: list[str] = []  # paths the test HTTP servers were asked for (``serve`` clears it)
 
 
 def identity(repository: str = REPOSITORY) -> PipelineIdentity:

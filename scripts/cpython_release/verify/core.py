@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cpython_release.errors import BadInput, CheckFailed
-from cpython_release.hashing import FileDigest, hash_many
+from cpython_release.hashing import FileDigest, hash_many, sha256_bytes
 from cpython_release.integrity import list_files
 from cpython_release.inventory import GPG, SBOM, SIGSTORE
 from cpython_release.manifest import MANIFEST_NAME, Manifest
@@ -415,26 +415,26 @@ def verify_release(
                 raise BadInput(f"{source} is not a directory (nor an http(s) URL)")
             present = set(list_files(directory))
 
-        def read_text(override: Path | str | None, default: str) -> tuple[str | None, str]:
-            """Text of the manifest or sums file, and what to call it."""
-            if override is not None:
-                if is_url(override):
-                    text = (remote or RemoteDirectory(str(override))).get_text(str(override))
-                    if text is None:
-                        raise BadInput(f"{override} not found")
-                    return text, str(override)
-                p = Path(override)
-                if not p.is_file():
-                    raise BadInput(f"{override} is not a file")
-                return p.read_text(encoding="utf-8", errors="replace"), str(p)
-            if remote is not None:
-                return remote.get_text(default), default
-            if present is not None and default in present:
-                return (directory / default).read_text(encoding="utf-8", errors="replace"), default
-            return None, default
+        # The manifest and SHA256SUMS are read once: the bytes parsed are the bytes whose
+        # signature is checked (a server cannot serve one copy to read, another to verify).
+        pre: dict[str, FileDigest] = {}
 
-        def side_group(override: Path | str, kind: str, needs_bundle: bool) -> tuple[Entry, _Files]:
-            """A manifest or SHA256SUMS given explicitly, with the companions beside it."""
+        def load_default(name: str) -> str | None:
+            if remote is not None:
+                got = remote.download(name, directory)
+                if got is None:
+                    return None
+                pre[name] = got
+                return (directory / name).read_text(encoding="utf-8", errors="replace")
+            if present is None or name not in present:
+                return None
+            data = (directory / name).read_bytes()
+            pre[name] = FileDigest(len(data), sha256_bytes(data))
+            return data.decode("utf-8", errors="replace")
+
+        def load_override(override: Path | str, kind: str) -> tuple[str, str, _Files]:
+            """A manifest or SHA256SUMS given explicitly: its text, name, and the files
+            beside it (itself and its companions), where it is checked."""
             nonlocal side_tmp
             if is_url(override):
                 base, _, name = str(override).rpartition("/")
@@ -444,31 +444,52 @@ def verify_release(
                 got = RemoteDirectory(base + "/").download_many(
                     [name, name + SIGSTORE, name + GPG], where
                 )
+                if name not in got:
+                    raise BadInput(f"{override} not found")
                 found = _Files(where, set(got), dict(got), complete_listing=False)
-            else:
-                path = Path(override)
-                name, where = path.name, path.parent
-                names = [n for n in (name, name + SIGSTORE, name + GPG) if (where / n).is_file()]
-                hashed = hash_many([where / n for n in names])
-                found = _Files(
-                    where, set(names), {n: hashed[where / n] for n in names}, complete_listing=False
-                )
-            entry = Entry(
+                return (where / name).read_text(encoding="utf-8", errors="replace"), name, found
+            path = Path(override)
+            if not path.is_file():
+                raise BadInput(f"{override} is not a file")
+            name, where = path.name, path.parent
+            data = path.read_bytes()
+            companions = [n for n in (name + SIGSTORE, name + GPG) if (where / n).is_file()]
+            hashed = hash_many([where / n for n in companions])
+            digests: dict[str, FileDigest | OSError] = {n: hashed[where / n] for n in companions}
+            digests[name] = FileDigest(len(data), sha256_bytes(data))
+            found = _Files(where, {name, *companions}, digests, complete_listing=False)
+            return data.decode("utf-8", errors="replace"), name, found
+
+        def side_entry(name: str, kind: str, origin: str, needs_bundle: bool) -> Entry:
+            return Entry(
                 name,
                 kind,
                 sigstore=_optional(name + SIGSTORE),
                 gpg=_optional(name + GPG),
                 needs_bundle=needs_bundle,
-                origin=str(override),
+                origin=origin,
             )
-            return entry, found
 
         side: list[tuple[Entry, _Files]] = []
         check = _Verification(
             v, policy, bundle_verifier, keyring, repo, strict, report, require_sigstore
         )
-        manifest_text, manifest_label = read_text(manifest, MANIFEST_NAME)
-        sums_text, sums_label = read_text(sums, SUMS_NAME)
+        manifest_side: tuple[str, _Files] | None = None
+        sums_side: tuple[str, _Files] | None = None
+        manifest_text: str | None
+        if manifest is not None:
+            manifest_text, manifest_name, manifest_files = load_override(manifest, "manifest")
+            manifest_label: str = str(manifest)
+            manifest_side = (manifest_name, manifest_files)
+        else:
+            manifest_text, manifest_label = load_default(MANIFEST_NAME), MANIFEST_NAME
+        sums_text: str | None
+        if sums is not None:
+            sums_text, sums_name, sums_files = load_override(sums, "checksums")
+            sums_label: str = str(sums)
+            sums_side = (sums_name, sums_files)
+        else:
+            sums_text, sums_label = load_default(SUMS_NAME), SUMS_NAME
         meta: list[Entry] = []
         entries: list[Entry] = []
         parsed_sums: dict[str, str] | None = None
@@ -476,9 +497,8 @@ def verify_release(
             try:
                 parsed_sums = parse_sums(sums_text, sums_label)
             except CheckFailed as exc:
-                report.problems += [
-                    f"{SUMS_NAME}: {p}" for p in [str(exc).splitlines()[0], *exc.problems]
-                ]
+                for problem in exc.problems:
+                    check.fail(SUMS_NAME, f"malformed: {problem}")
         m: Manifest | None = None
         if manifest_text is not None:
             m, error = _load_manifest(manifest_text, manifest_label)
@@ -518,8 +538,6 @@ def verify_release(
                     f"Python {v}"
                 )
             entries = check.entries_from_names(picked, f"the listing of {source}")
-            if remote is not None:
-                present = name_set
         if m is None and manifest is not None:
             raise BadInput(f"cannot verify without a valid manifest: {report.problems[-1]}")
         if parsed_sums is not None and sums is None:
@@ -528,10 +546,13 @@ def verify_release(
             )
         if parsed_sums is not None and m is not None:
             check.check_sums(parsed_sums, entries)
-        if manifest is not None and m is not None:
-            side.append(side_group(manifest, "manifest", check.pipeline))
-        if sums is not None and parsed_sums is not None:
-            side.append(side_group(sums, "checksums", check.pipeline and m is None))
+        if manifest_side is not None and m is not None:
+            name, found = manifest_side
+            side.append((side_entry(name, "manifest", str(manifest), check.pipeline), found))
+        if sums_side is not None and parsed_sums is not None:
+            name, found = sums_side
+            needs = check.pipeline and m is None
+            side.append((side_entry(name, "checksums", str(sums), needs), found))
 
         all_entries = meta + entries
         wanted = sorted({n for e in all_entries for n in e.names()})
@@ -549,21 +570,22 @@ def verify_release(
             )
 
         if remote is not None:
-            digests: dict[str, FileDigest | OSError] = dict(remote.download_many(wanted, directory))
+            fetched = remote.download_many([n for n in wanted if n not in pre], directory)
+            digests: dict[str, FileDigest | OSError] = {**fetched, **pre}
             files = _Files(directory, set(digests), digests, complete_listing=False)
-            files.present |= {n for n in wanted if (directory / n).is_file()}
             start_sboms(files.present)
         else:
             assert present is not None
             start_sboms(present)  # large SBOMs validate in other processes while we hash
-            to_hash = [n for n in wanted if n in present]
+            to_hash = [n for n in wanted if n in present and n not in pre]
             with ThreadPoolExecutor(max_workers=1) as background:
                 hashing = background.submit(
                     hash_many, [directory / n for n in to_hash], workers=workers
                 )
                 _prepare(bundle_verifier)  # imports and trust root, while the files hash
                 by_path = hashing.result()
-            files = _Files(directory, present, {n: by_path[directory / n] for n in to_hash})
+            hashed: dict[str, FileDigest | OSError] = {n: by_path[directory / n] for n in to_hash}
+            files = _Files(directory, present, {**hashed, **pre})
         ignore = {MANIFEST_NAME, SUMS_NAME} | {
             base + suffix for base in (MANIFEST_NAME, SUMS_NAME) for suffix in (SIGSTORE, GPG)
         }
