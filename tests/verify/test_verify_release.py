@@ -437,3 +437,12 @@ def test_manifest_and_sums_given_from_elsewhere(release: Release, verifier: Loca
     assert any(p.startswith("SHA256SUMS.asc: OpenPGP signature not valid: BAD signature")
                for p in report.problems)
     assert any("SHA256SUMS was changed after it was signed" in p for p in report.problems)
+
+
+def test_tag_check_needs_a_manifest(release: Release, verifier: LocalCAVerifier,
+                                    tagged_repo: tuple[Path, str]) -> None:
+    drop_manifest(release)
+    report = check(release, verifier, repo=tagged_repo[0])
+    assert report.problems == [
+        "release-manifest.json: cannot check the tag's commit: no valid release manifest"
+    ]

@@ -96,3 +96,17 @@ def test_nothing_to_verify_at_url(tmp_path: Path, serve: Serve) -> None:
     with pytest.raises(BadInput, match="not found"):
         verify_release(serve(tmp_path), "3.13.5", policy=identity(),
                        manifest=serve(tmp_path) + "nope.json")
+
+
+def test_unlisted_files_over_http_come_from_the_index(release: Release,
+                                                      verifier: LocalCAVerifier,
+                                                      serve: Serve) -> None:
+    (release.directory / "python-3.13.5-extra.zip").write_bytes(b"?")
+    (release.directory / "Python-3.13.50.tgz").write_bytes(b"another version")
+    url = serve(release.directory)
+    report = verify_release(url, "3.13.5", policy=identity(), verifier=verifier)
+    assert report.ok and report.warnings == ["unlisted file: python-3.13.5-extra.zip"]
+    strict = verify_release(url, "3.13.5", policy=identity(), verifier=verifier, strict=True)
+    assert strict.problems == [
+        "python-3.13.5-extra.zip: unlisted file (not in the release's list of files)"
+    ]

@@ -69,6 +69,7 @@ class _Files:
     present: set[str]
     digests: dict[str, FileDigest | OSError] = field(default_factory=dict)
     complete_listing: bool = True  # ``present`` lists everything (not true for URLs)
+    index: list[str] | None = None  # for URLs: this version's files in the server's index
 
 
 def _optional(name: str) -> Companion:
@@ -345,13 +346,17 @@ class _Verification:
         finally:
             if gpg is not None:
                 gpg.close()
-        if files.complete_listing:
-            known = {n for e in entries for n in e.names()} | ignore_unlisted
-            for name in sorted(files.present - known):
-                if self.strict:
-                    self.fail(name, "unlisted file (not in the release's list of files)")
-                else:
-                    self.report.warnings.append(f"unlisted file: {name}")
+        listed = files.present if files.complete_listing else set(files.index or ())
+        known = {n for e in entries for n in e.names()} | ignore_unlisted
+        for name in sorted(listed - known):
+            if self.strict:
+                self.fail(name, "unlisted file (not in the release's list of files)")
+            else:
+                self.report.warnings.append(f"unlisted file: {name}")
+        if not files.complete_listing and files.index is None:
+            self.report.warnings.append(
+                "unlisted files not checked: the server shows no directory index"
+            )
 
 
 def _prepare(verifier: BundleVerifier) -> None:
@@ -540,6 +545,8 @@ def verify_release(
             entries = check.entries_from_names(picked, f"the listing of {source}")
         if m is None and manifest is not None:
             raise BadInput(f"cannot verify without a valid manifest: {report.problems[-1]}")
+        if m is None and repo is not None:
+            check.fail(MANIFEST_NAME, "cannot check the tag's commit: no valid release manifest")
         if parsed_sums is not None and sums is None:
             meta.append(
                 check.meta_entry(SUMS_NAME, "checksums", needs_bundle=check.pipeline and m is None)
@@ -573,6 +580,10 @@ def verify_release(
             fetched = remote.download_many([n for n in wanted if n not in pre], directory)
             digests: dict[str, FileDigest | OSError] = {**fetched, **pre}
             files = _Files(directory, set(digests), digests, complete_listing=False)
+            index = remote.listing()  # for unlisted files; python.org's index has other
+            if index is not None:  # versions' files too, so only this version's count
+                pattern = _version_pattern(v)
+                files.index = [n for n in index if pattern.search(n)]
             start_sboms(files.present)
         else:
             assert present is not None
