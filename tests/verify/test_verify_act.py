@@ -47,7 +47,7 @@ def test_verify_workflow_rejects_bundles_not_from_sigstore(
     log = run.job_log("verify")
     assert "Python 3.14.1: INVALID (7 files from manifest" in log
     report = json.loads(
-        (run.artifacts / "verify-report-3.14.1" / "verify-report.json").read_text()
+        (run.artifacts / "verify-report-3.14.1-published" / "verify-report.json").read_text()
     )
     assert report["result"] == "invalid"
     assert len(report["files"]) == 7
