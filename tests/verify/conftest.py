@@ -39,8 +39,9 @@ def session_gpg() -> Iterator[GpgKey]:
 
 
 @pytest.fixture(scope="session")
-def pristine(tmp_path_factory: pytest.TempPathFactory, ca: LocalCA,
-             session_gpg: GpgKey) -> dict[str, Release]:
+def pristine(
+    tmp_path_factory: pytest.TempPathFactory, ca: LocalCA, session_gpg: GpgKey
+) -> dict[str, Release]:
     """Built once: a 3.13.5 release (with GPG) and a 3.14.1 release (Sigstore only)."""
     root = tmp_path_factory.mktemp("pristine")
     signer = pipeline_signer(ca)
@@ -102,8 +103,9 @@ def serve() -> Iterator[Callable[[Path], str]]:
     REQUESTS.clear()
 
     def start(directory: Path) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler,
-                                                               directory=str(directory)))
+        server = ThreadingHTTPServer(
+            ("127.0.0.1", 0), partial(_QuietHandler, directory=str(directory))
+        )
         threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/"

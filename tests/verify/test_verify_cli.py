@@ -32,22 +32,32 @@ def _no_actions_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("cli_trusts_local_ca")
 def test_valid_release(cli: Cli, release: Release, session_gpg: GpgKey) -> None:
-    r = cli("verify", "3.13.5", str(release.directory), *POLICY,
-            "--keyring", str(session_gpg.keyring))
+    r = cli(
+        "verify", "3.13.5", str(release.directory), *POLICY, "--keyring", str(session_gpg.keyring)
+    )
     assert r.code == 0, r.out + r.err
     assert "Python 3.13.5: VALID (7 files from manifest, 0 problems" in r.out
     assert "Python-3.13.5.tgz" in r.out
 
 
 @pytest.mark.usefixtures("cli_trusts_local_ca")
-def test_json_report_summary_and_outputs(cli: Cli, release: Release, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_json_report_summary_and_outputs(
+    cli: Cli, release: Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     outputs, summary = tmp_path / "out", tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     report = tmp_path / "reports" / "verify.json"
-    r = cli("verify", "3.13.5", str(release.directory), *POLICY, "--json", "--report",
-            str(report), "--github-output")
+    r = cli(
+        "verify",
+        "3.13.5",
+        str(release.directory),
+        *POLICY,
+        "--json",
+        "--report",
+        str(report),
+        "--github-output",
+    )
     assert r.code == 0, r.err
     printed = json.loads(r.out)
     assert printed == json.loads(report.read_text())
@@ -69,10 +79,18 @@ def test_tampered_release_exits_1(cli: Cli, release: Release) -> None:
 @pytest.mark.usefixtures("cli_trusts_local_ca")
 def test_policy_options_reach_the_verifier(cli: Cli, release: Release) -> None:
     # the release was signed at refs/tags/v1.0.0: the default refs allow it (refs/tags/v*)
-    assert cli("verify", "3.13.5", str(release.directory),
-               "--toolkit-repository", TOOLKIT).code == 0
-    r = cli("verify", "3.13.5", str(release.directory), "--toolkit-repository", TOOLKIT,
-            "--allowed-ref", "refs/heads/main")
+    assert (
+        cli("verify", "3.13.5", str(release.directory), "--toolkit-repository", TOOLKIT).code == 0
+    )
+    r = cli(
+        "verify",
+        "3.13.5",
+        str(release.directory),
+        "--toolkit-repository",
+        TOOLKIT,
+        "--allowed-ref",
+        "refs/heads/main",
+    )
     assert r.code == 1 and "sign.yml@refs/tags/v1.0.0 is not allowed" in r.out
     r = cli("verify", "3.13.5", str(release.directory), *POLICY, "--repository", "me/cpython")
     assert r.code == 1 and "built from repository python/cpython, expected me/cpython" in r.out
@@ -91,8 +109,9 @@ def test_strict_fails_on_unlisted_file(cli: Cli, release: Release) -> None:
     assert r.code == 1 and "FAIL: stray.txt: unlisted file" in r.out
 
 
-def test_needs_online_is_not_success_unless_allowed(cli: Cli, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_needs_online_is_not_success_unless_allowed(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bundle = FIXTURES / "Python-3.12.5.tgz.sigstore"
     if not bundle.is_file():
         pytest.skip("shared fixtures not found")
@@ -100,8 +119,13 @@ def test_needs_online_is_not_success_unless_allowed(cli: Cli, tmp_path: Path,
     (tmp_path / "Python-3.12.5.tgz").write_bytes(data)
     (tmp_path / "Python-3.12.5.tgz.sigstore").write_bytes(bundle.read_bytes())
     real = "38dc4e2c261d49c661196066edbfb70fdb16be4a79cc8220c224dfeb5636d405"
-    monkeypatch.setattr(core, "SigstoreBundleVerifier", lambda offline=True: PretendDigest(
-        SigstoreBundleVerifier(offline=offline), {hashlib.sha256(data).hexdigest(): real}))
+    monkeypatch.setattr(
+        core,
+        "SigstoreBundleVerifier",
+        lambda offline=True: PretendDigest(
+            SigstoreBundleVerifier(offline=offline), {hashlib.sha256(data).hexdigest(): real}
+        ),
+    )
     r = cli("verify", "3.12.5", str(tmp_path), "--legacy")
     assert r.code == 1
     assert "NEEDS ONLINE: Python-3.12.5.tgz.sigstore: needs online verification" in r.out
@@ -146,13 +170,36 @@ def test_given_sums_file_must_exist(cli: Cli, tmp_path: Path, release: Release) 
 @pytest.mark.usefixtures("cli_trusts_local_ca")
 def test_empty_inputs_mean_defaults_and_refs_split(cli: Cli, release: Release) -> None:
     """Workflow and action inputs arrive as strings; unset ones are empty."""
-    r = cli("verify", "3.13.5", str(release.directory), "--repository", "",
-            "--toolkit-repository", TOOLKIT, "--allowed-ref", "", "--workflow", "",
-            "--keyring", "", "--repo", "", "--json")
+    r = cli(
+        "verify",
+        "3.13.5",
+        str(release.directory),
+        "--repository",
+        "",
+        "--toolkit-repository",
+        TOOLKIT,
+        "--allowed-ref",
+        "",
+        "--workflow",
+        "",
+        "--keyring",
+        "",
+        "--repo",
+        "",
+        "--json",
+    )
     assert r.code == 0, r.out
     assert "sign.yml@refs/heads/main or " in json.loads(r.out)["policy"]
-    r = cli("verify", "3.13.5", str(release.directory), "--toolkit-repository", TOOLKIT,
-            "--allowed-ref", "refs/heads/main, refs/tags/v1.0.0", "--json")
+    r = cli(
+        "verify",
+        "3.13.5",
+        str(release.directory),
+        "--toolkit-repository",
+        TOOLKIT,
+        "--allowed-ref",
+        "refs/heads/main, refs/tags/v1.0.0",
+        "--json",
+    )
     assert r.code == 0
     assert json.loads(r.out)["policy"].endswith(
         "sign.yml@refs/heads/main or https://github.com/python/cpython-release/.github/"
@@ -162,8 +209,12 @@ def test_empty_inputs_mean_defaults_and_refs_split(cli: Cli, release: Release) -
 
 @pytest.mark.usefixtures("cli_trusts_local_ca")
 def test_allow_unsigned(cli: Cli, release314: Release) -> None:
-    for name in ("release-manifest.json", "release-manifest.json.sigstore",
-                 "SHA256SUMS.sigstore", "Python-3.14.1.tar.xz.sigstore"):
+    for name in (
+        "release-manifest.json",
+        "release-manifest.json.sigstore",
+        "SHA256SUMS.sigstore",
+        "Python-3.14.1.tar.xz.sigstore",
+    ):
         (release314.directory / name).unlink()
     r = cli("verify", "3.14.1", str(release314.directory), *POLICY)
     assert r.code == 1

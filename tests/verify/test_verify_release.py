@@ -28,12 +28,17 @@ PKG = "python-3.13.5-macos11.pkg"
 
 
 def check(
-    release: Release, verifier: LocalCAVerifier, policy: SigningIdentity | None = None,
+    release: Release,
+    verifier: LocalCAVerifier,
+    policy: SigningIdentity | None = None,
     **kw: Any,
 ) -> VerifyReport:
     return verify_release(
-        release.directory, kw.pop("version", release.version), policy=policy or identity(),
-        verifier=verifier, **kw,
+        release.directory,
+        kw.pop("version", release.version),
+        policy=policy or identity(),
+        verifier=verifier,
+        **kw,
     )
 
 
@@ -56,16 +61,22 @@ def drop_manifest(release: Release) -> None:
 # --- happy paths --------------------------------------------------------------------------
 
 
-def test_valid_release_every_check(release: Release, verifier: LocalCAVerifier,
-                                   session_gpg: GpgKey) -> None:
+def test_valid_release_every_check(
+    release: Release, verifier: LocalCAVerifier, session_gpg: GpgKey
+) -> None:
     report = check(release, verifier, keyring=session_gpg.keyring)
     assert report.result == "valid" and report.ok, report.problems
     assert report.mode == "manifest" and report.release is not None
     assert report.release["commit"] == "0123456789abcdef0123456789abcdef01234567"
     assert [r.name for r in report.rows][:2] == ["release-manifest.json", "SHA256SUMS"]
     assert len(report.rows) == 2 + len(release.names)
-    assert row(report, TGZ) == {"integrity": "ok", "sigstore": "ok", "gpg": "ok", "sbom": "ok",
-                                "result": "valid"}
+    assert row(report, TGZ) == {
+        "integrity": "ok",
+        "sigstore": "ok",
+        "gpg": "ok",
+        "sbom": "ok",
+        "result": "valid",
+    }
     assert row(report, PKG)["sbom"] == "-"  # macOS installers have no SBOM
     tgz = next(r for r in report.rows if r.name == TGZ)
     assert tgz.sha256 == release.manifest().artifact(TGZ).sha256
@@ -89,8 +100,9 @@ def test_sha256sums_mode_without_manifest(release: Release, verifier: LocalCAVer
     assert row(report, TGZ)["sbom"] == "ok"
 
 
-def test_listing_mode_without_manifest_or_sums(release314: Release,
-                                               verifier: LocalCAVerifier) -> None:
+def test_listing_mode_without_manifest_or_sums(
+    release314: Release, verifier: LocalCAVerifier
+) -> None:
     drop_manifest(release314)
     for suffix in ("", ".sigstore"):
         (release314.directory / f"SHA256SUMS{suffix}").unlink()
@@ -103,16 +115,19 @@ def test_listing_mode_without_manifest_or_sums(release314: Release,
     assert "unlisted file: Python-3.14.10.tgz" in report.warnings
 
 
-def test_tag_commit_matches(tmp_path: Path, ca: LocalCA, verifier: LocalCAVerifier,
-                            tagged_repo: tuple[Path, str]) -> None:
+def test_tag_commit_matches(
+    tmp_path: Path, ca: LocalCA, verifier: LocalCAVerifier, tagged_repo: tuple[Path, str]
+) -> None:
     repo, commit = tagged_repo
-    release = make_release(tmp_path / "rel", pipeline_signer(ca), commit=commit,
-                           layout=(("Python-{v}.tgz", True),))
+    release = make_release(
+        tmp_path / "rel", pipeline_signer(ca), commit=commit, layout=(("Python-{v}.tgz", True),)
+    )
     assert check(release, verifier, repo=repo).ok
 
 
-def test_tag_commit_differs(release: Release, verifier: LocalCAVerifier,
-                            tagged_repo: tuple[Path, str]) -> None:
+def test_tag_commit_differs(
+    release: Release, verifier: LocalCAVerifier, tagged_repo: tuple[Path, str]
+) -> None:
     repo, commit = tagged_repo
     report = check(release, verifier, repo=repo)
     assert report.result == "invalid"
@@ -122,8 +137,9 @@ def test_tag_commit_differs(release: Release, verifier: LocalCAVerifier,
     ]
 
 
-def test_tag_missing(release314: Release, verifier: LocalCAVerifier,
-                     tagged_repo: tuple[Path, str]) -> None:
+def test_tag_missing(
+    release314: Release, verifier: LocalCAVerifier, tagged_repo: tuple[Path, str]
+) -> None:
     report = check(release314, verifier, repo=tagged_repo[0])
     assert any("tag v3.14.1 not found" in p for p in report.problems)
 
@@ -178,8 +194,9 @@ def test_swapped_bundles(release: Release, verifier: LocalCAVerifier) -> None:
     assert f"it was made for {TGZ}, not {XZ}" in " ".join(problems_of(report, XZ + ".sigstore"))
 
 
-def test_swapped_bundles_caught_by_signatures_alone(release: Release,
-                                                   verifier: LocalCAVerifier) -> None:
+def test_swapped_bundles_caught_by_signatures_alone(
+    release: Release, verifier: LocalCAVerifier
+) -> None:
     """Without a manifest (SHA256SUMS lists artifacts only), the bundles themselves tell."""
     drop_manifest(release)
     _swap(release.directory, TGZ + ".sigstore", XZ + ".sigstore")
@@ -194,22 +211,38 @@ def test_swapped_bundles_caught_by_signatures_alone(release: Release,
 @pytest.mark.parametrize(
     ("claims", "expected"),
     [
-        pytest.param(Claims.workflow("attacker/toolkit", "refs/tags/v1.0.0", "python/cpython"),
-                     "signer https://github.com/attacker/toolkit/.github/workflows/sign.yml"
-                     "@refs/tags/v1.0.0 is not allowed", id="other-toolkit"),
-        pytest.param(Claims.workflow(TOOLKIT, "refs/heads/feature", "python/cpython"),
-                     "sign.yml@refs/heads/feature is not allowed", id="other-ref"),
-        pytest.param(Claims.workflow(TOOLKIT, "refs/tags/v1.0.0", "python/cpython", "build.yml"),
-                     "build.yml@refs/tags/v1.0.0 is not allowed", id="other-workflow"),
-        pytest.param(Claims.workflow(TOOLKIT, "refs/tags/v1.0.0", "attacker/cpython"),
-                     "OIDCSourceRepositoryURI does not match (got https://github.com/attacker/"
-                     "cpython, expected https://github.com/python/cpython)", id="other-repository"),
-        pytest.param(Claims("mallory@example.org", "https://accounts.google.com"),
-                     "OIDCIssuerV2 does not match", id="personal-identity"),
+        pytest.param(
+            Claims.workflow("attacker/toolkit", "refs/tags/v1.0.0", "python/cpython"),
+            "signer https://github.com/attacker/toolkit/.github/workflows/sign.yml"
+            "@refs/tags/v1.0.0 is not allowed",
+            id="other-toolkit",
+        ),
+        pytest.param(
+            Claims.workflow(TOOLKIT, "refs/heads/feature", "python/cpython"),
+            "sign.yml@refs/heads/feature is not allowed",
+            id="other-ref",
+        ),
+        pytest.param(
+            Claims.workflow(TOOLKIT, "refs/tags/v1.0.0", "python/cpython", "build.yml"),
+            "build.yml@refs/tags/v1.0.0 is not allowed",
+            id="other-workflow",
+        ),
+        pytest.param(
+            Claims.workflow(TOOLKIT, "refs/tags/v1.0.0", "attacker/cpython"),
+            "OIDCSourceRepositoryURI does not match (got https://github.com/attacker/"
+            "cpython, expected https://github.com/python/cpython)",
+            id="other-repository",
+        ),
+        pytest.param(
+            Claims("mallory@example.org", "https://accounts.google.com"),
+            "OIDCIssuerV2 does not match",
+            id="personal-identity",
+        ),
     ],
 )
-def test_bundle_from_another_identity(release: Release, verifier: LocalCAVerifier, ca: LocalCA,
-                                      claims: Claims, expected: str) -> None:
+def test_bundle_from_another_identity(
+    release: Release, verifier: LocalCAVerifier, ca: LocalCA, claims: Claims, expected: str
+) -> None:
     drop_manifest(release)  # as if the attacker also rewrote the lists
     path = release.directory / TGZ
     from cpython_release.hashing import sha256_file
@@ -242,8 +275,12 @@ def test_bundle_from_an_untrusted_ca(release: Release, verifier: LocalCAVerifier
 def test_release_from_a_fork_is_rejected_for_python_cpython(
     release: Release, verifier: LocalCAVerifier, tmp_path: Path, ca: LocalCA
 ) -> None:
-    fork = make_release(tmp_path / "fork", pipeline_signer(ca, repository="me/cpython"),
-                        repository="me/cpython", layout=(("Python-{v}.tgz", True),))
+    fork = make_release(
+        tmp_path / "fork",
+        pipeline_signer(ca, repository="me/cpython"),
+        repository="me/cpython",
+        layout=(("Python-{v}.tgz", True),),
+    )
     report = check(fork, verifier)
     assert report.result == "invalid"
     assert "release-manifest.json: built from repository me/cpython, expected python/cpython" in (
@@ -265,8 +302,9 @@ def test_edited_manifest(release: Release, verifier: LocalCAVerifier) -> None:
     assert problem.endswith("release-manifest.json was changed after it was signed")
 
 
-def test_edited_manifest_vouching_for_a_substituted_file(release: Release,
-                                                         verifier: LocalCAVerifier) -> None:
+def test_edited_manifest_vouching_for_a_substituted_file(
+    release: Release, verifier: LocalCAVerifier
+) -> None:
     evil = b"#!/bin/sh\necho pwned\n"
     (release.directory / PKG).write_bytes(evil)
     data = json.loads(release.manifest_path.read_text())
@@ -280,8 +318,9 @@ def test_edited_manifest_vouching_for_a_substituted_file(release: Release,
     assert report.result == "invalid"
     assert problems_of(report, PKG) == []  # the file matches the edited manifest...
     assert problems_of(report, PKG + ".sigstore")  # ...but not its signature
-    assert any("release-manifest.json was changed after it was signed" in p
-               for p in report.problems)
+    assert any(
+        "release-manifest.json was changed after it was signed" in p for p in report.problems
+    )
     assert any(p.startswith("SHA256SUMS: says ") for p in report.problems)
 
 
@@ -290,7 +329,8 @@ def test_manifest_that_is_not_a_manifest(release: Release, verifier: LocalCAVeri
     report = check(release, verifier)
     assert report.result == "invalid"
     assert report.problems[0].startswith(
-        "release-manifest.json: not a valid release manifest: release-manifest.json: not a valid")
+        "release-manifest.json: not a valid release manifest: release-manifest.json: not a valid"
+    )
 
 
 def test_listed_file_missing(release: Release, verifier: LocalCAVerifier) -> None:
@@ -299,13 +339,13 @@ def test_listed_file_missing(release: Release, verifier: LocalCAVerifier) -> Non
     report = check(release, verifier)
     assert report.result == "invalid"
     assert f"{PKG}: missing (listed in release-manifest.json)" in report.problems
-    assert (f"{XZ}.spdx.json: missing (listed in release-manifest.json for {XZ})"
-            in report.problems)
+    assert f"{XZ}.spdx.json: missing (listed in release-manifest.json for {XZ})" in report.problems
     assert row(report, PKG)["sigstore"] == "failed"
 
 
-def test_unlisted_file_is_reported_and_fails_with_strict(release: Release,
-                                                         verifier: LocalCAVerifier) -> None:
+def test_unlisted_file_is_reported_and_fails_with_strict(
+    release: Release, verifier: LocalCAVerifier
+) -> None:
     (release.directory / "notes.txt").write_text("hello")
     (release.directory / "amd64").mkdir()
     (release.directory / "amd64" / "core.msi").write_bytes(b"msi")
@@ -340,8 +380,9 @@ def test_sbom_naming_another_hash(release: Release, verifier: LocalCAVerifier) -
     sbom.write_text(json.dumps(data))
     report = check(release, verifier)
     (problem,) = problems_of(report, TGZ + ".spdx.json")
-    assert problem.endswith(f"SBOM names sha256 {'ab' * 32} for {TGZ}, but the file has "
-                            f"{row_sha(report, TGZ)}")
+    assert problem.endswith(
+        f"SBOM names sha256 {'ab' * 32} for {TGZ}, but the file has {row_sha(report, TGZ)}"
+    )
 
 
 def row_sha(report: VerifyReport, name: str) -> str | None:
@@ -352,9 +393,13 @@ def test_sbom_not_valid_spdx(release: Release, verifier: LocalCAVerifier) -> Non
     drop_manifest(release)
     sbom = release.directory / (XZ + ".spdx.json")
     data = json.loads(sbom.read_text())
-    data["relationships"].append({"spdxElementId": "SPDXRef-PACKAGE-cpython",
-                                  "relatedSpdxElement": "SPDXRef-FILE-gone",
-                                  "relationshipType": "CONTAINS"})
+    data["relationships"].append(
+        {
+            "spdxElementId": "SPDXRef-PACKAGE-cpython",
+            "relatedSpdxElement": "SPDXRef-FILE-gone",
+            "relationshipType": "CONTAINS",
+        }
+    )
     del data["creationInfo"]["creators"]
     sbom.write_text(json.dumps(data))
     (problem,) = problems_of(report := check(release, verifier), XZ + ".spdx.json")
@@ -369,8 +414,9 @@ def test_sbom_for_another_artifact(release: Release, verifier: LocalCAVerifier) 
     assert f"{TGZ}.spdx.json: SBOM describes {XZ}, not {TGZ}" in report.problems
 
 
-def test_gpg_signature_by_a_key_not_in_the_keyring(release: Release,
-                                                   verifier: LocalCAVerifier) -> None:
+def test_gpg_signature_by_a_key_not_in_the_keyring(
+    release: Release, verifier: LocalCAVerifier
+) -> None:
     with gpg_key("Someone Else <else@example.org>") as other:
         report = check(release, verifier, keyring=other.keyring)
     assert report.result == "invalid"
@@ -379,13 +425,16 @@ def test_gpg_signature_by_a_key_not_in_the_keyring(release: Release,
     assert "which is not in the keyring" in problem
 
 
-def test_unsigned_file_fails_without_a_manifest(release314: Release,
-                                                verifier: LocalCAVerifier) -> None:
+def test_unsigned_file_fails_without_a_manifest(
+    release314: Release, verifier: LocalCAVerifier
+) -> None:
     drop_manifest(release314)
     (release314.directory / "Python-3.14.1.tgz.sigstore").unlink()
     report = check(release314, verifier)
-    assert ("Python-3.14.1.tgz: not signed: no Sigstore bundle Python-3.14.1.tgz.sigstore"
-            in report.problems)
+    assert (
+        "Python-3.14.1.tgz: not signed: no Sigstore bundle Python-3.14.1.tgz.sigstore"
+        in report.problems
+    )
     lenient = check(release314, verifier, require_sigstore=False)
     assert lenient.ok
     assert lenient.warnings == ["Python-3.14.1.tgz: no Sigstore bundle (unsigned files allowed)"]
@@ -416,16 +465,20 @@ def test_bad_inputs(tmp_path: Path, release: Release, verifier: LocalCAVerifier)
         check(release, verifier, keyring=tmp_path / "keys.asc")
 
 
-def test_manifest_and_sums_given_from_elsewhere(release: Release, verifier: LocalCAVerifier,
-                                                session_gpg: GpgKey, tmp_path: Path) -> None:
+def test_manifest_and_sums_given_from_elsewhere(
+    release: Release, verifier: LocalCAVerifier, session_gpg: GpgKey, tmp_path: Path
+) -> None:
     """Like rehearse: the published tree has no manifest; the sign stage's copies vouch."""
     signed = tmp_path / "signed"
     signed.mkdir()
     for name in ("release-manifest.json", "SHA256SUMS"):
         for suffix in ("", ".sigstore", ".asc"):
             (release.directory / (name + suffix)).rename(signed / (name + suffix))
-    kw: dict[str, Any] = {"manifest": signed / "release-manifest.json",
-                          "sums": signed / "SHA256SUMS", "keyring": session_gpg.keyring}
+    kw: dict[str, Any] = {
+        "manifest": signed / "release-manifest.json",
+        "sums": signed / "SHA256SUMS",
+        "keyring": session_gpg.keyring,
+    }
     report = check(release, verifier, **kw)
     assert report.ok, report.problems
     assert [r.name for r in report.rows[:2]] == ["release-manifest.json", "SHA256SUMS"]
@@ -434,13 +487,16 @@ def test_manifest_and_sums_given_from_elsewhere(release: Release, verifier: Loca
     (signed / "SHA256SUMS").write_text(edited)
     report = check(release, verifier, **kw)
     assert report.result == "invalid"
-    assert any(p.startswith("SHA256SUMS.asc: OpenPGP signature not valid: BAD signature")
-               for p in report.problems)
+    assert any(
+        p.startswith("SHA256SUMS.asc: OpenPGP signature not valid: BAD signature")
+        for p in report.problems
+    )
     assert any("SHA256SUMS was changed after it was signed" in p for p in report.problems)
 
 
-def test_tag_check_needs_a_manifest(release: Release, verifier: LocalCAVerifier,
-                                    tagged_repo: tuple[Path, str]) -> None:
+def test_tag_check_needs_a_manifest(
+    release: Release, verifier: LocalCAVerifier, tagged_repo: tuple[Path, str]
+) -> None:
     drop_manifest(release)
     report = check(release, verifier, repo=tagged_repo[0])
     assert report.problems == [

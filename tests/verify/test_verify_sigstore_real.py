@@ -16,7 +16,9 @@ from verify.verify_support import FIXTURES, PretendDigest
 
 RFC_SHA = "c4e92e9ecc828bef2aa7dba1de8ac983511f7532a0df11c770d39099a25cf201"
 PY_SHA = "38dc4e2c261d49c661196066edbfb70fdb16be4a79cc8220c224dfeb5636d405"
-RFC_SIGNER = "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"
+RFC_SIGNER = (
+    "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +42,12 @@ def py_bundle() -> bytes:
     return path.read_bytes()
 
 
-def rfc_policy(repository: str = "trailofbits/rfc8785.py", ref: str = "refs/tags/v0.1.2",
-               workflow: str = "release.yml",
-               toolkit: str = "trailofbits/rfc8785.py") -> PipelineIdentity:
+def rfc_policy(
+    repository: str = "trailofbits/rfc8785.py",
+    ref: str = "refs/tags/v0.1.2",
+    workflow: str = "release.yml",
+    toolkit: str = "trailofbits/rfc8785.py",
+) -> PipelineIdentity:
     return PipelineIdentity(repository, toolkit, (ref,), workflow=workflow)
 
 
@@ -57,18 +62,24 @@ def test_pipeline_policy_accepts_real_github_actions_bundle(
 @pytest.mark.parametrize(
     ("policy", "message"),
     [
-        pytest.param(rfc_policy(repository="python/cpython"),
-                     "Certificate's OIDCSourceRepositoryURI does not match (got "
-                     "https://github.com/trailofbits/rfc8785.py, expected "
-                     "https://github.com/python/cpython)", id="python-cpython"),
-        pytest.param(rfc_policy(ref="refs/tags/v0.1.3"),
-                     f"signer {RFC_SIGNER} is not allowed (allowed: https://github.com/"
-                     "trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.3)",
-                     id="wrong-ref"),
+        pytest.param(
+            rfc_policy(repository="python/cpython"),
+            "Certificate's OIDCSourceRepositoryURI does not match (got "
+            "https://github.com/trailofbits/rfc8785.py, expected "
+            "https://github.com/python/cpython)",
+            id="python-cpython",
+        ),
+        pytest.param(
+            rfc_policy(ref="refs/tags/v0.1.3"),
+            f"signer {RFC_SIGNER} is not allowed (allowed: https://github.com/"
+            "trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.3)",
+            id="wrong-ref",
+        ),
         pytest.param(rfc_policy(ref="refs/heads/*"), "is not allowed", id="ref-pattern"),
         pytest.param(rfc_policy(workflow="sign.yml"), "is not allowed", id="wrong-workflow"),
-        pytest.param(rfc_policy(toolkit="python/cpython-release"), "is not allowed",
-                     id="wrong-toolkit"),
+        pytest.param(
+            rfc_policy(toolkit="python/cpython-release"), "is not allowed", id="wrong-toolkit"
+        ),
         pytest.param(LegacyIdentity.for_minor("3.14"), "OIDCIssuer does not match", id="legacy"),
     ],
 )
@@ -114,17 +125,24 @@ def _break_proof(d: dict[str, object]) -> None:
         (_flip_signature, "the signature is not valid for this file's digest"),
         (_break_proof, ""),
         (lambda d: d.pop("verificationMaterial"), "malformed bundle: not a Sigstore bundle"),
-        (lambda d: d["verificationMaterial"]["x509CertificateChain"]["certificates"][0].update(
-            rawBytes=base64.b64encode(b"not a certificate").decode()),
-         "malformed bundle: the bundle's signing certificate is not readable"),
-        (lambda d: d["messageSignature"]["messageDigest"].update(digest="***"),
-         "malformed bundle: the bundle's message digest is not base64"),
+        (
+            lambda d: d["verificationMaterial"]["x509CertificateChain"]["certificates"][0].update(
+                rawBytes=base64.b64encode(b"not a certificate").decode()
+            ),
+            "malformed bundle: the bundle's signing certificate is not readable",
+        ),
+        (
+            lambda d: d["messageSignature"]["messageDigest"].update(digest="***"),
+            "malformed bundle: the bundle's message digest is not base64",
+        ),
     ],
     ids=["signature", "inclusion-proof", "no-material", "certificate", "digest"],
 )
 def test_tampered_real_bundle_is_invalid_never_a_crash(
-    sigstore: SigstoreBundleVerifier, rfc_bundle: bytes,
-    mutation: Callable[[dict[str, object]], None], message: str,
+    sigstore: SigstoreBundleVerifier,
+    rfc_bundle: bytes,
+    mutation: Callable[[dict[str, object]], None],
+    message: str,
 ) -> None:
     verdict = sigstore.verify(RFC_SHA, _mutate(rfc_bundle, mutation), rfc_policy())
     assert verdict.status == "invalid"
@@ -133,17 +151,25 @@ def test_tampered_real_bundle_is_invalid_never_a_crash(
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"", b"not json", b"[]", b'{"verificationMaterial": {}}', b"\xff\xfe",
-     b'{"verificationMaterial": {"tlogEntries": 5, "x509CertificateChain": {"certificates": {}}}}',
-     b'{"verificationMaterial": {"certificate": {"rawBytes": 7}}, "messageSignature": []}'],
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"verificationMaterial": {}}',
+        b"\xff\xfe",
+        b'{"verificationMaterial": {"tlogEntries": 5, '
+        b'"x509CertificateChain": {"certificates": {}}}}',
+        b'{"verificationMaterial": {"certificate": {"rawBytes": 7}}, "messageSignature": []}',
+    ],
 )
 def test_garbage_bundles(sigstore: SigstoreBundleVerifier, garbage: bytes) -> None:
     verdict = sigstore.verify(RFC_SHA, garbage, rfc_policy())
     assert verdict.status == "invalid"
 
 
-def test_python_org_bundle_needs_online_verification(sigstore: SigstoreBundleVerifier,
-                                                     py_bundle: bytes) -> None:
+def test_python_org_bundle_needs_online_verification(
+    sigstore: SigstoreBundleVerifier, py_bundle: bytes
+) -> None:
     verdict = sigstore.verify(PY_SHA, py_bundle, LegacyIdentity.for_minor("3.12"))
     assert verdict.status == "needs-online"
     assert verdict.message.startswith("needs online verification")
@@ -160,7 +186,10 @@ def test_python_org_bundle_needs_online_verification(sigstore: SigstoreBundleVer
     ids=["3.14-identity", "3.11-identity", "other-file"],
 )
 def test_python_org_bundle_rejections_do_not_need_the_network(
-    sigstore: SigstoreBundleVerifier, py_bundle: bytes, sha: str, policy: SigningIdentity,
+    sigstore: SigstoreBundleVerifier,
+    py_bundle: bytes,
+    sha: str,
+    policy: SigningIdentity,
     message: str,
 ) -> None:
     verdict = sigstore.verify(sha, py_bundle, policy)
@@ -179,11 +208,16 @@ def _python_org_dir(tmp_path: Path, py_bundle: bytes) -> tuple[Path, str]:
     return d, hashlib.sha256(data).hexdigest()
 
 
-def test_historical_release_directory_needs_online(tmp_path: Path, sigstore: SigstoreBundleVerifier,
-                                                   py_bundle: bytes) -> None:
+def test_historical_release_directory_needs_online(
+    tmp_path: Path, sigstore: SigstoreBundleVerifier, py_bundle: bytes
+) -> None:
     d, fake = _python_org_dir(tmp_path, py_bundle)
-    report = verify_release(d, "3.12.5", policy=LegacyIdentity.for_minor("3.12"),
-                            verifier=PretendDigest(sigstore, {fake: PY_SHA}))
+    report = verify_release(
+        d,
+        "3.12.5",
+        policy=LegacyIdentity.for_minor("3.12"),
+        verifier=PretendDigest(sigstore, {fake: PY_SHA}),
+    )
     assert report.mode == "listing"
     assert report.result == "needs-online" and not report.ok
     assert report.problems == []
@@ -193,11 +227,11 @@ def test_historical_release_directory_needs_online(tmp_path: Path, sigstore: Sig
     assert "NEEDS ONLINE VERIFICATION" in report.render_table()
 
 
-def test_real_bundle_swapped_onto_another_file(tmp_path: Path, sigstore: SigstoreBundleVerifier,
-                                               py_bundle: bytes, rfc_bundle: bytes) -> None:
+def test_real_bundle_swapped_onto_another_file(
+    tmp_path: Path, sigstore: SigstoreBundleVerifier, py_bundle: bytes, rfc_bundle: bytes
+) -> None:
     d, _ = _python_org_dir(tmp_path, py_bundle)
-    report = verify_release(d, "3.12.5", policy=LegacyIdentity.for_minor("3.12"),
-                            verifier=sigstore)
+    report = verify_release(d, "3.12.5", policy=LegacyIdentity.for_minor("3.12"), verifier=sigstore)
     assert report.result == "invalid"
     assert report.problems == [
         "Python-3.12.5.tgz.sigstore: Sigstore bundle rejected: the bundle signs a different file "

@@ -15,8 +15,7 @@ from verify.verify_support import REQUESTS, Release, identity
 Serve = Callable[[Path], str]
 
 
-def test_valid_release_over_http(release: Release, verifier: LocalCAVerifier,
-                                 serve: Serve) -> None:
+def test_valid_release_over_http(release: Release, verifier: LocalCAVerifier, serve: Serve) -> None:
     url = serve(release.directory)
     report = verify_release(url, "3.13.5", policy=identity(), verifier=verifier)
     assert report.ok, report.problems
@@ -26,11 +25,13 @@ def test_valid_release_over_http(release: Release, verifier: LocalCAVerifier,
     assert tgz.sha256 == release.manifest().artifact("Python-3.13.5.tgz").sha256
 
 
-def test_every_file_is_fetched_once(release: Release, verifier: LocalCAVerifier,
-                                    serve: Serve) -> None:
+def test_every_file_is_fetched_once(
+    release: Release, verifier: LocalCAVerifier, serve: Serve
+) -> None:
     """One GET per file: the manifest that is read is the manifest whose bundle is checked."""
-    report = verify_release(serve(release.directory), "3.13.5", policy=identity(),
-                            verifier=verifier)
+    report = verify_release(
+        serve(release.directory), "3.13.5", policy=identity(), verifier=verifier
+    )
     assert report.ok
     assert REQUESTS.count("/release-manifest.json") == 1
     assert REQUESTS.count("/SHA256SUMS") == 1
@@ -39,13 +40,15 @@ def test_every_file_is_fetched_once(release: Release, verifier: LocalCAVerifier,
     assert {r.lstrip("/") for r in REQUESTS if r.lstrip("/") in served} == served
 
 
-def test_tampered_and_missing_files_over_http(release: Release, verifier: LocalCAVerifier,
-                                              serve: Serve) -> None:
+def test_tampered_and_missing_files_over_http(
+    release: Release, verifier: LocalCAVerifier, serve: Serve
+) -> None:
     (release.directory / "python-3.13.5-macos11.pkg").unlink()
     tgz = release.directory / "Python-3.13.5.tgz"
     tgz.write_bytes(tgz.read_bytes()[:-1] + b"!")
-    report = verify_release(serve(release.directory), "3.13.5", policy=identity(),
-                            verifier=verifier)
+    report = verify_release(
+        serve(release.directory), "3.13.5", policy=identity(), verifier=verifier
+    )
     assert report.result == "invalid"
     assert "python-3.13.5-macos11.pkg: missing (listed in release-manifest.json)" in (
         report.problems
@@ -53,38 +56,46 @@ def test_tampered_and_missing_files_over_http(release: Release, verifier: LocalC
     assert any(p.startswith("Python-3.13.5.tgz: sha256 mismatch") for p in report.problems)
 
 
-def test_python_org_style_directory_without_manifest(release314: Release,
-                                                     verifier: LocalCAVerifier,
-                                                     serve: Serve) -> None:
+def test_python_org_style_directory_without_manifest(
+    release314: Release, verifier: LocalCAVerifier, serve: Serve
+) -> None:
     """Like /ftp/python/X.Y.Z/: an index page, files and bundles, no manifest or sums."""
-    for name in ("release-manifest.json", "release-manifest.json.sigstore", "SHA256SUMS",
-                 "SHA256SUMS.sigstore"):
+    for name in (
+        "release-manifest.json",
+        "release-manifest.json.sigstore",
+        "SHA256SUMS",
+        "SHA256SUMS.sigstore",
+    ):
         (release314.directory / name).unlink()
     (release314.directory / "Python-3.14.1rc1.tgz").write_bytes(b"an rc of the same micro")
     (release314.directory / "Python-3.14.1rc1.tgz.sigstore").write_bytes(b"{}")
-    report = verify_release(serve(release314.directory), "3.14.1", policy=identity(),
-                            verifier=verifier)
+    report = verify_release(
+        serve(release314.directory), "3.14.1", policy=identity(), verifier=verifier
+    )
     assert report.mode == "listing"
     assert report.ok, report.problems
     assert sorted(r.name for r in report.rows) == sorted(release314.names)
 
 
-def test_explicit_manifest_url(release: Release, verifier: LocalCAVerifier, serve: Serve,
-                               tmp_path: Path) -> None:
+def test_explicit_manifest_url(
+    release: Release, verifier: LocalCAVerifier, serve: Serve, tmp_path: Path
+) -> None:
     elsewhere = tmp_path / "meta"
     elsewhere.mkdir()
     (elsewhere / "m.json").write_bytes(release.manifest_path.read_bytes())
     url = serve(release.directory)
-    report = verify_release(url, "3.13.5", policy=identity(), verifier=verifier,
-                            manifest=serve(elsewhere) + "m.json")
+    report = verify_release(
+        url, "3.13.5", policy=identity(), verifier=verifier, manifest=serve(elsewhere) + "m.json"
+    )
     assert report.result == "invalid"
     assert report.rows[0].name == "m.json"  # checked where it lives, with its companions
     assert "m.json: not signed: no Sigstore bundle m.json.sigstore" in report.problems
     (elsewhere / "m.json.sigstore").write_bytes(
         (release.directory / "release-manifest.json.sigstore").read_bytes()
     )
-    report = verify_release(url, "3.13.5", policy=identity(), verifier=verifier,
-                            manifest=serve(elsewhere) + "m.json")
+    report = verify_release(
+        url, "3.13.5", policy=identity(), verifier=verifier, manifest=serve(elsewhere) + "m.json"
+    )
     assert report.ok, report.problems
     assert [r.check("sigstore").status for r in report.rows[:2]] == ["ok", "ok"]
 
@@ -94,13 +105,14 @@ def test_nothing_to_verify_at_url(tmp_path: Path, serve: Serve) -> None:
     with pytest.raises(BadInput, match="no directory index"):
         verify_release(serve(tmp_path), "3.13.5", policy=identity())
     with pytest.raises(BadInput, match="not found"):
-        verify_release(serve(tmp_path), "3.13.5", policy=identity(),
-                       manifest=serve(tmp_path) + "nope.json")
+        verify_release(
+            serve(tmp_path), "3.13.5", policy=identity(), manifest=serve(tmp_path) + "nope.json"
+        )
 
 
-def test_unlisted_files_over_http_come_from_the_index(release: Release,
-                                                      verifier: LocalCAVerifier,
-                                                      serve: Serve) -> None:
+def test_unlisted_files_over_http_come_from_the_index(
+    release: Release, verifier: LocalCAVerifier, serve: Serve
+) -> None:
     (release.directory / "python-3.13.5-extra.zip").write_bytes(b"?")
     (release.directory / "Python-3.13.50.tgz").write_bytes(b"another version")
     url = serve(release.directory)

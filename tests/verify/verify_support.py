@@ -46,8 +46,9 @@ def identity(repository: str = REPOSITORY) -> PipelineIdentity:
     return PipelineIdentity(repository, TOOLKIT, (REF,))
 
 
-def pipeline_signer(ca: LocalCA, *, repository: str = REPOSITORY, toolkit: str = TOOLKIT,
-                    ref: str = REF) -> LocalSigner:
+def pipeline_signer(
+    ca: LocalCA, *, repository: str = REPOSITORY, toolkit: str = TOOLKIT, ref: str = REF
+) -> LocalSigner:
     return ca.signer(Claims.workflow(toolkit, ref, repository))
 
 
@@ -60,9 +61,22 @@ class GpgKey:
     def sign(self, path: Path) -> Path:
         out = path.with_name(path.name + ".asc")
         subprocess.run(
-            ["gpg", "--homedir", str(self.home), "--batch", "--yes", "--armor",
-             "--local-user", self.fingerprint, "--output", str(out), "--detach-sign", str(path)],
-            check=True, capture_output=True,
+            [
+                "gpg",
+                "--homedir",
+                str(self.home),
+                "--batch",
+                "--yes",
+                "--armor",
+                "--local-user",
+                self.fingerprint,
+                "--output",
+                str(out),
+                "--detach-sign",
+                str(path),
+            ],
+            check=True,
+            capture_output=True,
         )
         return out
 
@@ -74,24 +88,44 @@ def gpg_key(name: str = "Test Release Manager <rm@example.org>") -> Iterator[Gpg
     home.chmod(0o700)
     try:
         subprocess.run(
-            ["gpg", "--homedir", str(home), "--batch", "--pinentry-mode", "loopback",
-             "--passphrase", "", "--quick-gen-key", name, "ed25519", "sign", "1d"],
-            check=True, capture_output=True,
+            [
+                "gpg",
+                "--homedir",
+                str(home),
+                "--batch",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+                "--quick-gen-key",
+                name,
+                "ed25519",
+                "sign",
+                "1d",
+            ],
+            check=True,
+            capture_output=True,
         )
         listing = subprocess.run(
             ["gpg", "--homedir", str(home), "--with-colons", "--list-keys", name],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         fpr = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr"))
         keyring = home / "public.asc"
-        keyring.write_bytes(subprocess.run(
-            ["gpg", "--homedir", str(home), "--armor", "--export", fpr],
-            check=True, capture_output=True,
-        ).stdout)
+        keyring.write_bytes(
+            subprocess.run(
+                ["gpg", "--homedir", str(home), "--armor", "--export", fpr],
+                check=True,
+                capture_output=True,
+            ).stdout
+        )
         yield GpgKey(home, fpr, keyring)
     finally:
-        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True,
-                       check=False)
+        subprocess.run(
+            ["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False
+        )
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -103,16 +137,23 @@ def sbom_for(name: str, sha256: str, version: str, files: int = 3) -> dict[str, 
         fname = f"Lib/module{i}.py"
         data = f"# module {i}\n".encode()
         sid = f"SPDXRef-FILE-Lib-module{i}.py"
-        entries.append({
-            "SPDXID": sid,
-            "fileName": fname,
-            "checksums": [
-                {"algorithm": "SHA1", "checksumValue": hashlib.sha1(data).hexdigest()},  # noqa: S324
-                {"algorithm": "SHA256", "checksumValue": hashlib.sha256(data).hexdigest()},
-            ],
-        })
-        rels.append({"spdxElementId": "SPDXRef-PACKAGE-cpython", "relatedSpdxElement": sid,
-                     "relationshipType": "CONTAINS"})
+        entries.append(
+            {
+                "SPDXID": sid,
+                "fileName": fname,
+                "checksums": [
+                    {"algorithm": "SHA1", "checksumValue": hashlib.sha1(data).hexdigest()},  # noqa: S324
+                    {"algorithm": "SHA256", "checksumValue": hashlib.sha256(data).hexdigest()},
+                ],
+            }
+        )
+        rels.append(
+            {
+                "spdxElementId": "SPDXRef-PACKAGE-cpython",
+                "relatedSpdxElement": sid,
+                "relationshipType": "CONTAINS",
+            }
+        )
     sha1s = sorted(e["checksums"][0]["checksumValue"].encode() for e in entries)  # type: ignore[index]
     url = f"https://www.python.org/ftp/python/{ReleaseVersion.parse(version).xyz}/{name}"
     return {
@@ -126,27 +167,32 @@ def sbom_for(name: str, sha256: str, version: str, files: int = 3) -> dict[str, 
             "creators": ["Person: Python Release Managers"],
             "licenseListVersion": "3.22",
         },
-        "packages": [{
-            "SPDXID": "SPDXRef-PACKAGE-cpython",
-            "name": "CPython",
-            "versionInfo": version,
-            "licenseConcluded": "PSF-2.0",
-            "originator": "Organization: Python Software Foundation",
-            "supplier": "Organization: Python Software Foundation",
-            "packageFileName": name,
-            "primaryPackagePurpose": "SOURCE",
-            "downloadLocation": url,
-            "filesAnalyzed": True,
-            "packageVerificationCode": {
-                "packageVerificationCodeValue": hashlib.sha1(b"".join(sha1s)).hexdigest()  # noqa: S324
-            },
-            "checksums": [{"algorithm": "SHA256", "checksumValue": sha256}],
-        }],
+        "packages": [
+            {
+                "SPDXID": "SPDXRef-PACKAGE-cpython",
+                "name": "CPython",
+                "versionInfo": version,
+                "licenseConcluded": "PSF-2.0",
+                "originator": "Organization: Python Software Foundation",
+                "supplier": "Organization: Python Software Foundation",
+                "packageFileName": name,
+                "primaryPackagePurpose": "SOURCE",
+                "downloadLocation": url,
+                "filesAnalyzed": True,
+                "packageVerificationCode": {
+                    "packageVerificationCodeValue": hashlib.sha1(b"".join(sha1s)).hexdigest()  # noqa: S324
+                },
+                "checksums": [{"algorithm": "SHA256", "checksumValue": sha256}],
+            }
+        ],
         "files": entries,
         "relationships": [
             *rels,
-            {"spdxElementId": "SPDXRef-DOCUMENT", "relatedSpdxElement": "SPDXRef-PACKAGE-cpython",
-             "relationshipType": "DESCRIBES"},
+            {
+                "spdxElementId": "SPDXRef-DOCUMENT",
+                "relatedSpdxElement": "SPDXRef-PACKAGE-cpython",
+                "relationshipType": "DESCRIBES",
+            },
         ],
     }
 
@@ -211,16 +257,27 @@ def make_release(
         sbom_ref = None
         if with_sbom:
             sbom = path.with_name(name + ".spdx.json")
-            sbom.write_text(json.dumps(sbom_for(name, digest.sha256, str(v), sbom_files),
-                                       indent=2, sort_keys=True))
+            sbom.write_text(
+                json.dumps(
+                    sbom_for(name, digest.sha256, str(v), sbom_files), indent=2, sort_keys=True
+                )
+            )
             d = sha256_file(sbom)
             sbom_ref = FileRef(sbom.name, d.size, d.sha256)
         planned = classify(v, name)
-        artifacts.append(Artifact(
-            name=name, kind=planned.kind, platform=planned.platform, arch=planned.arch,
-            size=digest.size, sha256=digest.sha256, producer="test",
-            signatures=tuple(sigs), sbom=sbom_ref,
-        ))
+        artifacts.append(
+            Artifact(
+                name=name,
+                kind=planned.kind,
+                platform=planned.platform,
+                arch=planned.arch,
+                size=digest.size,
+                sha256=digest.sha256,
+                producer="test",
+                signatures=tuple(sigs),
+                sbom=sbom_ref,
+            )
+        )
         release.names.append(name)
     manifest = Manifest(
         ReleaseInfo(str(v), v.tag, commit, repository, "0.1.0", "2025-06-11T00:00:00Z"),
@@ -228,8 +285,9 @@ def make_release(
     )
     manifest.write(release.manifest_path)
     sums = directory / "SHA256SUMS"
-    sums.write_text("".join(f"{a.sha256}  {a.name}\n" for a in sorted(artifacts,
-                                                                       key=lambda a: a.name)))
+    sums.write_text(
+        "".join(f"{a.sha256}  {a.name}\n" for a in sorted(artifacts, key=lambda a: a.name))
+    )
     for meta in (release.manifest_path, sums):
         meta.with_name(meta.name + ".sigstore").write_bytes(signer.sign(sha256_file(meta).sha256))
         if gpg is not None:
@@ -240,15 +298,26 @@ def make_release(
 def git_repo(path: Path, tag: str) -> str:
     """A git repository with one commit, tagged ``tag``; returns the commit."""
     path.mkdir(parents=True)
-    env = ["-c", "user.name=T", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false",
-           "-c", "tag.gpgsign=false", "-c", "init.defaultBranch=main"]
+    env = [
+        "-c",
+        "user.name=T",
+        "-c",
+        "user.email=t@example.org",
+        "-c",
+        "commit.gpgsign=false",
+        "-c",
+        "tag.gpgsign=false",
+        "-c",
+        "init.defaultBranch=main",
+    ]
     subprocess.run(["git", *env, "init", "-q", str(path)], check=True)
     (path / "README").write_text("cpython\n")
     subprocess.run(["git", *env, "-C", str(path), "add", "README"], check=True)
     subprocess.run(["git", *env, "-C", str(path), "commit", "-q", "-m", "release"], check=True)
     subprocess.run(["git", *env, "-C", str(path), "tag", "-a", "-m", tag, tag], check=True)
-    return subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 class PretendDigest:

@@ -59,7 +59,8 @@ class GpgChecker:
         if shutil.which("gpgconf"):  # stop any agent/keyboxd this home started
             subprocess.run(
                 ["gpgconf", "--homedir", str(self._home), "--kill", "all"],
-                capture_output=True, check=False,
+                capture_output=True,
+                check=False,
             )
         shutil.rmtree(self._home, ignore_errors=True)
 
