@@ -14,7 +14,6 @@ import pytest
 from cpython_release.verify import core
 from cpython_release.verify.localca import LocalCA, LocalCAVerifier
 from verify.verify_support import (
-    COMMIT,
     REQUESTS,
     GpgKey,
     Release,
@@ -83,8 +82,6 @@ def tagged_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     path = tmp_path_factory.mktemp("repo") / "cpython"
     return path, git_repo(path, "v3.13.5")
 
-
-__all__ = ["COMMIT"]
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
