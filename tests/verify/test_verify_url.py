@@ -122,3 +122,35 @@ def test_unlisted_files_over_http_come_from_the_index(
     assert strict.problems == [
         "python-3.13.5-extra.zip: unlisted file (not in the release's list of files)"
     ]
+
+
+def test_server_errors_are_bad_input(tmp_path: Path) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from cpython_release.verify.remote import RemoteDirectory
+
+    class Broken(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(500 if self.path.endswith(".json") else 403)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        remote = RemoteDirectory(f"http://127.0.0.1:{server.server_address[1]}/x", retries=0)
+        assert remote.base.endswith("/x/")
+        with pytest.raises(BadInput, match="HTTP 500"):
+            remote.get_text("release-manifest.json")
+        with pytest.raises(BadInput, match="HTTP 403"):
+            remote.download("Python-3.13.5.tgz", tmp_path)
+        with pytest.raises(BadInput, match="refusing unsafe file name"):
+            remote.download("../etc/passwd", tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(BadInput, match="not an http"):
+        RemoteDirectory("file:///etc/")

@@ -35,11 +35,15 @@ class _Links(HTMLParser):
 class RemoteDirectory:
     """``base_url`` is a directory (``https://www.python.org/ftp/python/3.14.1/``)."""
 
-    def __init__(self, base_url: str, *, workers: int = 4) -> None:
+    def __init__(
+        self, base_url: str, *, workers: int = 4, retries: int = 3, backoff: float = 0.5
+    ) -> None:
         if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
             raise BadInput(f"not an http(s) URL: {base_url!r}")
         self.base = base_url if base_url.endswith("/") else base_url + "/"
         self.workers = workers
+        self.retries = retries
+        self.backoff = backoff
         self._local = threading.local()
 
     def _session(self) -> Any:
@@ -47,7 +51,7 @@ class RemoteDirectory:
 
         s = getattr(self._local, "session", None)
         if s is None:
-            s = self._local.session = session(retries=3, backoff=0.5)
+            s = self._local.session = session(retries=self.retries, backoff=self.backoff)
         return s
 
     def url(self, name: str) -> str:
