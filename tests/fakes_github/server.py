@@ -125,6 +125,8 @@ class Fault:
 
 @dataclass(frozen=True)
 class Logged:
+    """One request, appended to ``GitHubState.log`` before its response is sent."""
+
     method: str
     path: str
     status: int  # 0 when the connection was dropped
@@ -256,7 +258,8 @@ class GitHubState:
             ]
 
     def writes(self) -> list[Logged]:
-        return [e for e in list(self.log) if e.method not in ("GET", "HEAD")]
+        with self.lock:
+            return [e for e in self.log if e.method not in ("GET", "HEAD")]
 
     # --- internals ----------------------------------------------------------------
     def take_fault(self, method: str, path: str) -> Fault | None:
@@ -370,7 +373,35 @@ class _Handler(BaseHTTPRequestHandler):
         self.query = {k: v[-1] for k, v in parse_qs(split.query).items()}
         self._body: bytes | None = None
         self._corrupt = False
-        status = 0
+        logged = False
+
+        def record(status: int) -> None:
+            # Logged BEFORE the client can see the outcome: once a client has its response
+            # (or its dropped connection), the log already holds the request. Logging after
+            # the reply raced the client's next step, e.g. a test reading the log.
+            nonlocal logged
+            with self.state.lock:
+                self.state.log.append(Logged(method, path, status))
+            logged = True
+
+        try:
+            try:
+                reply = self._answer(method, path)
+            except _Dropped:
+                record(0)
+                self.close_connection = True
+                with suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            record(reply.status)
+            self._send(reply)
+        except BaseException:
+            if not logged:  # a fault in the fake itself: the client sees a closed connection
+                record(0)
+            raise
+
+    def _answer(self, method: str, path: str) -> _Reply:
+        """The reply to this request, with every change to the state already made."""
         try:
             fault = self.state.take_fault(method, path)
             if fault is not None and fault.kind == "drop":
@@ -389,14 +420,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raise
             raise _error(500, "handler returned no reply")  # pragma: no cover
         except _Reply as reply:
-            status = reply.status
-            self._send(reply)
-        except _Dropped:
-            self.close_connection = True
-            status = 0
-        finally:
-            with self.state.lock:
-                self.state.log.append(Logged(method, path, status))
+            return reply
 
     def _route(self, method: str, path: str) -> tuple[Callable[..., None], dict[str, str]]:
         known_path = False
@@ -447,9 +471,7 @@ class _Handler(BaseHTTPRequestHandler):
         partial = self.rfile.read(take) if take else b""
         if method == "POST" and path.startswith("/api/uploads/"):
             self._leave_starter(path, partial)
-        with suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
-        raise _Dropped
+        raise _Dropped  # _dispatch logs the request, then shuts the connection
 
     def _leave_starter(self, path: str, data: bytes) -> None:
         """An interrupted upload leaves an asset in state ``starter`` behind."""

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 import requests
 
-from fakes_github import FakeGitHub, github_asset_name
+from fakes_github import FakeGitHub, Logged, github_asset_name
 from fakes_github.release_dir import REPO
+from fakes_github.server import _Handler
 
 
 def call(
@@ -151,3 +152,32 @@ def test_faults(github: FakeGitHub) -> None:
     assert call(github, "GET", f"/repos/{REPO}/releases").status_code == 503
     assert call(github, "GET", f"/repos/{REPO}/releases").status_code == 200
     assert [e.status for e in github.state.requests("GET", r"/releases$")] == [503, 503, 200]
+
+
+def test_a_request_is_logged_before_its_response_is_sent(
+    github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a client holds a response, ``state.log`` must already hold the request.
+
+    Logging after the reply raced the client: a test reading the log right after a call
+    could miss that call (a publish PATCH not found, one write too few counted).
+    """
+    seen: list[tuple[str, int, Logged | None]] = []
+    send = _Handler._send
+
+    def checking_send(handler: _Handler, reply: Any) -> None:
+        with github.state.lock:
+            last = github.state.log[-1] if github.state.log else None
+        seen.append((handler.command, reply.status, last))
+        send(handler, reply)
+
+    monkeypatch.setattr(_Handler, "_send", checking_send)
+    rel = create(github, "v7", draft=True)
+    github.state.inject("GET", r"/releases$", status=503, times=1)
+    assert call(github, "GET", f"/repos/{REPO}/releases").status_code == 503
+    assert call(github, "PATCH", rel["url"], json={"draft": False}).status_code == 200
+    assert seen == [
+        ("POST", 201, Logged("POST", f"/repos/{REPO}/releases", 201)),
+        ("GET", 503, Logged("GET", f"/repos/{REPO}/releases", 503)),
+        ("PATCH", 200, Logged("PATCH", f"/repos/{REPO}/releases/{rel['id']}", 200)),
+    ]
