@@ -18,18 +18,16 @@ when missed).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from cpython_release.demo_repo import make_demo_repo
 from cpython_release.ghactions import markdown_table, write_summary
 
 VERSION = "3.13.5"
@@ -53,37 +51,60 @@ class Measure:
     rss_mb: float
 
 
-def _maxrss_mb(ru_maxrss: int) -> float:
-    # Linux reports KiB, macOS bytes.
-    return ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else ru_maxrss / 1024
+# Peak RSS is measured in a tiny helper interpreter, not here: on Linux a child's ru_maxrss
+# includes the memory image it was forked from, so children of this (large) process would
+# report this process's size. The helper runs the pipeline and reports each process's peak.
+_HELPER = r"""
+import json, os, subprocess, sys, time
+stages, output, cwd = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+env = json.loads(sys.argv[4])
+scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+start = time.monotonic()
+procs = []
+with open(output, "wb") as sink:
+    prev = None
+    for i, cmd in enumerate(stages):
+        last = i == len(stages) - 1
+        p = subprocess.Popen(cmd, cwd=cwd, stdin=prev, stdout=sink if last else subprocess.PIPE,
+                             env={**os.environ, **env})
+        if prev is not None:
+            prev.close()
+        prev = p.stdout
+        procs.append(p)
+    peaks = []
+    for p in procs:
+        _, status, usage = os.wait4(p.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"{cmd[0]} failed")
+        peaks.append(usage.ru_maxrss / scale)
+print(json.dumps({"wall": time.monotonic() - start, "peaks": peaks}))
+"""
 
 
-def run_pipeline(stages: list[list[str]], output: Path, cwd: Path) -> tuple[float, float]:
+def run_pipeline(
+    stages: list[list[str]], output: Path, cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, float]:
     """Run ``stage1 | stage2 ... > output``; return (wall seconds, summed peak RSS MB)."""
-    start = time.monotonic()
-    procs: list[subprocess.Popen[bytes]] = []
-    with output.open("wb") as sink:
-        prev = None
-        for i, cmd in enumerate(stages):
-            last = i == len(stages) - 1
-            proc = subprocess.Popen(
-                cmd,
-                cwd=cwd,
-                stdin=prev,
-                stdout=sink if last else subprocess.PIPE,
-            )
-            if prev is not None:
-                prev.close()
-            prev = proc.stdout
-            procs.append(proc)
-        rss = 0.0
-        for proc in procs:
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            if proc.returncode != 0:
-                raise SystemExit(f"{' '.join(proc.args)} failed with {proc.returncode}")  # type: ignore[arg-type]
-            rss += _maxrss_mb(usage.ru_maxrss)
-    return time.monotonic() - start, rss
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            _HELPER,
+            json.dumps(stages),
+            str(output),
+            str(cwd),
+            json.dumps(env or {}),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{' | '.join(s[0] for s in stages)} failed: {proc.stderr.strip()}")
+    result = json.loads(proc.stdout)
+    return float(result["wall"]), float(sum(result["peaks"]))
 
 
 def run_tool(repo: Path, commit: str, out: Path) -> tuple[float, float]:
@@ -102,14 +123,9 @@ def run_tool(repo: Path, commit: str, out: Path) -> tuple[float, float]:
         str(out),
         "--force",
     ]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "scripts")}
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit("cpython-release build-source failed")
-    return wall, _maxrss_mb(usage.ru_maxrss)
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "scripts")}
+    out.mkdir(parents=True, exist_ok=True)
+    return run_pipeline([cmd], out / "tool-stdout.json", out, env)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,7 +148,27 @@ def main(argv: list[str] | None = None) -> int:
                 check=True,
             ).stdout.strip()
         else:
-            commit = make_demo_repo(repo_dir, VERSION, scale=args.scale).commit
+            # In a child process: generating holds the whole tree in memory for a moment.
+            made = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "cpython_release.demo_repo",
+                    str(repo_dir),
+                    "--version",
+                    VERSION,
+                    "--scale",
+                    args.scale,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={
+                    **os.environ,
+                    "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "scripts"),
+                },
+            )
+            commit = json.loads(made.stdout)["commit"]
 
         out = work / "out"
         print("tool ...", flush=True)
@@ -140,8 +176,10 @@ def main(argv: list[str] | None = None) -> int:
 
         tree = work / "tree"
         if not (tree / f"Python-{VERSION}").is_dir():
-            with tarfile.open(out / f"Python-{VERSION}.tgz") as tf:
-                tf.extractall(tree, filter="data")
+            tree.mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                ["tar", "-xzf", str(out / f"Python-{VERSION}.tgz")], cwd=tree, check=True
+            )
         tar = ["tar", "cf", "-", *TAR_OPTIONS, "--mtime=@1749643200", f"Python-{VERSION}"]
         raw_size = sum(
             f.stat().st_size for f in (tree / f"Python-{VERSION}").rglob("*") if f.is_file()
