@@ -110,8 +110,9 @@ def test_no_expressions_inside_run() -> None:
 
 
 def test_dependabot_config() -> None:
-    result = run(tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot",
-                 ".github/dependabot.yml")
+    result = run(
+        tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", ".github/dependabot.yml"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     data = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
     assert {u["package-ecosystem"] for u in data["updates"]} == {"github-actions", "pip"}

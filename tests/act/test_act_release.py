@@ -1,0 +1,143 @@
+"""release.yml end to end under act, offline: the Linux path of a fork's rehearsal.
+
+plan -> blockers -> build-source (build, docs, test-source) -> sign (GPG; no OIDC, so no
+Sigstore) -> blockers again -> verify -> publish to a fake GitHub -> verify what the release
+serves -> summary. Windows, macOS and the macOS rebuild are planned (binaries for a security
+release were asked for) but their runner labels are deliberately not mapped: the test demands
+that exactly those jobs, and no others, are reported as unsupported.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from github_proxy import github_proxy
+
+from act_harness import TOOLKIT_REPO, ActHarness, ActRun
+from cpython_release.demo_repo import make_demo_repo
+from cpython_release.rehearsal.ephemeral_gpg import generate
+from fakes_gh_issues.fake_github import FakeGitHub as IssuesFake
+from fakes_github.server import start_server
+
+pytestmark = pytest.mark.act
+
+SOURCE_REPO = "example/cpython"
+LINUX = ("ubuntu-24.04", "ubuntu-latest")
+RUN_ID = 4242
+
+
+@pytest.fixture(scope="module")
+def release(
+    act: ActHarness, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ActRun, object, str]]:
+    tmp = tmp_path_factory.mktemp("release")
+    demo = make_demo_repo(tmp / "cpython", "3.13.5")
+    act.add_repo(SOURCE_REPO, demo.path)
+    key = generate(tmp)
+    with (
+        start_server(token="fake-token", repos=(SOURCE_REPO, "example/cpython-release")) as gh,
+        IssuesFake(token=None) as issues,
+        github_proxy(gh.base_url, issues.url) as api,
+    ):
+        issues.repo(SOURCE_REPO)
+        # what the Actions jobs API would report for this run (the summary job reads it)
+        issues.add_run(
+            TOOLKIT_REPO,
+            RUN_ID,
+            [
+                {
+                    "id": 1,
+                    "name": name,
+                    "status": "completed",
+                    "conclusion": "success",
+                    "started_at": start,
+                    "completed_at": end,
+                    "labels": ["ubuntu-24.04"],
+                }
+                for name, start, end in (
+                    ("plan / plan", "2025-06-11T12:10:00Z", "2025-06-11T12:10:40Z"),
+                    (
+                        "build-source / Build the source archives",
+                        "2025-06-11T12:10:50Z",
+                        "2025-06-11T12:14:05Z",
+                    ),
+                    ("sign / Sign the release", "2025-06-11T12:20:00Z", "2025-06-11T12:21:10Z"),
+                    ("publish-github / publish", "2025-06-11T12:22:00Z", "2025-06-11T12:23:30Z"),
+                )
+            ],
+        )
+        issues.add_tag(SOURCE_REPO, "v3.13.5", "2025-06-11T12:00:00Z")
+        run = act.run(
+            "release.yml",
+            inputs={
+                "version": "3.13.5",
+                "commit": demo.commit,
+                "repository": SOURCE_REPO,
+                "mode": "rehearsal",
+                "publish-target": "github",
+                "binaries-for-security": "true",
+            },
+            secrets={"GITHUB_TOKEN": "fake-token", "GPG_PRIVATE_KEY": key.armored_secret},
+            env={
+                "GITHUB_API_URL": api.url,
+                "GITHUB_SERVER_URL": api.url,
+                "GITHUB_RUN_ID": str(RUN_ID),
+            },
+            labels=LINUX,
+            timeout=900,
+        )
+        (tmp / "github-api.log").write_text(
+            "\n".join(f"{m} {path} -> {backend}" for m, path, backend in api.seen) + "\n"
+        )
+        yield run, gh, demo.commit
+
+
+def test_linux_path_runs_and_platforms_are_planned(release: tuple[ActRun, object, str]) -> None:
+    run, _, _ = release
+    run.assert_jobs(
+        ran={
+            "plan/plan",
+            "blockers",
+            "build-source/build",
+            "build-source/docs",
+            "build-source/test-source",
+            "sign/sign",
+            "blockers-after-approval",
+            "verify/verify",
+            "publish-github/publish",
+            "verify-published/verify",
+            "summary",
+        },
+        skipped={"build-mobile/android", "build-mobile/ios", "publish-python-org/publish"},
+        unsupported={
+            "build-source/rebuild",
+            "build-windows/build",
+            "build-windows/index",
+            "build-windows/smoke",
+            "build-macos/build",
+            "build-macos/smoke",
+        },
+    )
+    plan = run.outputs("plan/plan")
+    assert plan["windows"] == "true" and plan["macos"] == "true" and plan["gpg"] == "true"
+    assert plan["android"] == "false" and plan["publish-github"] == "true"
+    assert len(json.loads(plan["windows-matrix"])["include"]) == 3
+
+
+def test_published_release_is_signed_and_verified(release: tuple[ActRun, object, str]) -> None:
+    run, gh, commit = release
+    # the GitHub release is made in the repository running the workflow (the fork)
+    repo = gh.state.repos[TOOLKIT_REPO.lower()]  # type: ignore[attr-defined]
+    [rel] = list(repo.releases.values())
+    assert rel.tag_name == "v3.13.5" and not rel.draft and rel.target_commitish == commit
+    names = sorted(a.name for a in rel.assets.values())
+    assert "Python-3.13.5.tgz.asc" in names and "Python-3.13.5.tar.xz.spdx.json" in names
+    assert "SHA256SUMS" in names and "release-manifest.json" in names
+    assert not any(n.endswith(".sigstore") for n in names)  # no OIDC identity under act
+    assert "valid" in run.job_log("verify-published/verify")
+    record = json.loads((run.artifacts / "run-record" / "run-record.json").read_text())
+    # tag at 12:00 (the fake's tagger date), published when the publish job completed
+    assert record["tag_to_published_s"] == 23 * 60 + 30
+    assert {j["name"] for j in record["jobs"]} >= {"plan / plan", "sign / Sign the release"}
