@@ -13,8 +13,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from github_proxy import github_proxy
 
+from act.github_proxy import github_proxy
 from act_harness import TOOLKIT_REPO, ActHarness, ActRun
 from cpython_release.demo_repo import make_demo_repo
 from cpython_release.rehearsal.ephemeral_gpg import generate
