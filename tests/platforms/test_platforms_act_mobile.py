@@ -93,9 +93,8 @@ def test_build_mobile_workflow(act_mobile: ActHarness, tmp_path: Path) -> None:
     caller = act_mobile.project / ".github" / "workflows" / "test-mobile-caller.yml"
     caller.write_text(CALLER.format(commit=commit, version=VERSION))
     run = act_mobile.run("test-mobile-caller.yml")
-    # act reports a called workflow's jobs by their own ids ("android", "ios").
-    assert run.job_results == {"android": "success", "ios": "success"}, run.tail()
-    assert not run.unsupported_platform()
+    # every job of the caller and of build-mobile.yml ran, none was silently skipped
+    run.assert_jobs(ran={"mobile/android", "mobile/ios"})
     assert f"ok: v{VERSION} is {commit}" in run.text()
     fragments = {}
     for name in ("fragment-android-aarch64", "fragment-android-x86_64", "fragment-ios"):
@@ -122,6 +121,6 @@ def test_build_mobile_rejects_a_moved_tag(act_mobile: ActHarness, tmp_path: Path
     caller.write_text(CALLER.format(commit=head, version=VERSION).replace(
         "android: true", "android: false"))
     run = act_mobile.run("test-mobile-caller.yml")
-    assert run.job_results == {"ios": "failure"}, run.tail()
+    assert run.job_results == {"mobile/ios": "failure"}, run.tail()
     assert f"v{VERSION} points to {commit}, expected {head}" in run.text()
     assert not (run.artifacts / "ios").exists()
