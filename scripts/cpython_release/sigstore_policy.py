@@ -39,7 +39,9 @@ LEGACY_IDENTITIES: dict[str, tuple[str, str]] = {
     "3.17": ("savannah@python.org", "https://github.com/login/oauth"),
 }
 
-_REF_RE = re.compile(r"refs/[A-Za-z0-9._/*+-]+")
+# A full ref (patterns allowed), or the full commit SHA a caller pinned the workflow to:
+# a reusable workflow called as ``...@<sha>`` gets a certificate naming that SHA.
+_REF_RE = re.compile(r"refs/[A-Za-z0-9._/*+-]+|[0-9a-f]{40}")
 _WORKFLOW_RE = re.compile(r"[A-Za-z0-9._-]+\.ya?ml")
 
 
@@ -110,7 +112,8 @@ class PipelineIdentity:
         for ref in self.allowed_refs:
             if not _REF_RE.fullmatch(ref):
                 raise BadInput(
-                    f"an allowed ref looks like refs/tags/v1.0 or refs/heads/*, got {ref!r}"
+                    "an allowed ref looks like refs/tags/v1.0, refs/heads/* or a full commit "
+                    f"SHA, got {ref!r}"
                 )
         if not _WORKFLOW_RE.fullmatch(self.workflow):
             raise BadInput(

@@ -53,13 +53,18 @@ def test_claims_and_identity_helpers() -> None:
         unverified_claims("nonsense")
     assert check_signer_ref("refs/tags/v1.0.0") == "refs/tags/v1.0.0"
     assert check_signer_ref("refs/tags/v1.*") == "refs/tags/v1.*"
-    for bad in ("main", "v1.0.0", "refs/heads/", "refs/pull/1/merge", "a" * 40):
+    # a caller that pins the reusable workflow by commit gets a certificate naming that SHA
+    assert check_signer_ref("a" * 40) == "a" * 40
+    for bad in ("main", "v1.0.0", "refs/heads/", "refs/pull/1/merge", "a" * 39, "A" * 40):
         with pytest.raises(BadInput):
             check_signer_ref(bad)
     got = identity_from_workflow_ref(WORKFLOW_REF, "python/cpython", TOOLKIT)
     assert got == identity()
+    pinned = identity_from_workflow_ref(f"{TOOLKIT}/.github/workflows/sign.yml@{'a' * 40}",
+                                        "python/cpython", TOOLKIT)
+    assert pinned.allowed_refs == ("a" * 40,)
     with pytest.raises(BadInput, match="cannot take the signer ref from job_workflow_ref"):
-        identity_from_workflow_ref(f"{TOOLKIT}/.github/workflows/sign.yml@{'a' * 40}",
+        identity_from_workflow_ref(f"{TOOLKIT}/.github/workflows/sign.yml@{'a' * 12}",
                                    "python/cpython", TOOLKIT)
     with pytest.raises(CheckFailed, match="not the toolkit's sign"):
         identity_from_workflow_ref(f"{TOOLKIT}/.github/workflows/other.yml@refs/heads/main",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,11 +143,14 @@ def identity_from_workflow_ref(
 
 def check_signer_ref(ref: str) -> str:
     """A ref of sign.yml as the certificate names it: ``refs/heads/X`` or ``refs/tags/X``
-    (patterns like ``refs/tags/v*`` allowed). Short names are ambiguous."""
+    (patterns like ``refs/tags/v*`` allowed), or the full commit SHA a caller pinned the
+    workflow to. Short names and short SHAs are ambiguous."""
     if ref.startswith(("refs/heads/", "refs/tags/")) and len(ref.split("/", 2)[2]) > 0:
         return ref
+    if re.fullmatch(r"[0-9a-f]{40}", ref):
+        return ref
     raise BadInput(
-        f"signer ref {ref!r} must be refs/heads/NAME or refs/tags/NAME "
+        f"signer ref {ref!r} must be refs/heads/NAME, refs/tags/NAME or a full commit SHA "
         "(the certificate names the full ref)"
     )
 
