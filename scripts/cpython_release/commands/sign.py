@@ -63,6 +63,9 @@ def register(sub: Subparsers) -> None:
                    metavar="REF", help="allowed ref of sign.yml: refs/tags/X or refs/heads/X, "
                    "patterns like refs/tags/v* allowed (repeat). Default: the job's own "
                    "job_workflow_ref")
+    p.add_argument("--toolkit-checkout", type=Path, metavar="DIR",
+                   help="the toolkit's git checkout this job runs; with an OIDC token, its HEAD "
+                   "must equal the token's job_workflow_sha (refuses to sign otherwise)")
     gpg = p.add_mutually_exclusive_group()
     gpg.add_argument("--gpg", dest="gpg", action="store_true", default=None,
                      help="make GPG signatures (default: only for 3.13 and earlier)")
@@ -110,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         sigstore_mode=mode,
         identity=expected,
         instance=args.sigstore_instance,
+        toolkit_checkout=args.toolkit_checkout,
         collect_from=args.collect_from,
         warn=_warn,
     )

@@ -280,3 +280,33 @@ class SigstoreSigner:
             raise BundleRejected(str(exc)) from None
         except ValueError as exc:  # malformed bundle JSON
             raise BundleRejected(f"malformed bundle: {exc}") from None
+
+
+def check_toolkit_commit(claims: dict[str, Any], checkout: Path) -> str:
+    """The toolkit code running here must be the commit the sign workflow was loaded from.
+
+    A reusable workflow cannot see its own ref, so callers pass ``toolkit-ref`` by hand (the
+    same SHA as in their ``uses:`` line). The OIDC token's ``job_workflow_sha`` claim is what
+    GitHub actually loaded: a mismatch means the job runs other code than the workflow the
+    certificate will name, and nothing is signed.
+    """
+    import subprocess
+
+    expected = claims.get("job_workflow_sha")
+    if not isinstance(expected, str) or not re.fullmatch(r"[0-9a-f]{40}", expected):
+        raise CheckFailed("the OIDC token carries no job_workflow_sha claim to check the "
+                          "toolkit checkout against")
+    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"],
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise BadInput(f"--toolkit-checkout {checkout} is not a git checkout: "
+                       f"{done.stderr.strip()}")
+    actual = done.stdout.strip()
+    if actual != expected:
+        raise CheckFailed(
+            "the toolkit checked out for this job is not the commit its workflow came from",
+            [f"toolkit checkout {checkout}: {actual}",
+             f"job_workflow_sha (what GitHub loaded sign.yml from): {expected}",
+             "pass toolkit-ref equal to the SHA in the caller's `uses:` line"],
+        )
+    return actual

@@ -40,6 +40,7 @@ from cpython_release.sign.signer import (
     SigstoreBackend,
     SigstoreSigner,
     check_signing_identity,
+    check_toolkit_commit,
     detect_ambient_token,
 )
 from cpython_release.sigstore_policy import PipelineIdentity
@@ -248,6 +249,7 @@ def sign_release(
     signer: SigstoreBackend | None = None,
     instance: str = "production",
     collect_from: Path | None = None,
+    toolkit_checkout: Path | None = None,
     log: Callable[[str], None] = _stderr,
     warn: Callable[[str], None] = _stderr,
 ) -> SignResult:
@@ -288,6 +290,9 @@ def sign_release(
                     "NOT Sigstore-signed; only GPG signatures (if any) and SHA256SUMS are made."
                 )
             else:
+                if toolkit_checkout is not None:
+                    sha = check_toolkit_commit(ambient.claims, toolkit_checkout)
+                    log(f"toolkit checkout {toolkit_checkout} is {sha}, as job_workflow_sha says")
                 backend = SigstoreSigner(ambient.token, instance=instance)
         if backend is not None:
             if identity is None:
