@@ -35,7 +35,12 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv`` naming a command, only that command's module is imported.
+
+    Start-up matters for quick commands (``verify`` of a directory is measured against
+    ``sha256sum``); the full list is loaded for ``--help`` or anything unrecognised.
+    """
     parser = argparse.ArgumentParser(
         prog="cpython-release",
         description="Build, sign, publish and verify CPython releases, reproducibly.",
@@ -43,7 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    wanted: tuple[str, ...] = COMMAND_MODULES
+    first = next((a for a in (argv or []) if not a.startswith("-")), None)
+    if first is not None and first.replace("-", "_") in COMMAND_MODULES:
+        wanted = (first.replace("-", "_"),)
+    for name in wanted:
         try:
             module = importlib.import_module(f"cpython_release.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -55,8 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(args_list)
+    args = parser.parse_args(args_list)
     try:
         code: int = args.func(args)
     except ReleaseError as exc:
