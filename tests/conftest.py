@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from act_harness import ActHarness
 from cpython_release.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -35,3 +36,9 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def act(tmp_path_factory: pytest.TempPathFactory) -> ActHarness:
+    """One act harness per test process: a project snapshot and a warm toolkit venv."""
+    return ActHarness(Path(tmp_path_factory.mktemp("act")))

@@ -7,7 +7,6 @@ act runner); the selection logic itself is covered fast in test_orch_nightly.py.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +14,11 @@ import pytest
 from act_harness import ActHarness
 from fakes_gh_issues import FakeGitHub
 
-pytestmark = [pytest.mark.act, pytest.mark.slow]
+pytestmark = pytest.mark.act
 
 
-def test_nightly_select_job(tmp_path: Path, cpython_repo: Any) -> None:
-    harness = ActHarness(tmp_path / "act")
+def test_nightly_select_job(act: ActHarness, cpython_repo: Any) -> None:
+    harness = act
     heads = cpython_repo.heads
     with FakeGitHub() as gh:
         gh.repo("example/cpython-release")

@@ -7,18 +7,16 @@ test next to tests/act to share that suite's warm harness.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from act_harness import ActHarness
 
-pytestmark = [pytest.mark.act, pytest.mark.slow]
+pytestmark = pytest.mark.act
 
 
-@pytest.fixture(scope="module")
-def act_publish(tmp_path_factory: pytest.TempPathFactory) -> ActHarness:
-    return ActHarness(Path(tmp_path_factory.mktemp("act-publish")))
+@pytest.fixture
+def act_publish(act: ActHarness) -> ActHarness:
+    return act
 
 
 def test_missing_secrets_stop_the_job_first(act_publish: ActHarness) -> None:

@@ -16,12 +16,12 @@ import pytest
 from act_harness import ActHarness
 from sign.sign_support import GpgTestKey, make_release
 
-pytestmark = [pytest.mark.act, pytest.mark.slow]
+pytestmark = pytest.mark.act
 
 
-@pytest.fixture(scope="module")
-def act_sign(tmp_path_factory: pytest.TempPathFactory) -> ActHarness:
-    return ActHarness(Path(tmp_path_factory.mktemp("act-sign")))
+@pytest.fixture
+def act_sign(act: ActHarness) -> ActHarness:
+    return act
 
 
 def _store(root: Path) -> Path:

@@ -17,14 +17,12 @@ from act_harness import ActHarness
 from cpython_release.verify.localca import LocalCA
 from verify.verify_support import make_release, pipeline_signer
 
-# Installing the verify extras (sigstore and friends) into the workflow venv takes ~40 s;
-# the CLI behaviour is covered fast in test_verify_cli.py, so this run is "slow".
-pytestmark = [pytest.mark.act, pytest.mark.slow]
+pytestmark = pytest.mark.act
 
 
-@pytest.fixture(scope="module")
-def act_harness(tmp_path_factory: pytest.TempPathFactory) -> ActHarness:
-    return ActHarness(Path(tmp_path_factory.mktemp("verify-act")))
+@pytest.fixture
+def act_harness(act: ActHarness) -> ActHarness:
+    return act
 
 
 def test_verify_workflow_rejects_bundles_not_from_sigstore(
