@@ -116,3 +116,42 @@ def test_dependabot_config() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     data = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
     assert {u["package-ecosystem"] for u in data["updates"]} == {"github-actions", "pip"}
+
+
+def _workflow_call(path: Path) -> dict[str, object] | None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    on = data.get(True) or data.get("on") or {}
+    call = on.get("workflow_call") if isinstance(on, dict) else None
+    return call if isinstance(call, dict) else ({} if call is not None else None)
+
+
+def test_caller_templates_match_the_workflows_they_call() -> None:
+    """actionlint cannot check a remote `uses:`; the templates call this repository's own
+    reusable workflows, so check their inputs and secrets against the local files."""
+    checked = 0
+    for template in TEMPLATES:
+        data = yaml.safe_load(template.read_text(encoding="utf-8"))
+        for job_id, job in (data.get("jobs") or {}).items():
+            uses = job.get("uses", "")
+            m = re.fullmatch(r"[^/]+/[^/]+/\.github/workflows/([\w.-]+\.yml)@[0-9a-f]{40}", uses)
+            if not m:
+                continue
+            target = ROOT / ".github" / "workflows" / m[1]
+            call = _workflow_call(target)
+            assert call is not None, f"{template.name}:{job_id}: {m[1]} has no workflow_call"
+            inputs = call.get("inputs") or {}
+            secrets = call.get("secrets") or {}
+            assert isinstance(inputs, dict) and isinstance(secrets, dict)
+            given = set((job.get("with") or {}).keys())
+            assert given <= set(inputs), f"{template.name}: unknown inputs {given - set(inputs)}"
+            required = {k for k, v in inputs.items() if isinstance(v, dict) and v.get("required")}
+            assert required <= given, f"{template.name}: missing inputs {required - given}"
+            passed = set((job.get("secrets") or {}).keys())
+            assert passed <= set(secrets), (
+                f"{template.name}: unknown secrets {passed - set(secrets)}"
+            )
+            assert job.get("with", {}).get("toolkit-ref") and uses.endswith(
+                "@" + str(job["with"]["toolkit-ref"])
+            ), f"{template.name}: toolkit-ref must be the SHA in `uses:`"
+            checked += 1
+    assert checked == 2
