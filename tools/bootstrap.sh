@@ -10,6 +10,9 @@ need=()
 command -v gpg >/dev/null || need+=(gnupg)
 command -v xz >/dev/null || need+=(xz-utils)
 command -v git >/dev/null || need+=(git)
+command -v make >/dev/null || need+=(make)
+command -v cc >/dev/null || need+=(gcc)
+command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v sha256sum >/dev/null || need+=(coreutils)
 if [ ${#need[@]} -gt 0 ]; then
   echo "bootstrap: installing ${need[*]}" >&2
