@@ -155,3 +155,12 @@ def test_caller_templates_match_the_workflows_they_call() -> None:
             ), f"{template.name}: toolkit-ref must be the SHA in `uses:`"
             checked += 1
     assert checked == 2
+
+
+def test_zizmor_whole_repository() -> None:
+    """As CI tooling would run it: also dependabot.yml and the act stand-in actions."""
+    result = run(
+        tool("zizmor"), "--offline", "--config", ".github/zizmor.yml", "--format", "plain", "."
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout + result.stderr, result.stdout
