@@ -118,15 +118,58 @@ def test_bad_version(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "not a CPython release version" in proc.stderr
 
 
-def test_build_source_with_relative_out(tmp_path: Path,
-                                        done: tuple[Path, subprocess.CompletedProcess[str]]
-                                        ) -> None:
+def test_build_source_with_relative_out(
+    tmp_path: Path, done: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
     """The workflow runs ``--out dist`` from the workspace; git runs inside the repository."""
     repo = done[0] / "cpython"
     commit = json.loads((done[0] / "rehearsal.json").read_text())["commit"]
     proc = subprocess.run(
-        [sys.executable, "-m", "cpython_release", "build-source", "--repo", str(repo),
-         "--version", "3.13.5", "--commit", commit, "--out", "dist"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "cpython_release",
+            "build-source",
+            "--repo",
+            str(repo),
+            "--version",
+            "3.13.5",
+            "--commit",
+            commit,
+            "--out",
+            "dist",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "dist" / "Python-3.13.5.tgz").is_file()
+
+
+def test_tampered_publication_fails_verify_with_exit_1(tmp_path: Path) -> None:
+    """A published file changed after signing: the verify pipe names it and exits 1."""
+    from cpython_release.errors import CheckFailed
+    from cpython_release.rehearsal.pipeline import Rehearsal, pipe_verify
+    from cpython_release.version import ReleaseVersion
+
+    workdir = tmp_path / "w"
+    proc = rehearse("--workdir", str(workdir), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    public = workdir / "python.org" / "www.python.org" / "ftp" / "python" / "3.13.5"
+    tgz = public / "Python-3.13.5.tgz"
+    data = bytearray(tgz.read_bytes())
+    data[100] ^= 1
+    tgz.write_bytes(bytes(data))
+    r = Rehearsal(
+        workdir=workdir,
+        version=ReleaseVersion.parse("3.13.5"),
+        repo=workdir / "cpython",
+        keyring=workdir / "rehearsal-key.asc",
+        published=public,
+    )
+    with pytest.raises(CheckFailed) as info:
+        pipe_verify(r)
+    assert info.value.exit_code == 1
+    assert any("Python-3.13.5.tgz" in p for p in info.value.problems), info.value.problems

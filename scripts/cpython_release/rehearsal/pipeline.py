@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cpython_release.errors import BadInput, ReleaseError
+from cpython_release.errors import BadInput, CheckFailed, ReleaseError
 from cpython_release.ghactions import write_summary
 from cpython_release.manifest import MANIFEST_NAME, Manifest
 from cpython_release.phase import ReleaseCycle
@@ -183,17 +183,11 @@ def pipe_verify(r: Rehearsal) -> str:
     (r.workdir / "verify.json").write_text(report.to_json())
     r.results["verify"] = report.result
     if not report.ok:
-        raise_failed(report)
+        raise CheckFailed(
+            f"verification of the published release failed ({report.result})",
+            list(report.problems),
+        )
     return f"{report.result}: what users download matches the manifest, signatures and SBOMs"
-
-
-def raise_failed(report: Any) -> None:
-    from cpython_release.errors import CheckFailed
-
-    raise CheckFailed(
-        f"verification of the published release failed ({report.result})",
-        [str(row) for row in getattr(report, "problems", lambda: [])()],
-    )
 
 
 PIPES: list[tuple[str, Callable[[Rehearsal], str]]] = [
@@ -241,6 +235,3 @@ def run(r: Rehearsal, skip: set[str] | None = None) -> int:
     }
     (r.workdir / "rehearsal.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     return status
-
-
-__all__ = ["DEFAULT_VERSION", "MANIFEST_NAME", "Rehearsal", "run"]
