@@ -38,25 +38,17 @@ def check_directory(
     directory: Path,
     *,
     ignore: set[str] | None = None,
-    include_companions: bool = True,
 ) -> IntegrityReport:
     """Hash every listed file (in parallel) and compare with the manifest.
 
     ``ignore`` names files that may be present without being listed (the manifest itself,
     its bundle, SHA256SUMS).
     """
-    expected = (
-        manifest.all_files()
-        if include_companions
-        else [f for f in manifest.all_files() if f.name in set(manifest.names())]
-    )
+    expected = manifest.all_files()
     report = IntegrityReport()
     present = set(list_files(directory))
     listed = {f.name for f in expected}
     report.unlisted = sorted(present - listed - (ignore or set()))
-    if not include_companions:
-        companions = {c.name for a in manifest.artifacts for c in a.companion_files()}
-        report.unlisted = [n for n in report.unlisted if n not in companions]
     to_hash = [f for f in expected if f.name in present]
     report.missing = sorted(f.name for f in expected if f.name not in present)
     progress = Progress("hashing", len(to_hash))

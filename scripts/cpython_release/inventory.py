@@ -24,7 +24,9 @@ WINDOWS_ARCHES: tuple[tuple[str, str, str], ...] = (
     ("amd64", "x64", "windows-2025"),
     ("arm64", "ARM64", "windows-11-arm"),
 )
-ANDROID_ARCHES = ("aarch64", "x86_64")
+# Android architectures and the hosted runner each is built and tested on.
+ANDROID_RUNNERS = {"aarch64": "macos-15", "x86_64": "ubuntu-24.04"}
+ANDROID_ARCHES = tuple(ANDROID_RUNNERS)
 DOCS_FORMATS = ("html", "text", "texinfo")
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cpython_release.errors import BadInput
-from cpython_release.inventory import ANDROID_ARCHES, gates, inventory, windows_matrix
+from cpython_release.inventory import ANDROID_RUNNERS, gates, inventory, windows_matrix
 from cpython_release.phase import Phase, ReleaseCycle
 from cpython_release.version import ReleaseVersion
 
@@ -82,14 +82,10 @@ def make_plan(
     phase = cycle.phase_of(version)
     g = gates(version, phase, binaries_for_security=binaries_for_security, gpg=gpg)
     android = (
-        [
-            {"arch": "aarch64", "runner": "macos-15"},
-            {"arch": "x86_64", "runner": "ubuntu-24.04"},
-        ]
+        [{"arch": arch, "runner": runner} for arch, runner in ANDROID_RUNNERS.items()]
         if g.android
         else []
     )
-    assert {m["arch"] for m in android} <= set(ANDROID_ARCHES)
     return Plan(
         version=version,
         commit=check_commit(commit),

@@ -14,7 +14,6 @@ from cpython_release.hashing import sha256_file
 from cpython_release.integrity import check_directory
 from cpython_release.inventory import classify
 from cpython_release.manifest import (
-    MANIFEST_NAME,
     Artifact,
     Manifest,
     ReleaseInfo,
@@ -186,6 +185,3 @@ def run_fragment(args: argparse.Namespace) -> int:
     fragment.write(args.output)
     print_json({"fragment": str(args.output), "artifacts": fragment.names()})
     return 0
-
-
-_ = MANIFEST_NAME
