@@ -3,6 +3,8 @@
 - Remote actions are swapped for local stand-ins (tests/act/standins) with
   ``--local-repository``, keyed by the exact pins our workflows use.
 - Every runner label our workflows use is mapped to the host.
+- What act does not implement of GitHub's self-location is translated before each run
+  (:func:`translate_self_location`): ``uses: $/...`` and the ``job.workflow_*`` context.
 - The project is snapshotted into a temporary git repository (``example/cpython-release``), so
   act sees the working tree as committed code, and the toolkit checkout step can clone it.
 - ``--json`` log lines are parsed. act prints nothing for a job skipped by ``if:``; so
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -94,6 +97,72 @@ def snapshot_project(dest: Path) -> str:
     _git("commit", "-q", "-m", "snapshot", cwd=dest)
     _git("remote", "add", "origin", f"https://github.com/{TOOLKIT_REPO}.git", cwd=dest)
     return _git("rev-parse", "HEAD", cwd=dest)
+
+
+# GitHub's self-location, as documented:
+# - `uses: $/PATH` "resolves to your workflow's own repository at the exact commit that is
+#   running", in workflow steps, composite action steps, nested composition and reusable
+#   workflow calls (https://github.blog/changelog/2026-07-30-reference-same-repository-actions-with-self-repository-syntax/);
+# - `job.workflow_repository`, `job.workflow_sha`, `job.workflow_ref` and
+#   `job.workflow_file_path` name "the workflow file that defines the current job", unlike
+#   github.workflow_ref/github.workflow_sha, which name the caller
+#   (https://github.blog/changelog/2026-09-03-github-actions-early-september-2026-updates).
+# act 0.2.89 knows neither (`job.workflow_sha` evaluates to ""), so the harness rewrites them
+# into what they resolve to for the snapshot repository, which is what act runs.
+SELF_USES = re.compile(r"^(?P<lead>[ \t]*(?:-[ \t]+)?uses:[ \t]*)\$/(?P<path>[^\s#]+)", re.M)
+JOB_WORKFLOW = re.compile(r"\bjob\.workflow_(?P<what>sha|repository|ref|file_path)\b")
+EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.S)
+
+
+def translate_self_location(
+    text: str, *, file_path: str, repository: str, sha: str, ref: str
+) -> str:
+    """``text`` of the YAML file at ``file_path`` in ``repository`` at commit ``sha`` (checked
+    out as ``ref``), with ``$/`` and ``job.workflow_*`` replaced by what GitHub resolves them to.
+
+    A reusable workflow call ``$/.github/workflows/X`` becomes ``./.github/workflows/X``: act
+    reads local reusable workflows from the project directory, which *is* this repository at
+    this commit. Any other ``$/PATH`` (an action) becomes ``REPOSITORY/PATH@SHA``, which
+    :meth:`ActHarness.run` maps to the same directory with ``--local-repository``.
+    """
+    is_workflow = file_path.startswith(".github/workflows/")
+
+    def uses(m: re.Match[str]) -> str:
+        path = m["path"]
+        if path.startswith(".github/workflows/"):
+            if not is_workflow:
+                raise ValueError(f"{file_path}: an action cannot call a reusable workflow")
+            return f"{m['lead']}./{path}"
+        return f"{m['lead']}{repository}/{path}@{sha}"
+
+    def job(m: re.Match[str]) -> str:
+        if not is_workflow:
+            # in a composite action `job` is the calling job's: the harness cannot know it
+            raise ValueError(f"{file_path}: job.workflow_{m['what']} outside a workflow")
+        return "'{}'".format(
+            {
+                "sha": sha,
+                "repository": repository,
+                "ref": f"{repository}/{file_path}@{ref}",
+                "file_path": file_path,
+            }[m["what"]]
+        )
+
+    def expression(m: re.Match[str]) -> str:
+        return JOB_WORKFLOW.sub(job, m[0])
+
+    return EXPRESSION.sub(expression, SELF_USES.sub(uses, text))
+
+
+def yaml_files(project: Path) -> list[Path]:
+    """The files GitHub reads ``uses:`` and expressions from: workflows and actions."""
+    return sorted(
+        {
+            *project.glob(".github/workflows/*.yml"),
+            *project.glob("action.yml"),
+            *project.glob("actions/*/action.yml"),
+        }
+    )
 
 
 @dataclass
@@ -200,7 +269,7 @@ def all_jobs(workflow: Path, project: Path, prefix: str = "") -> list[str]:
     out = []
     for job_id, job in (data.get("jobs") or {}).items():
         uses = job.get("uses", "")
-        if isinstance(uses, str) and uses.startswith("./"):
+        if isinstance(uses, str) and uses.startswith(("./", "$/")):
             out.extend(all_jobs(project / uses[2:], project, f"{prefix}{job_id}/"))
         else:
             out.append(f"{prefix}{job_id}")
@@ -229,6 +298,22 @@ class ActHarness:
             link.unlink()
         link.symlink_to(path)
 
+    def translate(self) -> None:
+        """Rewrite ``$/`` and ``job.workflow_*`` in the project's workflows and actions (those
+        a test wrote too) for act. The snapshot commit keeps the originals: a checkout at
+        ``job.workflow_sha`` gets the code as committed."""
+        for path in yaml_files(self.project):
+            text = path.read_text(encoding="utf-8")
+            done = translate_self_location(
+                text,
+                file_path=path.relative_to(self.project).as_posix(),
+                repository=TOOLKIT_REPO,
+                sha=self.sha,
+                ref="refs/heads/main",
+            )
+            if done != text:
+                path.write_text(done, encoding="utf-8")
+
     def run(
         self,
         workflow: str,
@@ -245,6 +330,7 @@ class ActHarness:
         """Run ``workflow``; only runner ``labels`` are mapped to the host (act reports jobs
         on other labels as unsupported, which :meth:`ActRun.assert_jobs` checks)."""
         self.runs += 1
+        self.translate()
         run_dir = self.root / f"run{self.runs}"
         artifacts = run_dir / "artifacts"
         artifacts.mkdir(parents=True)
@@ -271,6 +357,8 @@ class ActHarness:
             cmd += ["-P", f"{label}=-self-hosted"]
         for pin, standin in PINS.items():
             cmd += ["--local-repository", f"{pin}={STANDINS / standin}"]
+        # `$/PATH` actions, translated to TOOLKIT_REPO/PATH@SHA: this repository at this commit
+        cmd += ["--local-repository", f"{TOOLKIT_REPO}@{self.sha}={self.project}"]
         for k, v in (inputs or {}).items():
             cmd += ["--input", f"{k}={v}"]
         for k, v in (secrets or {}).items():

@@ -75,7 +75,7 @@ def test_remote_actions_pinned_by_sha_with_version_comment() -> None:
     for path in WORKFLOWS + TEMPLATES + ACTIONS:
         text = path.read_text(encoding="utf-8")
         for ref in _uses(yaml.safe_load(text)):
-            if ref.startswith("./") or ref.startswith("docker://"):
+            if ref.startswith(("./", "$/", "docker://")):
                 continue
             line = next(ln.strip() for ln in text.splitlines() if ref in ln)
             line = line.removeprefix("- ").removeprefix("uses:").strip()
@@ -150,9 +150,13 @@ def test_caller_templates_match_the_workflows_they_call() -> None:
             assert passed <= set(secrets), (
                 f"{template.name}: unknown secrets {passed - set(secrets)}"
             )
-            assert job.get("with", {}).get("toolkit-ref") and uses.endswith(
-                "@" + str(job["with"]["toolkit-ref"])
-            ), f"{template.name}: toolkit-ref must be the SHA in `uses:`"
+            # the toolkit commit is named exactly once: the caller passes no second copy of it
+            sha = uses.rsplit("@", 1)[1]
+            text = template.read_text(encoding="utf-8")
+            assert re.fullmatch(r"[0-9a-f]{40}", sha) and text.count(sha) == 1, (
+                f"{template.name}: the toolkit commit must appear exactly once"
+            )
+            assert not given & {"toolkit-ref", "toolkit-repository"}, template.name
             checked += 1
     assert checked == 2
 

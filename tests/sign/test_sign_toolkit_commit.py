@@ -43,7 +43,7 @@ def test_other_commit_is_refused(checkout: tuple[Path, str]) -> None:
     with pytest.raises(CheckFailed) as info:
         check_toolkit_commit({"job_workflow_sha": other}, repo)
     text = str(info.value)
-    assert sha in text and other in text and "toolkit-ref" in text
+    assert sha in text and other in text and "job.workflow_sha" in text
 
 
 def test_missing_claim_and_bad_checkout(checkout: tuple[Path, str], tmp_path: Path) -> None:

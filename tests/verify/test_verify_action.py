@@ -1,7 +1,7 @@
 """The top-level composite action (action.yml): its verify step's shell, run for real.
 
-The install step (a pip install of this directory with the verify extras) is replaced by
-a link to the test environment's ``cpython-release``; the step's script then runs exactly as
+The install step (actions/setup/install.py: this directory with its locked dependencies) is
+replaced by the test environment's ``cpython-release``; the step's script then runs exactly as
 the runner would, with the action's env (unset optional inputs arrive as empty strings).
 """
 
@@ -41,19 +41,18 @@ def test_action_documents_inputs_and_outputs() -> None:
         "legacy",
         "keyring",
     } <= set(action["inputs"])
-    install = _step("Install the toolkit")["run"]
-    assert '"${GITHUB_ACTION_PATH}[verify]"' in install
+    install = _step("Install the toolkit")
+    assert install["run"] == '"$PYTHON" "$GITHUB_ACTION_PATH/actions/setup/install.py"'
+    assert install["env"]["PUT_ON_PATH"] == "false"  # the caller's PATH is left alone
     for step in action["runs"]["steps"]:
-        assert "${{" not in step["run"], "inputs reach run: only through env:"
+        assert "${{" not in step.get("run", ""), "inputs reach run: only through env:"
 
 
 def _run_verify_step(
     tmp_path: Path, env: dict[str, str]
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
     runner_temp = tmp_path / "runner"
-    bin_dir = runner_temp / "cpython-release-verify" / "bin"
-    bin_dir.mkdir(parents=True)
-    (bin_dir / "cpython-release").symlink_to(Path(sys.executable).parent / "cpython-release")
+    runner_temp.mkdir()
     outputs = tmp_path / "github_output"
     outputs.touch()
     defaults = {k: str(v.get("default", "")) for k, v in _action()["inputs"].items()}
@@ -68,8 +67,12 @@ def _run_verify_step(
         "KEYRING": "keyring",
         "MANIFEST": "manifest",
     }
-    assert set(step["env"]) == {*names, "FLAGS"}
-    step_env = {var: defaults[inp] for var, inp in names.items()} | {"FLAGS": ""} | env
+    assert set(step["env"]) == {*names, "FLAGS", "CPYTHON_RELEASE"}
+    step_env = (
+        {var: defaults[inp] for var, inp in names.items()}
+        | {"FLAGS": "", "CPYTHON_RELEASE": str(Path(sys.executable).parent / "cpython-release")}
+        | env
+    )
     proc = subprocess.run(
         ["bash", "-e", "-c", step["run"]],
         env={

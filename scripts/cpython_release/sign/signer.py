@@ -285,10 +285,10 @@ class SigstoreSigner:
 def check_toolkit_commit(claims: dict[str, Any], checkout: Path) -> str:
     """The toolkit code running here must be the commit the sign workflow was loaded from.
 
-    A reusable workflow cannot see its own ref, so callers pass ``toolkit-ref`` by hand (the
-    same SHA as in their ``uses:`` line). The OIDC token's ``job_workflow_sha`` claim is what
-    GitHub actually loaded: a mismatch means the job runs other code than the workflow the
-    certificate will name, and nothing is signed.
+    sign.yml checks its checkout out at ``job.workflow_sha`` and compares the two in a
+    workflow step before anything is installed. This is the second, independent check, against
+    the OIDC token's ``job_workflow_sha`` claim (what GitHub loaded sign.yml from, and what the
+    certificate will name): a mismatch means the job runs other code, and nothing is signed.
     """
     import subprocess
 
@@ -307,6 +307,7 @@ def check_toolkit_commit(claims: dict[str, Any], checkout: Path) -> str:
             "the toolkit checked out for this job is not the commit its workflow came from",
             [f"toolkit checkout {checkout}: {actual}",
              f"job_workflow_sha (what GitHub loaded sign.yml from): {expected}",
-             "pass toolkit-ref equal to the SHA in the caller's `uses:` line"],
+             "sign.yml checks out job.workflow_sha; a different checkout is not the toolkit "
+             "the certificate names"],
         )
     return actual

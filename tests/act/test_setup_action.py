@@ -1,0 +1,219 @@
+"""actions/setup: the installer on a Windows-shaped venv, and the lock it installs.
+
+The installer runs for real; only the interpreter is a recording stand-in that lays out a
+venv as the ``venv`` module does on Windows (``Scripts\\python.exe``, console scripts as
+``NAME.exe``), since a Linux host cannot run a Windows Python.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import stat
+import tomllib
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCK = ROOT / "requirements" / "toolkit.txt"
+RUNTIME_EXTRAS = ("sign", "verify", "publish", "build")
+
+
+def _installer() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "setup_install", ROOT / "actions/setup/install.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# A stand-in for a Windows Python: `-m venv DIR` makes DIR\Scripts\python.exe (this script
+# again); pip installing the toolkit adds Scripts\cpython-release.exe; every call is logged.
+FAKE_PYTHON = """#!/bin/sh
+echo "$0 $*" >> "{log}"
+if [ "$1 $2" = "-m venv" ]; then
+  mkdir -p "$3/Scripts" && cp "{me}" "$3/Scripts/python.exe" && chmod +x "$3/Scripts/python.exe"
+elif [ "$1 $2 $3" = "-m pip install" ] && [ "$4" = "--no-index" ]; then
+  d=$(dirname "$0"); printf '' > "$d/cpython-release.exe"
+elif [ "$1 $2 $3" = "-m cpython_release --version" ]; then
+  echo "cpython-release 0.1.0"
+fi
+"""
+
+
+def _fake_python(tmp_path: Path) -> tuple[Path, Path]:
+    log = tmp_path / "calls.log"
+    me = tmp_path / "python.exe"
+    me.write_text(FAKE_PYTHON.format(log=log, me=me))
+    me.chmod(me.stat().st_mode | stat.S_IXUSR)
+    return me, log
+
+
+def _run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, installer: ModuleType, python: Path
+) -> tuple[int, list[str], dict[str, str]]:
+    gh_path, gh_output = tmp_path / "path", tmp_path / "output"
+    gh_path.write_text(""), gh_output.write_text("")
+    monkeypatch.setenv("RUNNER_TOOL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("GITHUB_PATH", str(gh_path))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(gh_output))
+    monkeypatch.setattr(installer.sys, "executable", str(python))
+    status = installer.main()
+    outputs = dict(line.split("=", 1) for line in gh_output.read_text().splitlines())
+    return status, gh_path.read_text().splitlines(), outputs
+
+
+def test_installer_on_a_windows_shaped_venv(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    installer = _installer()
+    python, log = _fake_python(tmp_path)
+    status, path_lines, outputs = _run(monkeypatch, tmp_path, installer, python)
+    assert status == 0
+    [venv] = [p for p in (tmp_path / "cache" / "cpython-release").iterdir() if p.is_dir()]
+    scripts = venv / "Scripts"
+    assert path_lines == [str(scripts)]
+    assert outputs["executable"] == str(scripts / "cpython-release.exe")
+    assert outputs["version"] == "0.1.0"
+    assert outputs["source-hash"] == installer.source_hash(ROOT)
+    assert not (venv / "bin").exists()
+    calls = log.read_text().splitlines()
+    venv_python = str(scripts / "python.exe")
+    assert calls[0] == f"{python} -m venv {venv}"
+    # dependencies only from the lock, by hash, wheels only; then the toolkit, fetching nothing
+    assert calls[1].startswith(
+        f"{venv_python} -m pip install --require-hashes --only-binary :all: --no-deps -r {LOCK}"
+    )
+    assert calls[2].startswith(
+        f"{venv_python} -m pip install --no-index --no-deps --no-build-isolation {ROOT}"
+    )
+    assert calls[3] == f"{venv_python} -m cpython_release --version"
+    assert not any("/bin/" in c for c in calls)
+    # a second job on the same runner reuses the venv, found by its Windows layout
+    log.write_text("")
+    status, path_lines, outputs = _run(monkeypatch, tmp_path, installer, python)
+    assert status == 0 and path_lines == [str(scripts)]
+    assert log.read_text().splitlines() == [f"{venv_python} -m cpython_release --version"]
+
+
+def test_installer_finds_no_interpreter_in_an_unknown_layout(tmp_path: Path) -> None:
+    installer = _installer()
+    (tmp_path / "Lib").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"Scripts\\python.exe nor bin/python"):
+        installer.venv_python(tmp_path)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").write_text("")
+    assert installer.venv_python(tmp_path) == tmp_path / "bin" / "python"
+    assert installer.entry_point(tmp_path / "bin" / "python", "x") == tmp_path / "bin" / "x"
+
+
+def test_a_stale_runner_lock_is_taken_over(tmp_path: Path) -> None:
+    installer = _installer()
+    lock = tmp_path / "x.lock"
+    lock.mkdir()
+    old = lock.stat().st_mtime - installer.STALE_LOCK_S - 5
+    os.utime(lock, (old, old))
+    with installer.runner_lock(lock):
+        assert lock.is_dir()
+    assert not lock.exists()
+
+
+# -- the lock ---------------------------------------------------------------------------------
+
+ENTRY = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+)(?: ; (?P<marker>.+?))? \\$"
+)
+
+
+def parse_lock(text: str) -> dict[str, dict[str, object]]:
+    """name -> {version, hashes, via} from a `uv pip compile --generate-hashes` file."""
+    entries: dict[str, dict[str, object]] = {}
+    current: dict[str, object] | None = None
+    in_via = False
+    for line in text.splitlines():
+        m = ENTRY.match(line)
+        if m:
+            current = {"version": m["version"], "hashes": [], "via": []}
+            entries[canonicalize_name(m["name"])] = current
+            in_via = False
+        elif current is not None and line.strip().startswith("--hash=sha256:"):
+            current["hashes"].append(line.strip().split(":", 1)[1].rstrip(" \\"))  # type: ignore[attr-defined]
+        elif current is not None and line.strip().startswith("# via"):
+            rest = line.strip()[len("# via") :].strip()
+            in_via = not rest
+            if rest:
+                current["via"].append(rest)  # type: ignore[attr-defined]
+        elif current is not None and in_via and line.strip().startswith("#   "):
+            current["via"].append(line.strip()[4:].strip())  # type: ignore[attr-defined]
+    return entries
+
+
+def lock_problems(pyproject: str, backend_in: str, lock: str) -> list[str]:
+    """Where the lock and pyproject.toml (runtime dependencies, build backend) disagree."""
+    meta = tomllib.loads(pyproject)
+    wanted = [Requirement(r) for r in meta["project"]["dependencies"]]
+    for extra in RUNTIME_EXTRAS:
+        wanted += [Requirement(r) for r in meta["project"]["optional-dependencies"][extra]]
+    backend = [Requirement(r) for r in meta["build-system"]["requires"]]
+    backend_lines = [ln for ln in backend_in.splitlines() if ln.strip() and not ln.startswith("#")]
+    entries = parse_lock(lock)
+    problems = []
+    if sorted(map(str, backend)) != sorted(backend_lines):
+        problems.append(f"build-backend.in {backend_lines} is not [build-system] {backend}")
+    for req in wanted + backend:
+        entry = entries.get(canonicalize_name(req.name))
+        if entry is None:
+            problems.append(f"{req} is not locked")
+        elif not req.specifier.contains(str(entry["version"]), prereleases=True):
+            problems.append(f"{req}: the lock has {entry['version']}")
+    direct = {canonicalize_name(r.name) for r in wanted + backend}
+    for name, entry in entries.items():
+        if not entry["hashes"]:
+            problems.append(f"{name}: no hash")
+        via = {v.split(" ")[0] for v in entry["via"]}  # type: ignore[attr-defined]
+        if via <= {"cpython-release", "-r"} and name not in direct:
+            problems.append(f"{name} is locked for the toolkit, which no longer asks for it")
+    header = "\n".join(lock.splitlines()[:2])
+    for flag in ("--generate-hashes", "--universal", "--only-binary :all:", "--extra all"):
+        if flag not in header:
+            problems.append(f"the lock was not generated with {flag}")
+    return problems
+
+
+def _inputs() -> tuple[str, str, str]:
+    return (
+        (ROOT / "pyproject.toml").read_text(encoding="utf-8"),
+        (ROOT / "requirements" / "build-backend.in").read_text(encoding="utf-8"),
+        LOCK.read_text(encoding="utf-8"),
+    )
+
+
+def test_lock_agrees_with_pyproject() -> None:
+    pyproject, backend, lock = _inputs()
+    assert lock_problems(pyproject, backend, lock) == []
+    entries = parse_lock(lock)
+    assert len(entries) > 20 and {"sigstore", "setuptools", "cryptography"} <= set(entries)
+
+
+def test_disagreement_is_found() -> None:
+    pyproject, backend, lock = _inputs()
+    bumped = pyproject.replace('"sigstore==4.5.1"', '"sigstore==4.6.0"', 1)
+    assert any(
+        "sigstore==4.6.0: the lock has 4.5.1" in p for p in lock_problems(bumped, backend, lock)
+    )
+    added = pyproject.replace('"packaging>=24",', '"packaging>=24",\n    "rich-click>=1",', 1)
+    assert "rich-click>=1 is not locked" in lock_problems(added, backend, lock)
+    dropped = pyproject.replace('build = ["blurb==2.3.0"]', "build = []", 1)
+    assert "blurb is locked for the toolkit, which no longer asks for it" in lock_problems(
+        dropped, backend, lock
+    )
+    unhashed = re.sub(r"(attrs==\S+) \\\n(    --hash=\S+ \\\n)*    --hash=\S+\n", r"\1 \\\n", lock)
+    assert "attrs: no hash" in lock_problems(pyproject, backend, unhashed)
+    assert any("build-backend.in" in p for p in lock_problems(pyproject, "setuptools>=60\n", lock))
