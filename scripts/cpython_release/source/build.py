@@ -72,7 +72,7 @@ def _docs_hook(
         srcdir = work / f"docs-tree/Python-{version}"
         srcdir.mkdir(parents=True)
         tree.extract_to(srcdir)
-        for path in collect(builder.build(srcdir), docs_names(version)):
+        for path in collect(builder.build(srcdir, str(version)), docs_names(version)):
             shutil.copyfile(path, dest / path.name)
         shutil.rmtree(work / "docs-tree", ignore_errors=True)
 
