@@ -1149,7 +1149,9 @@ def _data_cmd(data: bytes) -> bytes:
     return b"data %d\n" % len(data) + data + b"\n"
 
 
-def _fast_import_stream(version: str, scale: str, commit_msg: str) -> bytes:
+def _fast_import_stream(
+    version: str, scale: str, commit_msg: str, *, past_tag: bool = False
+) -> bytes:
     ident = AUTHOR.encode()
     out = io.BytesIO()
     tree = _tree(version, scale)
@@ -1175,7 +1177,33 @@ def _fast_import_stream(version: str, scale: str, commit_msg: str) -> bytes:
     out.write(f"tag v{version}\nfrom :2\n".encode())
     out.write(b"tagger %s %d +0000\n" % (ident, COMMIT_TIME))
     out.write(_data_cmd(f"Python {version}\n".encode()))
+    if past_tag:
+        out.write(_past_tag_commit(version, patch.data, ident))
     out.write(b"done\n")
+    return out.getvalue()
+
+
+#: Committer time of the commit past the tag (one day after the release).
+PAST_TAG_TIME = COMMIT_TIME + 86400
+
+
+def _past_tag_commit(version: str, patchlevel: bytes, ident: bytes) -> bytes:
+    """Commit 3: one fix past the release, as a branch head between releases looks: the
+    patchlevel goes back to ``V+`` (what ``release.py --done`` does) and one news entry
+    waits in ``Misc/NEWS.d/next``."""
+    out = io.BytesIO()
+    out.write(b"commit refs/heads/main\nmark :3\n")
+    out.write(
+        b"author %s %d +0000\ncommitter %s %d +0000\n"
+        % (ident, PAST_TAG_TIME, ident, PAST_TAG_TIME)
+    )
+    out.write(_data_cmd(b"gh-140000: Fix the demo's first bug after the release"))
+    out.write(b"from :2\n")
+    bumped = patchlevel.replace(f'"{version}"'.encode(), f'"{version}+"'.encode())
+    out.write(b"M 100644 inline Include/patchlevel.h\n" + _data_cmd(bumped))
+    entry = "Misc/NEWS.d/next/Library/2025-06-12-12-00-00.gh-issue-140000.PastTg.rst"
+    out.write(f"M 100644 inline {entry}\n".encode())
+    out.write(_data_cmd(b"Fix the demo's first bug after the release.\n"))
     return out.getvalue()
 
 
@@ -1194,8 +1222,15 @@ def _git(repo: Path, *args: str, data: bytes | None = None) -> str:
     return proc.stdout.decode().strip()
 
 
-def make_demo_repo(path: Path, version: str = "3.13.5", *, scale: str = "small") -> DemoRepo:
-    """Create (or reuse, if it is already this exact demo) a CPython-shaped git repository."""
+def make_demo_repo(
+    path: Path, version: str = "3.13.5", *, scale: str = "small", past_tag: bool = False
+) -> DemoRepo:
+    """Create a CPython-shaped git repository whose tag ``vVERSION`` is the release commit.
+
+    With ``past_tag``, ``main`` goes one commit further (patchlevel ``VERSION+``, one entry
+    in ``Misc/NEWS.d/next``): a branch head between releases, what a nightly builds. The
+    returned ``commit`` is then that head; the tag still names the release commit.
+    """
     if scale not in _SCALES:
         raise BadInput(f"demo repository: scale must be one of {', '.join(_SCALES)}")
     _split_version(version)
@@ -1212,12 +1247,16 @@ def make_demo_repo(path: Path, version: str = "3.13.5", *, scale: str = "small")
         ("user.email", "demo@example.org"),
     ):
         _git(path, "config", key, value)
-    stream = _fast_import_stream(version, scale, f"Python {version}")
+    stream = _fast_import_stream(version, scale, f"Python {version}", past_tag=past_tag)
     _git(path, "fast-import", "--quiet", "--done", data=stream)
     _git(path, "reset", "-q", "--hard", "main")
     commit = _git(path, "rev-parse", "main^{commit}")
     return DemoRepo(
-        path=path, version=version, commit=commit, tag=f"v{version}", commit_time=COMMIT_TIME
+        path=path,
+        version=version,
+        commit=commit,
+        tag=f"v{version}",
+        commit_time=PAST_TAG_TIME if past_tag else COMMIT_TIME,
     )
 
 
@@ -1226,8 +1265,11 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", type=Path)
     parser.add_argument("--version", default="3.13.5")
     parser.add_argument("--scale", choices=_SCALES, default="small")
+    parser.add_argument(
+        "--past-tag", action="store_true", help="one commit past the tag (a nightly's head)"
+    )
     args = parser.parse_args(argv)
-    repo = make_demo_repo(args.path, args.version, scale=args.scale)
+    repo = make_demo_repo(args.path, args.version, scale=args.scale, past_tag=args.past_tag)
     print(
         json.dumps(
             {

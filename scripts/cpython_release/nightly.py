@@ -31,6 +31,8 @@ from typing import Any
 
 from cpython_release import nightly_names
 from cpython_release.errors import BadInput
+from cpython_release.patchlevel import BASE_VERSION as _BASE_VERSION
+from cpython_release.patchlevel import next_release
 from cpython_release.phase import ReleaseCycle
 from cpython_release.version import ReleaseVersion
 
@@ -38,7 +40,6 @@ FAILURE_LABEL = "nightly-failure"
 PATCHLEVEL = "Include/patchlevel.h"
 _SHA = re.compile(r"[0-9a-f]{40}")
 _PY_VERSION = re.compile(r'^\s*#\s*define\s+PY_VERSION\s+"([^"]+)"', re.MULTILINE)
-_BASE_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?\+?")
 
 
 # --- branches ------------------------------------------------------------------------------
@@ -147,23 +148,6 @@ def minor_of(version: str) -> str:
     if m is None:
         raise BadInput(f"not a CPython version: {version!r}")
     return f"{m.group(1)}.{m.group(2)}"
-
-
-def next_release(base: str) -> str:
-    """The release that follows a branch's ``PY_VERSION``.
-
-    ``3.15.0a2+`` -> ``3.15.0a3``, ``3.16.0a0`` -> ``3.16.0a1``, ``3.15.0rc1+`` -> ``3.15.0rc2``,
-    ``3.14.3+`` -> ``3.14.4``. The real next release may be of a later stage (``b1`` after
-    ``a7``); a nightly named after the next *serial* still sorts after the release it follows
-    and before any release that comes next.
-    """
-    m = _BASE_VERSION.fullmatch(base)
-    if m is None:
-        raise BadInput(f"not a CPython version: {base!r}")
-    major, minor, micro, kind, number = m.groups()
-    if kind is not None:
-        return f"{major}.{minor}.{micro}{kind}{int(number) + 1}"
-    return f"{major}.{minor}.{int(micro) + 1}"
 
 
 def nightly_version(base: str, day: date) -> ReleaseVersion:

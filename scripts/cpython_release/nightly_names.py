@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from cpython_release.errors import BadInput
+from cpython_release.version import ReleaseVersion
 
 TAG_PREFIX = "nightly-"
 MARKER_PREFIX = "<!-- cpython-release:nightly "
@@ -123,3 +124,13 @@ def release_body(nightly: Nightly, commit: str, text: str = "") -> str:
     """A release body: free text, then the marker line last."""
     head = f"{text.rstrip()}\n\n" if text.strip() else ""
     return f"{head}{nightly.marker(commit)}\n"
+
+
+def release_tag(version: ReleaseVersion, commit: str) -> str:
+    """The tag a build of ``version`` is known by: ``vV`` for a release; for a nightly
+    (which has no git tag) the nightly tag its GitHub prerelease gets, from the version's
+    date and branch and the commit. It is also the manifest's ``release.tag``."""
+    if version.dev is None:
+        return version.tag
+    day = date(version.dev // 10000, version.dev // 100 % 100, version.dev % 100)
+    return Nightly.for_commit(version.branch, day, commit).tag

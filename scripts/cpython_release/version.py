@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import total_ordering
 
 from packaging.version import InvalidVersion, Version
@@ -36,27 +37,48 @@ class ReleaseVersion:
     dev: int | None = None  # YYYYMMDD of a nightly build
 
     @classmethod
-    def parse(cls, text: str, *, nightly: bool = False) -> ReleaseVersion:
+    def parse(cls, text: str, *, nightly: bool | None = False) -> ReleaseVersion:
+        """Parse a version in one mode: ``nightly=False`` (the default) accepts only release
+        versions, ``nightly=True`` only nightly versions (``X.Y.Z[pre].devYYYYMMDD``), and
+        ``nightly=None`` either (for readers of a manifest, whose version says which it is).
+        A version of the other mode is bad input that says how to switch."""
         raw = text.strip() if isinstance(text, str) else ""
         body = raw[1:] if raw.startswith("v") else raw
-        hint = "expected X.Y.Z or X.Y.Z(a|b|rc)N with N >= 1, for example 3.13.5 or 3.14.0rc2"
-        if nightly:
-            hint += ", plus .devYYYYMMDD for a nightly"
+        release_hint = "X.Y.Z or X.Y.Z(a|b|rc)N with N >= 1, for example 3.13.5 or 3.14.0rc2"
+        nightly_hint = "X.Y.Z[(a|b|rc)N].devYYYYMMDD, for example 3.13.6.dev20261121"
+        if nightly is None:
+            hint = f"{release_hint}; or in nightly mode {nightly_hint}"
+        else:
+            hint = nightly_hint if nightly else release_hint
         if not body:
-            raise BadInput(f"empty release version: {hint}")
-        nightly_match = _NIGHTLY_RE.fullmatch(body) if nightly else None
+            raise BadInput(f"empty release version: expected {hint}")
+        nightly_match = _NIGHTLY_RE.fullmatch(body)
         if nightly_match is not None:
+            if nightly is False:
+                raise BadInput(
+                    f"{text!r} is a nightly version, but this is not nightly mode: pass "
+                    "--nightly (nightly versions have no tag; they name a branch commit)"
+                )
             major, minor, micro, kind, number, day = nightly_match.groups()
+            try:
+                datetime.strptime(day, "%Y%m%d")
+            except ValueError:
+                raise BadInput(f"{text!r}: .dev{day} is not a date (YYYYMMDD)") from None
             return cls(
                 int(major), int(minor), int(micro), kind, int(number) if number else None, int(day)
             )
         match = _TAG_RE.fullmatch(body)
         if match is None:
-            raise BadInput(f"not a CPython release version: {text!r}: {hint}")
+            raise BadInput(f"not a CPython release version: {text!r}: expected {hint}")
+        if nightly is True:
+            raise BadInput(
+                f"{text!r} is a release version, but nightly mode needs {nightly_hint} "
+                "(drop --nightly to build the tagged release)"
+            )
         try:
             parsed = Version(body)
         except InvalidVersion as exc:  # pragma: no cover - the regex is stricter
-            raise BadInput(f"not a CPython release version: {text!r}: {hint}") from exc
+            raise BadInput(f"not a CPython release version: {text!r}: expected {hint}") from exc
         if str(parsed) != body:  # pragma: no cover - the regex only admits canonical forms
             raise BadInput(f"{text!r} is not in canonical form; write {parsed}")
         major, minor, micro, kind, number = match.groups()
@@ -67,6 +89,12 @@ class ReleaseVersion:
     def pre(self) -> str:
         """The pre-release suffix (``rc2``) or the empty string."""
         return f"{self.pre_kind}{self.pre_number}" if self.pre_kind else ""
+
+    @property
+    def release(self) -> str:
+        """The release a nightly leads to (``3.13.6`` for ``3.13.6.dev20261121``); for a
+        release version, the version itself."""
+        return f"{self.xyz}{self.pre}"
 
     @property
     def xyz(self) -> str:
@@ -114,7 +142,7 @@ class ReleaseVersion:
         return (self.major, self.minor) >= (major, minor)
 
     def __str__(self) -> str:
-        return f"{self.xyz}{self.pre}" + (f".dev{self.dev}" if self.dev is not None else "")
+        return self.release + (f".dev{self.dev}" if self.dev is not None else "")
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, ReleaseVersion):

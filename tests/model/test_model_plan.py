@@ -92,8 +92,8 @@ def test_usage_error_is_exit_2(cli) -> None:  # type: ignore[no-untyped-def]
             ["3.14.1.dev20261121", "--mode", "nightly", "--publish-target", "python-org"],
             "nightly mode never publishes to python.org",
         ),
-        (["3.14.1", "--mode", "nightly"], "is a release version, but the mode is nightly"),
-        (["3.14.1.dev20261121"], "not a CPython release version"),
+        (["3.14.1", "--mode", "nightly"], "is a release version, but nightly mode needs"),
+        (["3.14.1.dev20261121"], "is a nightly version, but this is not nightly mode"),
     ],
 )
 def test_modes_guard_python_org(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]

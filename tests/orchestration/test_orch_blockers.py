@@ -48,7 +48,7 @@ def _issue(labels: tuple[str, ...] = (), milestone: str | None = None) -> IssueR
 def test_scope_rules(
     labels: tuple[str, ...], milestone: str | None, version: str, applies: bool, why: str
 ) -> None:
-    parsed = ReleaseVersion.parse(version, nightly=True)
+    parsed = ReleaseVersion.parse(version, nightly=None)
     assert scope(_issue(labels, milestone), parsed) == (applies, why)
 
 
@@ -154,6 +154,7 @@ def test_nightly_version_is_checked_for_its_branch(
         fake_github,
         "python/cpython",
         "3.16.0a3.dev20261121",
+        "--nightly",
         "--allow-blockers",
         "--buildbot-api",
         fake_buildbot.url,

@@ -23,11 +23,10 @@ from cpython_release.blockers import (
     github_client,
     github_error,
 )
-from cpython_release.commands.common import Subparsers
+from cpython_release.commands.common import Subparsers, add_nightly, parse_version
 from cpython_release.errors import CheckFailed
 from cpython_release.ghactions import in_actions, write_summary
 from cpython_release.http import session
-from cpython_release.version import ReleaseVersion
 
 
 def register(sub: Subparsers) -> None:
@@ -49,8 +48,10 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--version",
         required=True,
-        help="release version, e.g. 3.15.0a2 (or a nightly's, e.g. 3.15.0a3.dev20261121)",
+        help="release version, e.g. 3.15.0a2 (or with --nightly a nightly's, e.g. "
+        "3.15.0a3.dev20261121)",
     )
+    add_nightly(p)
     p.add_argument(
         "--github-api",
         default=default_github_api(),
@@ -107,7 +108,7 @@ def _banner(lines: list[str]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     repository = check_repository(args.repository)
-    version = ReleaseVersion.parse(args.version, nightly=True)
+    version = parse_version(args.version, args)
     report = BlockerReport(repository=repository, version=version)
 
     token = os.environ.get("GITHUB_TOKEN") or None

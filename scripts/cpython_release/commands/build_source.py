@@ -1,6 +1,7 @@
 """``cpython-release build-source``: the source tarballs (and docs) of a tagged commit.
 
     build-source --repo PATH --version V --commit SHA [--out DIR] [--docs] [--force]
+    build-source --nightly --repo PATH --version X.Y.Z[pre].devYYYYMMDD --commit SHA ...
     build-source --docs-only --repo PATH --version V --commit SHA [--out DIR] [--force]
     build-source test-archive ARCHIVE... [--tests NAME...] [--jobs N] [--workdir DIR]
     build-source compare FRAGMENT FRAGMENT
@@ -18,7 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, print_json
+from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import markdown_table, set_outputs, write_summary
 from cpython_release.manifest import Manifest
@@ -44,7 +45,11 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument("--repo", type=Path, help="the CPython git checkout (with tags)")
     p.add_argument("--version", help="the release version, e.g. 3.13.5 or 3.14.0rc2")
-    p.add_argument("--commit", help="the full commit SHA the tag vV must point to")
+    p.add_argument(
+        "--commit",
+        help="the full commit SHA the tag vV must point to (in nightly mode: the branch commit)",
+    )
+    add_nightly(p)
     p.add_argument("--out", type=Path, default=Path("dist"), help="output directory (dist)")
     p.add_argument("--repository", default="python/cpython", help="owner/name for the manifest")
     p.add_argument("--docs", action="store_true", help="also build the docs (rc and final)")
@@ -86,7 +91,7 @@ def _require(args: argparse.Namespace) -> tuple[Path, ReleaseVersion, str]:
     missing = [f"--{n}" for n in ("repo", "version", "commit") if not getattr(args, n)]
     if missing:
         raise BadInput(f"missing {', '.join(missing)}")
-    return args.repo, ReleaseVersion.parse(args.version), args.commit
+    return args.repo, parse_version(args.version, args), args.commit
 
 
 def run_build(args: argparse.Namespace) -> int:

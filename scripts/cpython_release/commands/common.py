@@ -6,6 +6,9 @@ import argparse
 import json
 from typing import Any, TypeAlias
 
+from cpython_release.errors import BadInput
+from cpython_release.version import ReleaseVersion
+
 # The object ``add_subparsers()`` returns; each command module's ``register`` takes one.
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -17,6 +20,23 @@ def add_release_cycle(parser: argparse.ArgumentParser) -> None:
         help="release-cycle JSON to use instead of the bundled snapshot "
         "(also $CPYTHON_RELEASE_CYCLE)",
     )
+
+
+def add_nightly(parser: argparse.ArgumentParser) -> None:
+    """``--nightly``: the one way every command that takes a version says "nightly mode"."""
+    parser.add_argument(
+        "--nightly",
+        action="store_true",
+        help="nightly mode: the version is X.Y.Z[pre].devYYYYMMDD and names a branch commit, "
+        "not a tag (a release version is refused, and a nightly version needs this flag)",
+    )
+
+
+def parse_version(text: str | None, args: argparse.Namespace) -> ReleaseVersion:
+    """The command's version in its mode (``--nightly`` or not); a mismatch is bad input."""
+    if not text:
+        raise BadInput("missing the release version")
+    return ReleaseVersion.parse(text, nightly=bool(getattr(args, "nightly", False)))
 
 
 def print_json(data: Any) -> None:

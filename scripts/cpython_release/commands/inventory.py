@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from cpython_release.commands.common import Subparsers, add_release_cycle, print_json
+from cpython_release.commands.common import (
+    Subparsers,
+    add_nightly,
+    add_release_cycle,
+    parse_version,
+    print_json,
+)
 from cpython_release.inventory import gates, inventory, listing
 from cpython_release.phase import Phase, ReleaseCycle
-from cpython_release.version import ReleaseVersion
 
 
 def register(sub: Subparsers) -> None:
@@ -18,6 +23,7 @@ def register(sub: Subparsers) -> None:
         "producing job (--json), or the directory listing of /ftp/python/XYZ/ (--listing).",
     )
     p.add_argument("version")
+    add_nightly(p)
     p.add_argument(
         "--phase",
         choices=[str(x) for x in Phase],
@@ -30,7 +36,7 @@ def register(sub: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     phase = (
         Phase(args.phase) if args.phase else ReleaseCycle.load(args.release_cycle).phase_of(version)
     )

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, print_json
+from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import markdown_table, write_summary
 from cpython_release.hashing import sha256_file
@@ -47,6 +47,7 @@ def register(sub: Subparsers) -> None:
                    "build-installer.py builds the docs itself)")
     b.add_argument("--work", type=Path, required=True, help="scratch directory")
     b.add_argument("--version", required=True)
+    add_nightly(b)
     add_dry_run(b)
     b.set_defaults(func=run_build)
 
@@ -60,6 +61,7 @@ def register(sub: Subparsers) -> None:
     k.add_argument("--work", type=Path, required=True)
     k.add_argument("--dist", type=Path, required=True)
     k.add_argument("--version", required=True)
+    add_nightly(k)
     add_dry_run(k)
     k.set_defaults(func=run_package)
 
@@ -69,6 +71,7 @@ def register(sub: Subparsers) -> None:
     s.add_argument("--source", type=Path, required=True, help="the CPython checkout")
     s.add_argument("--dist", type=Path, required=True, help="directory holding the pkg")
     s.add_argument("--version", required=True)
+    add_nightly(s)
     add_created(s)
     s.set_defaults(func=run_sbom)
 
@@ -78,6 +81,7 @@ def register(sub: Subparsers) -> None:
                         "imports, make a venv and pip install, make an https request.")
     t.add_argument("--dist", type=Path, required=True, help="directory holding the pkg")
     t.add_argument("--version", required=True)
+    add_nightly(t)
     t.add_argument("--url", default="https://www.python.org/")
     t.add_argument("--pip-package", default="packaging")
     add_dry_run(t)
@@ -87,7 +91,7 @@ def register(sub: Subparsers) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     macos.check_source_version(args.source, version)
     args.third_party.mkdir(parents=True, exist_ok=True)
     if args.docs_dir:
@@ -117,7 +121,7 @@ def _sign_tree(runner: CommandRunner, keychain: macos.Keychain, build_dir: Path,
 
 
 def run_package(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     runner = make_runner(args)
     signing = macos.signing_from_env(os.environ)
     notary = macos.notary_from_env(os.environ)
@@ -162,7 +166,7 @@ def run_package(args: argparse.Namespace) -> int:
 
 
 def run_sbom(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     script = args.source / "Mac" / "BuildScript" / "build-installer.py"
     try:
         text = script.read_text(encoding="utf-8")
@@ -182,7 +186,7 @@ def run_sbom(args: argparse.Namespace) -> int:
 
 
 def run_smoke(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     args.pkg = args.dist / macos_pkg.pkg_name(version)
     if not args.dry_run and not args.pkg.is_file():
         raise BadInput(f"no installer package {args.pkg}")

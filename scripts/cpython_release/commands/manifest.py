@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from cpython_release import __version__
-from cpython_release.commands.common import Subparsers, print_json
+from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import markdown_table, write_summary
 from cpython_release.hashing import sha256_file
@@ -20,8 +20,8 @@ from cpython_release.manifest import (
     created_from_timestamp,
     merge,
 )
+from cpython_release.nightly_names import release_tag
 from cpython_release.plan import check_commit
-from cpython_release.version import ReleaseVersion
 
 
 def register(sub: Subparsers) -> None:
@@ -67,6 +67,7 @@ def register(sub: Subparsers) -> None:
     )
     f.add_argument("files", nargs="+", type=Path)
     f.add_argument("--version", required=True)
+    add_nightly(f)
     f.add_argument("--commit", required=True)
     f.add_argument("--repository", required=True, help="OWNER/REPO the commit comes from")
     f.add_argument(
@@ -154,11 +155,12 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_fragment(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
+    commit = check_commit(args.commit)
     release = ReleaseInfo(
         version=str(version),
-        tag=version.tag,
-        commit=check_commit(args.commit),
+        tag=release_tag(version, commit),
+        commit=commit,
         repository=args.repository,
         toolkit_version=__version__,
         created=created_from_timestamp(args.created),

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, print_json
+from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
 from cpython_release.inventory import ANDROID_ARCHES
 from cpython_release.platforms import mobile
 from cpython_release.platforms.cliargs import add_check_tag, add_dry_run, add_fragment, make_runner
-from cpython_release.version import ReleaseVersion
 
 
 def register(sub: Subparsers) -> None:
@@ -27,6 +26,7 @@ def register(sub: Subparsers) -> None:
     a.add_argument("--dist", type=Path, required=True)
     a.add_argument("--python", default="python3")
     a.add_argument("--version", required=True)
+    add_nightly(a)
     add_dry_run(a)
     a.set_defaults(func=run_android)
 
@@ -37,6 +37,7 @@ def register(sub: Subparsers) -> None:
     i.add_argument("--dist", type=Path, required=True)
     i.add_argument("--python", default="python3")
     i.add_argument("--version", required=True)
+    add_nightly(i)
     add_dry_run(i)
     i.set_defaults(func=run_ios)
 
@@ -44,7 +45,7 @@ def register(sub: Subparsers) -> None:
 
 
 def run_android(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     mobile.check_android(version)
     name = mobile.android_name(version, args.arch)
     runner = make_runner(args)
@@ -60,7 +61,7 @@ def run_android(args: argparse.Namespace) -> int:
 
 
 def run_ios(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     mobile.check_ios(version)
     runner = make_runner(args)
     runner.run(mobile.ios_argv(args.python), cwd=args.source)

@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
-from cpython_release.commands.common import Subparsers, add_release_cycle, print_json
+from cpython_release.commands.common import (
+    Subparsers,
+    add_nightly,
+    add_release_cycle,
+    print_json,
+)
+from cpython_release.errors import BadInput
 from cpython_release.ghactions import set_outputs
+from cpython_release.nightly_names import release_tag
 from cpython_release.phase import ReleaseCycle
 from cpython_release.plan import MODES, TARGETS, make_plan
 from cpython_release.version import ReleaseVersion
@@ -34,9 +41,10 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--mode",
         choices=MODES,
-        default="release",
-        help="release, rehearsal (a fork's dry run) or nightly",
+        default=None,
+        help="release (default), rehearsal (a fork's dry run) or nightly",
     )
+    add_nightly(p)
     p.add_argument(
         "--publish-target",
         choices=TARGETS,
@@ -53,27 +61,18 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def release_tag(version: ReleaseVersion, commit: str) -> str:
-    """The GitHub release tag: ``vV``, or the nightly tag for a nightly version."""
-    if not version.is_nightly:
-        return version.tag
-    from datetime import datetime
-
-    from cpython_release.nightly_names import Nightly
-
-    day = datetime.strptime(str(version.dev), "%Y%m%d").date()
-    return Nightly.for_commit(version.branch, day, commit).tag
-
-
 def run(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version, nightly=args.mode == "nightly")
+    if args.nightly and args.mode not in (None, "nightly"):
+        raise BadInput(f"--nightly and --mode {args.mode} contradict each other")
+    mode = "nightly" if args.nightly else args.mode or "release"
+    version = ReleaseVersion.parse(args.version, nightly=mode == "nightly")
     plan = make_plan(
         version,
         args.commit,
         ReleaseCycle.load(args.release_cycle),
         binaries_for_security=args.binaries_for_security,
         gpg=args.gpg,
-        mode=args.mode,
+        mode=mode,
         publish_target=args.publish_target,
     )
     data = plan.to_dict()

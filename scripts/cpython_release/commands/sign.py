@@ -9,11 +9,12 @@ identity, no GPG key when GPG is needed, bad fragments).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, print_json
+from cpython_release.commands.common import Subparsers, add_nightly, print_json
 from cpython_release.errors import BadInput
 from cpython_release.ghactions import in_actions, markdown_table, set_outputs, write_summary
 from cpython_release.sign.gpg import KEY_ENV, PASSPHRASE_ENV
@@ -50,6 +51,10 @@ def register(sub: Subparsers) -> None:
                    "list, found in DOWNLOADS or one directory below it (one per workflow "
                    "artifact); nothing else is taken")
     p.add_argument("--version", help="the release version the fragments must describe")
+    add_nightly(p)
+    p.add_argument("--plan", type=Path, metavar="FILE",
+                   help="the plan (JSON, as `cpython-release plan` prints it): the builds must "
+                   "have produced exactly its artifacts, or nothing is signed")
     p.add_argument("--sigstore", choices=[m.value for m in SigstoreMode],
                    default=SigstoreMode.AUTO.value, help="Sigstore signing mode (default auto)")
     p.add_argument("--sigstore-instance", choices=INSTANCES, default="production")
@@ -70,6 +75,9 @@ def register(sub: Subparsers) -> None:
     gpg.add_argument("--gpg", dest="gpg", action="store_true", default=None,
                      help="make GPG signatures (default: only for 3.13 and earlier)")
     gpg.add_argument("--no-gpg", dest="gpg", action="store_false")
+    p.add_argument("--gpg-optional", action="store_true",
+                   help=f"with no key in ${KEY_ENV}, skip GPG with a loud notice instead of "
+                   "failing (rehearsal and nightly modes; a release needs its key)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 
@@ -83,6 +91,19 @@ def _fragments(args: argparse.Namespace) -> list[Path]:
     if not found:
         raise BadInput("give the manifest fragments (--fragment FILE or --fragments-dir DIR)")
     return found
+
+
+def _planned(path: Path | None) -> list[str] | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        artifacts = data["artifacts"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"--plan {path}: not a plan (JSON with an 'artifacts' list): {exc}") from exc
+    if not isinstance(artifacts, list) or not all(isinstance(a, str) for a in artifacts):
+        raise BadInput(f"--plan {path}: 'artifacts' must be a list of file paths")
+    return artifacts
 
 
 def _warn(message: str) -> None:
@@ -107,7 +128,10 @@ def run(args: argparse.Namespace) -> int:
         args.directory,
         fragments,
         version=args.version,
+        nightly=args.nightly,
+        planned=_planned(args.plan),
         gpg=args.gpg,
+        gpg_optional=args.gpg_optional,
         gpg_key=os.environ.get(KEY_ENV) or None,
         passphrase=os.environ.get(PASSPHRASE_ENV) or None,
         sigstore_mode=mode,

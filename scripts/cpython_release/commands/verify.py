@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers
+from cpython_release.commands.common import Subparsers, add_nightly, parse_version
 from cpython_release.errors import EXIT_CHECK_FAILED, EXIT_OK, BadInput
 from cpython_release.ghactions import set_outputs, write_summary
 from cpython_release.sigstore_policy import (
@@ -39,6 +39,7 @@ def register(sub: Subparsers) -> None:
         "1: verification failed or bundles need online verification; 2: bad input.",
     )
     p.add_argument("version", help="the release version, e.g. 3.14.1")
+    add_nightly(p)
     p.add_argument("source", help="artifact directory or base URL")
     p.add_argument(
         "--manifest",
@@ -145,7 +146,7 @@ def policy_from_args(args: argparse.Namespace, version: ReleaseVersion) -> Signi
 def run(args: argparse.Namespace) -> int:
     from cpython_release.verify import verify_release
 
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     if args.workers is not None and args.workers < 1:
         raise BadInput("--workers must be at least 1")
     report = verify_release(

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from cpython_release.commands.common import Subparsers, add_release_cycle, print_json
+from cpython_release.commands.common import (
+    Subparsers,
+    add_nightly,
+    add_release_cycle,
+    parse_version,
+    print_json,
+)
 from cpython_release.phase import ReleaseCycle
-from cpython_release.version import ReleaseVersion
 
 
 def register(sub: Subparsers) -> None:
@@ -17,12 +22,13 @@ def register(sub: Subparsers) -> None:
         "its tag, branch, stage, python.org directory and release phase as JSON.",
     )
     p.add_argument("version", help="the release version or tag")
+    add_nightly(p)
     add_release_cycle(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     cycle = ReleaseCycle.load(args.release_cycle)
     print_json({**version.to_dict(), "phase": str(cycle.phase_of(version))})
     return 0

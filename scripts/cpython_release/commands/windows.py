@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, print_json
+from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import markdown_table, write_summary
 from cpython_release.inventory import WINDOWS_ARCHES
@@ -22,13 +22,13 @@ from cpython_release.platforms.cliargs import (
     make_runner,
     resolve_created,
 )
-from cpython_release.version import ReleaseVersion
 
 ARCHES = [a for a, _, _ in WINDOWS_ARCHES]
 
 
 def _common(p: argparse.ArgumentParser, *, arch: bool = True) -> None:
     p.add_argument("--version", required=True, help="release version, e.g. 3.14.0rc2")
+    add_nightly(p)
     if arch:
         p.add_argument("--arch", required=True, choices=ARCHES)
 
@@ -131,14 +131,14 @@ def register(sub: Subparsers) -> None:
 
 
 def run_check_version(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     fields = windows.verify_source_version(make_runner(args), args.source, version)
     print_json(fields)
     return 0
 
 
 def run_build(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     runner = make_runner(args)
     if not args.dry_run:
         windows.verify_source_version(runner, args.source, version)
@@ -151,7 +151,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     config = windows.SigningConfig.from_env(os.environ)
     if config is None:
         announce(windows.unsigned_notice(f"Windows binaries in {args.dir}"))
@@ -168,14 +168,14 @@ def run_sign(args: argparse.Namespace) -> int:
 
 
 def run_docs(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     windows.run_steps(make_runner(args), [windows.docs_step(args.source, args.out.resolve(),
                                                             version, args.arch)])
     return 0
 
 
 def run_layout(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     runner = make_runner(args)
     plan = windows.layout_plan(args.source, args.out.resolve(), args.work.resolve(),
                                args.dist.resolve(), version, args.arch)
@@ -200,7 +200,7 @@ def run_layout(args: argparse.Namespace) -> int:
 
 
 def run_installer(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     runner = make_runner(args)
     config = windows.SigningConfig.from_env(os.environ)
     sign_command = None
@@ -221,7 +221,7 @@ def run_installer(args: argparse.Namespace) -> int:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     if not windows.has_pymanager(version):
         print(f"no PyManager index for {version}: PyManager packages start with 3.14")
         return 0
@@ -245,7 +245,7 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def run_smoke(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     args.installer = args.dist / windows.installer_name(version, args.arch)
     if not args.dry_run and not args.installer.is_file():
         raise BadInput(f"no installer {args.installer}")

@@ -7,13 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, print_json
+from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
 from cpython_release.errors import BadInput
 from cpython_release.ghactions import write_summary
 from cpython_release.platforms.checkout import verify_tag
 from cpython_release.platforms.fragment import release_info, write_fragment
 from cpython_release.platforms.runner import CommandRunner, RecordingRunner, SubprocessRunner
-from cpython_release.version import ReleaseVersion
 
 
 def add_dry_run(p: argparse.ArgumentParser) -> None:
@@ -34,13 +33,14 @@ def add_check_tag(msub: Subparsers, platform: str) -> None:
         "CPython checkout are both COMMIT (fetching the tag if the checkout lacks it).")
     p.add_argument("--source", type=Path, required=True, help="the CPython checkout")
     p.add_argument("--version", required=True)
+    add_nightly(p)
     p.add_argument("--commit", required=True)
     add_dry_run(p)
     p.set_defaults(func=run_check_tag)
 
 
 def run_check_tag(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     commit = verify_tag(make_runner(args), args.source, version, args.commit)
     print(f"ok: {version.tag} is {commit}")
     return 0
@@ -54,6 +54,7 @@ def add_fragment(msub: Subparsers, platform: str) -> None:
         "F becomes F's SBOM.")
     p.add_argument("dist", type=Path)
     p.add_argument("--version", required=True)
+    add_nightly(p)
     p.add_argument("--commit", required=True)
     p.add_argument("--repository", required=True, help="OWNER/REPO the commit comes from")
     add_created(p)
@@ -63,7 +64,7 @@ def add_fragment(msub: Subparsers, platform: str) -> None:
 
 
 def run_fragment(args: argparse.Namespace) -> int:
-    version = ReleaseVersion.parse(args.version)
+    version = parse_version(args.version, args)
     release = release_info(version, args.commit, args.repository, resolve_created(args))
     fragment = write_fragment(version, release, args.dist, args.producer, args.output)
     print_json({"fragment": str(args.output), "artifacts": fragment.names()})

@@ -23,6 +23,7 @@ from cpython_release.manifest import (
     ReleaseInfo,
     created_from_timestamp,
 )
+from cpython_release.nightly_names import release_tag
 from cpython_release.plan import check_commit
 from cpython_release.version import ReleaseVersion
 
@@ -45,7 +46,7 @@ def release_info(version: ReleaseVersion, commit: str, repository: str,
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+", repository or ""):
         raise BadInput(f"--repository must be OWNER/REPO, got {repository!r}")
     return ReleaseInfo(
-        version=str(version), tag=version.tag, commit=check_commit(commit),
+        version=str(version), tag=release_tag(version, check_commit(commit)), commit=commit,
         repository=repository, toolkit_version=__version__,
         created=created_from_timestamp(created),
     )

@@ -21,6 +21,11 @@ _TARBALL = re.compile(r"Python-(.+)\.(tgz|tar\.xz)")
 CHUNK = 1 << 20
 
 
+class PredatesSbom(CheckFailed):
+    """The source has no ``Misc/sbom.spdx.json``: a version from before CPython had SBOMs
+    (3.12 and older branch points). release-tools makes no SBOM for those; neither do we."""
+
+
 @dataclass(frozen=True)
 class FileHashes:
     sha1: str
@@ -39,6 +44,8 @@ class SourceScan:
         try:
             return self.kept[name]
         except KeyError:
+            if name == SOURCE_SBOM:
+                raise PredatesSbom(f"the source has no {name}") from None
             raise CheckFailed(f"the source has no {name}") from None
 
     def pip_wheel(self) -> tuple[str, bytes]:
@@ -124,7 +131,7 @@ def _scan_members(tar: tarfile.TarFile, prefix: str, scan: SourceScan, hash_file
 def scan_directory(path: Path) -> SourceScan:
     """The SBOM inputs of an unpacked source tree (no file hashes: Windows SBOMs list none)."""
     if not (path / SOURCE_SBOM).is_file():
-        raise BadInput(f"{path} is not a CPython source tree: no {SOURCE_SBOM}")
+        raise PredatesSbom(f"the source tree {path} has no {SOURCE_SBOM}")
     scan = SourceScan()
     for name in (SOURCE_SBOM, EXTERNALS_SBOM):
         if (path / name).is_file():

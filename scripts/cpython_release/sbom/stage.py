@@ -14,7 +14,7 @@ from cpython_release.inventory import SBOM, classify
 from cpython_release.manifest import Artifact, FileRef, Manifest
 from cpython_release.sbom.documents import Built, Subject, source_tarball_sbom, windows_sbom
 from cpython_release.sbom.pip import PyPI
-from cpython_release.sbom.source import SourceScan, scan_source, scan_tarball
+from cpython_release.sbom.source import PredatesSbom, SourceScan, scan_source, scan_tarball
 from cpython_release.sbom.spdx import dumps
 from cpython_release.version import ReleaseVersion
 
@@ -45,7 +45,7 @@ def _subject(manifest: Manifest, artifact: Artifact, directory: Path) -> Subject
     return Subject(
         name=artifact.name,
         sha256=artifact.sha256,
-        version=ReleaseVersion.parse(manifest.release.version),
+        version=ReleaseVersion.parse(manifest.release.version, nightly=None),
         created=manifest.release.created,
         toolkit_version=manifest.release.toolkit_version,
     )
@@ -70,6 +70,13 @@ def build_sbom(
     raise BadInput(f"{artifact.name}: no SBOM is made for {artifact.platform} artifacts")
 
 
+def _predates_notice(version: ReleaseVersion, exc: PredatesSbom) -> str:
+    return (
+        f"NOTICE: no SBOMs for {version}: {exc} (the tree predates CPython's SBOM; "
+        "release-tools makes none for such versions). SBOM step skipped."
+    )
+
+
 def default_source(manifest: Manifest, directory: Path) -> Path | None:
     """The release's own source tarball, when it sits in the directory."""
     for a in sorted(manifest.artifacts, key=lambda a: a.name):
@@ -92,7 +99,7 @@ def write_sboms(
     ``source`` (a source tree or tarball) feeds the Windows SBOMs; by default the release's
     source tarball in ``directory``. The source tarballs' SBOMs come from themselves.
     """
-    version = ReleaseVersion.parse(manifest.release.version)
+    version = ReleaseVersion.parse(manifest.release.version, nightly=None)
     chosen = [a for a in sorted(manifest.artifacts, key=lambda a: a.name)
               if wants_sbom(version, a)]
     if not chosen:
@@ -104,15 +111,27 @@ def write_sboms(
         if source is None:
             raise BadInput("Windows SBOMs need --source (a source tree or tarball); the "
                            "release directory has no source tarball")
-        scan = scan_source(source)
+        try:
+            scan = scan_source(source)
+        except PredatesSbom as exc:
+            log(_predates_notice(version, exc))
+            return manifest
 
-    def one(artifact: Artifact) -> tuple[Artifact, Built]:
-        return artifact, build_sbom(manifest, artifact, directory, scan, pypi=pypi)
+    def one(artifact: Artifact) -> tuple[Artifact, Built | PredatesSbom]:
+        try:
+            return artifact, build_sbom(manifest, artifact, directory, scan, pypi=pypi)
+        except PredatesSbom as exc:
+            return artifact, exc
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(one, chosen))
+    skipped = [exc for _, exc in results if isinstance(exc, PredatesSbom)]
+    if skipped:
+        log(_predates_notice(version, skipped[0]))
+        return manifest
     updated = manifest
     for artifact, built in results:
+        assert not isinstance(built, PredatesSbom)
         path = directory / (artifact.name + SBOM)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(dumps(built.doc))

@@ -85,11 +85,7 @@ class SignResult:
 
 def output_names() -> set[str]:
     """The files the stage writes besides artifact companions."""
-    return {
-        name + suffix
-        for name in (MANIFEST_NAME, SUMS_NAME)
-        for suffix in ("", SIGSTORE, GPG)
-    }
+    return {name + suffix for name in (MANIFEST_NAME, SUMS_NAME) for suffix in ("", SIGSTORE, GPG)}
 
 
 def _stderr(message: str) -> None:
@@ -99,6 +95,25 @@ def _stderr(message: str) -> None:
 def gpg_wanted(version: ReleaseVersion, gpg: bool | None) -> bool:
     """PEP 761: GPG signatures up to 3.13; ``gpg`` overrides."""
     return (not version.at_least(3, 14)) if gpg is None else gpg
+
+
+def check_against_plan(manifest: Manifest, planned: Sequence[str]) -> None:
+    """The plan is the contract: the builds must have produced exactly the files it listed.
+
+    ``planned`` holds the plan's ``artifacts`` (python.org paths such as ``3.13.5/x.tgz`` or
+    ``doc/3.13.5/y.zip``); artifacts are compared by file name, and every file missing from
+    the builds or made without being planned is named.
+    """
+    wanted = {name.rsplit("/", 1)[-1] for name in planned}
+    built = set(manifest.names())
+    problems = [f"planned but not built: {n}" for n in sorted(wanted - built)]
+    problems += [f"built but not planned: {n}" for n in sorted(built - wanted)]
+    if problems:
+        raise CheckFailed(
+            f"refusing to sign: the builds do not match the plan ({len(wanted)} planned, "
+            f"{len(built)} built)",
+            problems,
+        )
 
 
 def _inside(directory: Path, paths: Sequence[Path]) -> set[str]:
@@ -117,6 +132,9 @@ def load_and_check(
     fragments: Sequence[Path],
     version: str | None = None,
     collect_from: Path | None = None,
+    *,
+    nightly: bool | None = None,
+    planned: Sequence[str] | None = None,
 ) -> Manifest:
     """Merge the fragments and insist the directory holds exactly the listed bytes.
 
@@ -131,16 +149,24 @@ def load_and_check(
         collect(manifest, collect_from, directory)
     if not directory.is_dir():
         raise BadInput(f"{directory} is not a directory")
-    if version is not None and ReleaseVersion.parse(version) != ReleaseVersion.parse(
-        manifest.release.version
-    ):
+    described = ReleaseVersion.parse(manifest.release.version, nightly=None)
+    if nightly is not None and described.is_nightly != nightly:
+        raise BadInput(
+            f"the fragments describe {'the nightly' if described.is_nightly else 'the release'} "
+            f"{described}, but this is {'' if nightly else 'not '}nightly mode"
+            + ("" if nightly else " (pass --nightly)")
+        )
+    if version is not None and ReleaseVersion.parse(version, nightly=nightly) != described:
         raise BadInput(
             f"the fragments describe {manifest.release.version}, not the release {version}"
         )
+    if planned is not None:
+        check_against_plan(manifest, planned)
     already = sorted(s.name for a in manifest.artifacts for s in a.signatures)
     if already:
-        raise BadInput("the fragments already list signatures (sign each release once): "
-                       + ", ".join(already))
+        raise BadInput(
+            "the fragments already list signatures (sign each release once): " + ", ".join(already)
+        )
     report = check_directory(manifest, directory, ignore=_inside(directory, fragments))
     if not report.ok():
         raise CheckFailed(
@@ -194,8 +220,10 @@ class _Run:
             try:
                 backend.verify(path, digest, bundle, identity)
             except BundleRejected as exc:
-                return path, (f"{self.rel(path)}: the new bundle does not verify against "
-                              f"{identity.describe()}: {exc}")
+                return path, (
+                    f"{self.rel(path)}: the new bundle does not verify against "
+                    f"{identity.describe()}: {exc}"
+                )
             return path, bundle
 
         with ThreadPoolExecutor(max_workers=max(1, min(SIGSTORE_WORKERS, len(items)))) as pool:
@@ -241,7 +269,10 @@ def sign_release(
     fragments: Sequence[Path],
     *,
     version: str | None = None,
+    nightly: bool | None = None,
+    planned: Sequence[str] | None = None,
     gpg: bool | None = None,
+    gpg_optional: bool = False,
     gpg_key: str | None = None,
     passphrase: str | None = None,
     sigstore_mode: SigstoreMode | str = SigstoreMode.AUTO,
@@ -257,19 +288,31 @@ def sign_release(
 
     ``signer`` replaces ambient detection (tests pass a double; ``None`` asks sigstore-python
     for the job's OIDC token). ``identity`` is the policy every new bundle must satisfy.
-    ``gpg=None`` signs with GPG for 3.13 and earlier; ``gpg_key`` is the armored secret key.
+    ``gpg=None`` signs with GPG for 3.13 and earlier; ``gpg_key`` is the armored secret key;
+    with ``gpg_optional`` (rehearsals and nightlies) a missing key skips GPG with a notice.
+    ``nightly`` (when not None) is the mode the fragments' version must be in; ``planned``
+    (the plan's artifact list) is the exact set of files the builds must have produced.
     ``collect_from`` (a tree of downloaded workflow artifacts) fills an empty ``directory``
     with exactly the files the fragments list.
     """
     mode = SigstoreMode(sigstore_mode)
-    manifest = load_and_check(directory, fragments, version, collect_from)
-    release_version = ReleaseVersion.parse(manifest.release.version)
+    manifest = load_and_check(
+        directory, fragments, version, collect_from, nightly=nightly, planned=planned
+    )
+    release_version = ReleaseVersion.parse(manifest.release.version, nightly=None)
 
     use_gpg = gpg_wanted(release_version, gpg)
     if use_gpg and not gpg_key:
-        raise BadInput(
-            f"GPG signatures are needed for {release_version} (3.13 and earlier, or --gpg) but "
-            f"no key was given: set ${KEY_ENV} (and $GPG_PASSPHRASE), or pass --no-gpg"
+        if not gpg_optional:
+            raise BadInput(
+                f"GPG signatures are needed for {release_version} (3.13 and earlier, or --gpg) "
+                f"but no key was given: set ${KEY_ENV} (and $GPG_PASSPHRASE), or pass --no-gpg"
+            )
+        use_gpg = False
+        warn(
+            f"NOTICE: GPG signing SKIPPED: no key in ${KEY_ENV}. {release_version} would carry "
+            "GPG signatures (.asc) as a release; this run makes none (a rehearsal or nightly "
+            "without secrets)."
         )
 
     backend: SigstoreBackend | None = None
@@ -296,8 +339,10 @@ def sign_release(
                 backend = SigstoreSigner(ambient.token, instance=instance)
         if backend is not None:
             if identity is None:
-                raise BadInput("Sigstore signing needs the identity the release will be "
-                               "verified with (source repository, toolkit repository, ref)")
+                raise BadInput(
+                    "Sigstore signing needs the identity the release will be "
+                    "verified with (source repository, toolkit repository, ref)"
+                )
             how = "given"
             if isinstance(identity, ExpectedSigner):
                 identity, how = identity.resolve(manifest.release.repository, backend)
@@ -307,8 +352,7 @@ def sign_release(
 
     with ExitStack() as stack:
         gpg_signer = (
-            stack.enter_context(GpgSigner(GpgKey(gpg_key or "", passphrase)))
-            if use_gpg else None
+            stack.enter_context(GpgSigner(GpgKey(gpg_key or "", passphrase))) if use_gpg else None
         )
         run = _Run(directory, backend, policy, gpg_signer, log)
         try:
@@ -349,8 +393,9 @@ def _sign_all(
         manifest, directory, ignore=output_names() | _inside(directory, fragments)
     )
     if not final.ok():
-        raise CheckFailed("the signed directory does not match the final manifest",
-                          final.problems())
+        raise CheckFailed(
+            "the signed directory does not match the final manifest", final.problems()
+        )
     names = sorted(run.rel(p) for p in run.written)
     run.log(f"wrote {MANIFEST_NAME} ({len(signed)} artifacts) and {SUMS_NAME}")
     return SignResult(manifest, manifest_path, sums, sigstore="", written=names)

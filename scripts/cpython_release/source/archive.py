@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpython_release.errors import BadInput
+from cpython_release.patchlevel import nightly_release
 from cpython_release.source.compress import compress_stream, release_targets
 from cpython_release.source.export import check_cpython_tree, release_transform
 from cpython_release.source.git import GitRepo, check_sha
@@ -57,23 +58,35 @@ def archive_names(version: str) -> tuple[str, str]:
 def verify_checkout(
     repo: GitRepo, version: str, commit: str, *, ignore: list[str] | None = None
 ) -> tuple[str, int]:
-    """Check commit, tag and work tree; return (tag, commit time). Raises BadInput."""
-    if not _VERSION_RE.fullmatch(version):
+    """Check commit, tag and work tree; return (tag, commit time). Raises BadInput.
+
+    A nightly version (``3.13.6.dev20261121``) has no tag: its identity is the commit, which
+    must exist; the tag returned is empty.
+    """
+    nightly = nightly_release(version) is not None
+    if not nightly and not _VERSION_RE.fullmatch(version):
         raise BadInput(f"not a CPython release version: {version!r}")
     check_sha(commit)
-    tag = f"v{version}"
+    tag = "" if nightly else f"v{version}"
     if not repo.has_commit(commit):
         raise BadInput(f"commit {commit} is not in {repo.path} (fetch it, with its tags)")
+    if nightly:
+        _check_clean(repo, ignore)
+        return tag, repo.commit_time(commit)
     tagged = repo.tag_commit(tag)
     if tagged is None:
         raise BadInput(f"tag {tag} does not exist in {repo.path} (fetch tags: git fetch --tags)")
     if tagged != commit:
         raise BadInput(f"tag {tag} points to {tagged}, not to --commit {commit}")
+    _check_clean(repo, ignore)
+    return tag, repo.commit_time(commit)
+
+
+def _check_clean(repo: GitRepo, ignore: list[str] | None) -> None:
     dirty = repo.dirty(ignore or [])
     if dirty:
         shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5 else "")
         raise BadInput(f"the work tree of {repo.path} is dirty: {shown}")
-    return tag, repo.commit_time(commit)
 
 
 def export_tree(

@@ -18,6 +18,7 @@ from cpython_release.errors import BadInput
 from cpython_release.hashing import sha256_file
 from cpython_release.inventory import Gates, inventory
 from cpython_release.manifest import Artifact, Manifest, ReleaseInfo, created_from_timestamp
+from cpython_release.nightly_names import release_tag
 from cpython_release.source.archive import (
     SourceArchives,
     archive_names,
@@ -112,7 +113,7 @@ def _fragment(
     return Manifest(
         ReleaseInfo(
             version=str(version),
-            tag=version.tag,
+            tag=release_tag(version, commit),
             commit=commit,
             repository=repository,
             toolkit_version=__version__,

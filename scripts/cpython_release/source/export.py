@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from cpython_release.errors import BadInput
+from cpython_release.patchlevel import patchlevel_problem
 from cpython_release.source.tree import DIR, FILE, SYMLINK, Tree
 
 TOP_LEVEL_FILES = (".gitattributes", ".gitignore")
@@ -52,12 +53,9 @@ def check_cpython_tree(tree: Tree, version: str) -> None:
     else:
         m = _PY_VERSION_RE.search(tree.read("Include/patchlevel.h"))
         found = m.group(1).decode(errors="replace") if m else None
-        if found != version:
-            problems.append(
-                f"Include/patchlevel.h has PY_VERSION {found!r}, not {version!r}"
-                if found
-                else "Include/patchlevel.h defines no PY_VERSION"
-            )
+        problem = patchlevel_problem(found, version)
+        if problem:
+            problems.append(problem)
     if problems:
         raise BadInput("not a CPython source tree for " + version + ": " + "; ".join(problems))
     if not tree.is_dir(NEWS_D):

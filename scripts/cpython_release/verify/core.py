@@ -216,7 +216,7 @@ def verify_release(
     no bundle at all; bundles that exist are still verified.
     Raises :class:`BadInput` for unusable input; verification findings are in the report.
     """
-    v = ReleaseVersion.parse(version)
+    v = ReleaseVersion.parse(version, nightly=None)
     if keyring is not None and not Path(keyring).is_file():
         raise BadInput(f"keyring {keyring} is not a file")
     if repo is not None and not Path(repo).is_dir():
