@@ -50,11 +50,12 @@ class MaintainedBranch:
     status: str
 
 
-def maintained_branches(cycle: ReleaseCycle) -> list[MaintainedBranch]:
-    """``main`` (the feature branch) and the bugfix/prerelease branches, newest first."""
+def maintained_branches(cycle: ReleaseCycle, *, security: bool = False) -> list[MaintainedBranch]:
+    """``main`` (the feature branch) and the bugfix/prerelease branches, newest first; with
+    ``security`` also the security-phase branches (built weekly, installers included)."""
     return [
         MaintainedBranch("main" if b.status == "feature" else b.name, b.name, b.status)
-        for b in cycle.maintained()
+        for b in cycle.maintained(security=security)
     ]
 
 
@@ -71,7 +72,8 @@ def choose_branches(
         known = ", ".join(by_name)
         raise BadInput(
             f"not a maintained branch: {', '.join(unknown)} (maintained: {known}); "
-            "nightlies are built for main and bugfix branches only"
+            "nightlies are built for main and bugfix branches, and security branches "
+            "with --security"
         )
     return [by_name[n] for n in dict.fromkeys(names)]
 
@@ -250,6 +252,8 @@ class Selection:
             "name": self.nightly.name,
             "base_version": self.base_version,
             "date": self.nightly.day.isoformat(),
+            # a security branch's nightly proves its Windows and macOS toolchains too
+            "binaries-for-security": str(self.branch.status == "security").lower(),
         }
 
 

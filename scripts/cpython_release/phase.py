@@ -114,19 +114,21 @@ class ReleaseCycle:
     def phase_of(self, version: ReleaseVersion) -> Phase:
         """The phase a release of ``version`` belongs to.
 
-        Pre-releases are always in the prerelease phase; a final release takes its branch's status.
+        Pre-releases are always in the prerelease phase; a final release takes its branch's status,
+        and so does a nightly leading to one (``3.11.3.dev20261206`` is a security-branch build).
         """
         branch = self.branch(version.minor_version)
-        if version.is_prerelease:
+        if version.pre_kind is not None:
             return Phase.PRERELEASE
         if branch.phase is Phase.PRERELEASE:
             # X.Y.0 final: the branch becomes a bugfix branch with this very release.
             return Phase.BUGFIX
         return branch.phase
 
-    def maintained(self) -> list[Branch]:
-        """Branches that get nightlies: the feature branch (main) and bugfix branches."""
-        keep = {"feature", "prerelease", "bugfix"}
+    def maintained(self, *, security: bool = False) -> list[Branch]:
+        """Branches that get nightlies: the feature branch (main) and bugfix branches, and
+        with ``security`` the security-phase branches too (their weekly nightly)."""
+        keep = {"feature", "prerelease", "bugfix"} | ({"security"} if security else set())
         out = [b for b in self.branches.values() if b.status in keep]
         return sorted(out, key=lambda b: _branch_key(b.name), reverse=True)
 

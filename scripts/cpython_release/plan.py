@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cpython_release.errors import BadInput
-from cpython_release.inventory import ANDROID_RUNNERS, gates, inventory, windows_matrix
+from cpython_release.inventory import (
+    ANDROID_RUNNERS,
+    PlannedFile,
+    gates,
+    inventory,
+    windows_matrix,
+)
 from cpython_release.phase import Phase, ReleaseCycle
 from cpython_release.version import ReleaseVersion
 
@@ -53,6 +59,11 @@ class Plan:
     artifacts: list[str]
     mode: str = "release"
     publish_target: str = "none"
+    files: tuple[PlannedFile, ...] = ()
+
+    def artifacts_of(self, jobs: set[str]) -> list[str]:
+        """The planned artifacts that ``jobs`` produce (what a partial run must yield)."""
+        return [f"{f.directory}/{f.name}" for f in self.files if f.job in jobs]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +97,7 @@ def make_plan(
         if g.android
         else []
     )
+    files = inventory(version, g)
     return Plan(
         version=version,
         commit=check_commit(commit),
@@ -93,7 +105,8 @@ def make_plan(
         jobs=g.jobs(),
         windows_matrix=windows_matrix(version) if g.windows else [],
         android_matrix=android,
-        artifacts=[f"{f.directory}/{f.name}" for f in inventory(version, g)],
+        artifacts=[f"{f.directory}/{f.name}" for f in files],
         mode=mode,
         publish_target=publish_target,
+        files=tuple(files),
     )

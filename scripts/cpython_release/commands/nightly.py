@@ -119,6 +119,16 @@ def register(sub: Subparsers) -> None:
         help="build even branches that did not move (true/false; bare = true)",
     )
     s.add_argument(
+        "--security",
+        type=_bool,
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="BOOL",
+        help="also security-phase branches, with their Windows and macOS installers (the "
+        "weekly run; true/false; bare = true)",
+    )
+    s.add_argument(
         "--date", type=_day, metavar="YYYY-MM-DD", help="the nightly's date (default today, UTC)"
     )
     s.add_argument(
@@ -248,7 +258,10 @@ def run_select(args: argparse.Namespace) -> int:
     repository = check_repository(args.repository)
     releases_repo = check_repository(args.releases_repository or repository)
     branches = nightly.choose_branches(
-        nightly.maintained_branches(ReleaseCycle.load(args.release_cycle)), args.branch
+        nightly.maintained_branches(
+            ReleaseCycle.load(args.release_cycle), security=args.security
+        ),
+        args.branch,
     )
     names = [b.git_branch for b in branches]
     day = args.date or datetime.now(UTC).date()

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, add_release_cycle
+from cpython_release.commands.common import (
+    Subparsers,
+    add_nightly,
+    add_release_cycle,
+    parse_version,
+)
+from cpython_release.errors import BadInput
 from cpython_release.rehearsal.pipeline import DEFAULT_VERSION, PIPES, Rehearsal, run
 from cpython_release.version import ReleaseVersion
 
@@ -20,7 +26,18 @@ def register(sub: Subparsers) -> None:
         f"repository (version {DEFAULT_VERSION}) is generated: no network, no server.",
     )
     p.add_argument("--repo", type=Path, help="a CPython clone that has tag vVERSION")
-    p.add_argument("--version", default=None, help=f"release version (default {DEFAULT_VERSION})")
+    p.add_argument(
+        "--version",
+        default=None,
+        help=f"release version (default {DEFAULT_VERSION}); with --nightly, the nightly version "
+        "(default: from the branch head's patchlevel and today's date)",
+    )
+    add_nightly(p)
+    p.add_argument(
+        "--branch",
+        help="with --nightly: the branch whose head is built (default: the checked-out branch; "
+        "main in the demo repository)",
+    )
     p.add_argument("--commit", help="the commit the tag must point to (default: the tag's)")
     p.add_argument(
         "--repository",
@@ -45,17 +62,24 @@ def register(sub: Subparsers) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.repo is not None and args.version is None:
-        from cpython_release.errors import BadInput
-
-        raise BadInput("--repo needs --version")
-    version = ReleaseVersion.parse(args.version or DEFAULT_VERSION)
+    if args.nightly:
+        # the version follows from the branch head unless given
+        version = parse_version(args.version, args) if args.version else None
+    else:
+        if args.branch:
+            raise BadInput("--branch is for --nightly (a release rehearsal builds a tag)")
+        if args.repo is not None and args.version is None:
+            raise BadInput("--repo needs --version")
+        version = parse_version(args.version or DEFAULT_VERSION, args)
     r = Rehearsal(
         workdir=args.workdir.resolve(),
-        version=version,
+        version=version or ReleaseVersion.parse(DEFAULT_VERSION),
         repo=args.repo,
         commit=args.commit,
         repository=args.repository,
         release_cycle=args.release_cycle,
+        nightly=args.nightly,
+        branch=args.branch,
+        version_given=version is not None,
     )
     return run(r, set(args.skip))

@@ -39,6 +39,10 @@ class Rehearsal:
     commit: str | None = None
     repository: str = "python/cpython"
     release_cycle: str | None = None
+    nightly: bool = False
+    branch: str | None = None  # nightly mode: the branch whose head is built
+    # nightly mode: whether ``version`` was asked for (else it follows from the patchlevel)
+    version_given: bool = True
     log: Callable[[str], None] = field(default=lambda m: print(m, file=sys.stderr))
     # filled in by the pipes
     plan: Plan | None = None
@@ -81,6 +85,8 @@ def _git(repo: Path, *args: str) -> str:
 
 # --- the pipes -------------------------------------------------------------------------------
 def pipe_source(r: Rehearsal) -> str:
+    if r.nightly:
+        return _nightly_source(r)
     if r.repo is None:
         from cpython_release.demo_repo import make_demo_repo
 
@@ -88,17 +94,84 @@ def pipe_source(r: Rehearsal) -> str:
         r.repo, r.commit = demo.path, demo.commit
         return f"embedded demo repository at {demo.path}, {demo.tag} = {demo.commit[:12]}"
     if r.commit is None:
-        r.commit = _git(r.repo, "rev-parse", "--verify", "--quiet", f"{r.version.tag}^{{commit}}")
-        return f"{r.version.tag} = {r.commit[:12]} in {r.repo}"
+        tag = r.version.tag
+        if not _ref_exists(r.repo, f"refs/tags/{tag}"):
+            raise BadInput(
+                f"tag {tag} does not exist in {r.repo}: a release rehearsal builds a tagged "
+                f"commit (fetch tags with git fetch --tags, or push {tag} first in a fork)"
+            )
+        r.commit = _git(r.repo, "rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}")
+        return f"{tag} = {r.commit[:12]} in {r.repo}"
     check_commit(r.commit)
     return f"{r.repo} at {r.commit[:12]}"
 
 
+def _ref_exists(repo: Path, ref: str) -> bool:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", ref], capture_output=True
+    )
+    return done.returncode == 0
+
+
+def _nightly_source(r: Rehearsal) -> str:
+    """The nightly's commit (a branch head) and version (from the head's patchlevel)."""
+    from cpython_release.nightly import PATCHLEVEL, base_version, clone_file, nightly_version
+
+    if r.repo is None:
+        from cpython_release.demo_repo import make_demo_repo
+
+        demo = make_demo_repo(r.workdir / "cpython", _demo_release(r), past_tag=True)
+        r.repo, r.branch = demo.path, r.branch or "main"
+        where = f"embedded demo repository at {demo.path}, one commit past {demo.tag}"
+    else:
+        where = str(r.repo)
+    if not r.branch:
+        r.branch = _git(r.repo, "symbolic-ref", "--quiet", "--short", "HEAD")
+    for ref in (f"refs/heads/{r.branch}", f"refs/remotes/origin/{r.branch}"):
+        if _ref_exists(r.repo, ref):
+            head = _git(r.repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+            break
+    else:
+        raise BadInput(f"branch {r.branch!r} does not exist in {r.repo} (nothing was built)")
+    if r.commit is not None and r.commit != head:
+        raise BadInput(f"--commit {r.commit} is not the head of {r.branch} ({head})")
+    r.commit = head
+    base = base_version(clone_file(r.repo, head, PATCHLEVEL))
+    derived = nightly_version(base, datetime.now(UTC).date())
+    if not r.version_given:
+        r.version = derived
+    elif r.version.release != derived.release:
+        raise BadInput(
+            f"{r.version} does not follow {r.branch}'s PY_VERSION {base!r}: its nightly "
+            f"leads to {derived.release} (for example {derived})"
+        )
+    return f"{where}: {r.branch} = {head[:12]}, PY_VERSION {base!r} -> nightly {r.version}"
+
+
+def _demo_release(r: Rehearsal) -> str:
+    """The demo's tagged release, one commit behind the nightly's head."""
+    if not r.version_given:
+        return DEFAULT_VERSION
+    v = r.version
+    if v.pre_kind is None and v.micro > 0:
+        return f"{v.major}.{v.minor}.{v.micro - 1}"
+    if v.pre_kind is not None and v.pre_number and v.pre_number > 1:
+        return f"{v.xyz}{v.pre_kind}{v.pre_number - 1}"
+    raise BadInput(
+        f"the demo repository cannot make the release before {v.release}: give a nightly "
+        "version whose release has a predecessor of the same kind (3.13.6.devN, 3.15.0a3.devN)"
+    )
+
+
 def pipe_plan(r: Rehearsal) -> str:
     assert r.commit is not None
-    r.plan = make_plan(r.version, r.commit, ReleaseCycle.load(r.release_cycle))
+    mode = "nightly" if r.nightly else "rehearsal"
+    r.plan = make_plan(r.version, r.commit, ReleaseCycle.load(r.release_cycle), mode=mode)
     jobs = ", ".join(j for j, on in r.plan.jobs.items() if on) or "source only"
-    return f"phase {r.plan.phase}; on GitHub: build-source, {jobs}; here: the Linux path"
+    return (
+        f"{mode} of {r.version}, phase {r.plan.phase}; on GitHub: build-source, {jobs}; "
+        "here: the Linux path"
+    )
 
 
 def pipe_build_source(r: Rehearsal) -> str:
@@ -135,6 +208,9 @@ def pipe_sign(r: Rehearsal) -> str:
         r.artifacts,
         r.fragments,
         version=str(r.version),
+        nightly=r.nightly,
+        # the plan is the contract: exactly what the jobs run here produce
+        planned=r.plan.artifacts_of({"build-source"}) if r.plan else None,
         gpg=True,
         gpg_key=key.armored_secret,
         sigstore_mode="auto",

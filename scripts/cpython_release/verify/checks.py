@@ -14,9 +14,10 @@ from pathlib import Path
 from cpython_release.hashing import FileDigest
 from cpython_release.inventory import GPG, SBOM, SIGSTORE
 from cpython_release.manifest import MANIFEST_NAME, Manifest
+from cpython_release.nightly_names import release_tag
 from cpython_release.sigstore_policy import PipelineIdentity, SigningIdentity
 from cpython_release.verify.bundles import BundleVerdict, BundleVerifier
-from cpython_release.verify.gitcheck import check_tag
+from cpython_release.verify.gitcheck import check_commit_exists, check_tag
 from cpython_release.verify.gpg import GpgChecker
 from cpython_release.verify.report import Check, Row, VerifyReport
 from cpython_release.verify.sbom import SbomChecker, inspect_sbom, judge
@@ -145,15 +146,23 @@ class Checks:
         r = m.release
         if r.version != str(self.version):
             self.fail(MANIFEST_NAME, f"describes Python {r.version}, not {self.version}")
-        if r.tag != self.version.tag:
-            self.fail(MANIFEST_NAME, f"names tag {r.tag}, expected {self.version.tag}")
+        # a nightly has no git tag: its tag names its branch, date and commit
+        expected_tag = release_tag(self.version, r.commit) if self.version.is_nightly else (
+            self.version.tag
+        )
+        if r.tag != expected_tag:
+            self.fail(MANIFEST_NAME, f"names tag {r.tag}, expected {expected_tag}")
         if isinstance(self.policy, PipelineIdentity) and r.repository != self.policy.repository:
             self.fail(
                 MANIFEST_NAME,
                 f"built from repository {r.repository}, expected {self.policy.repository}",
             )
         if self.repo is not None:
-            why = check_tag(self.repo, r.tag, r.commit)
+            why = (
+                check_commit_exists(self.repo, r.commit)
+                if self.version.is_nightly
+                else check_tag(self.repo, r.tag, r.commit)
+            )
             if why:
                 self.fail(MANIFEST_NAME, why)
 

@@ -8,8 +8,7 @@ from pathlib import Path
 from cpython_release.errors import BadInput
 
 
-def tag_commit(repo: Path, tag: str) -> str | None:
-    """The commit ``tag`` points to in the git repository at ``repo`` (None: no such tag)."""
+def _check_repo(repo: Path) -> None:
     if not repo.exists():
         raise BadInput(f"--repo {repo} does not exist")
     probe = subprocess.run(
@@ -20,6 +19,11 @@ def tag_commit(repo: Path, tag: str) -> str | None:
     )
     if probe.returncode != 0:
         raise BadInput(f"--repo {repo} is not a git repository: {probe.stderr.strip()}")
+
+
+def tag_commit(repo: Path, tag: str) -> str | None:
+    """The commit ``tag`` points to in the git repository at ``repo`` (None: no such tag)."""
+    _check_repo(repo)
     out = subprocess.run(
         ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}"],
         capture_output=True,
@@ -38,4 +42,17 @@ def check_tag(repo: Path, tag: str, commit: str) -> str | None:
         return f"tag {tag} not found in {repo} (fetch the tags?)"
     if actual != commit:
         return f"manifest commit {commit} is not the commit tag {tag} points to ({actual})"
+    return None
+
+
+def check_commit_exists(repo: Path, commit: str) -> str | None:
+    """None if ``commit`` (a nightly's, which has no tag) is in ``repo``; else the problem."""
+    _check_repo(repo)
+    out = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "-e", f"{commit}^{{commit}}"],
+        capture_output=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        return f"manifest commit {commit} is not in {repo} (fetch the branch?)"
     return None
