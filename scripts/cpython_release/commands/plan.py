@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from cpython_release.commands.common import (
     Subparsers,
     add_nightly,
     add_release_cycle,
+    is_nightly,
     print_json,
 )
 from cpython_release.errors import BadInput
@@ -57,14 +59,44 @@ def register(sub: Subparsers) -> None:
         default="json",
         help="json: print the plan; github: also append outputs to $GITHUB_OUTPUT",
     )
+    p.add_argument(
+        "--secrets-present",
+        metavar="NAMES",
+        default=None,
+        help="the secrets this run has (names, separated by spaces or commas; the workflow "
+        "passes which are non-empty, never their values). A release missing one it needs "
+        "(GPG_PRIVATE_KEY when GPG-signing) stops here, before any build; a rehearsal or "
+        "nightly goes on and says what it will skip",
+    )
     add_release_cycle(p)
     p.set_defaults(func=run)
 
 
+def check_secrets(plan_jobs: dict[str, bool], mode: str, present: str | None) -> list[str]:
+    """Notices for the secrets a run lacks; raises BadInput in release mode."""
+    if present is None:
+        return []
+    have = {n for n in present.replace(",", " ").split() if n}
+    needed = {"GPG_PRIVATE_KEY": "GPG signatures (.asc)"} if plan_jobs.get("gpg") else {}
+    missing = {name: what for name, what in needed.items() if name not in have}
+    if not missing:
+        return []
+    if mode == "release":
+        raise BadInput(
+            "the release needs secrets it does not have: "
+            + ", ".join(f"{n} (for {w})" for n, w in missing.items())
+            + "; set them (see workflows/SETUP.md) before any build runs"
+        )
+    return [
+        f"NOTICE: no {n}: this {mode} makes no {w}; everything else runs"
+        for n, w in missing.items()
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.nightly and args.mode not in (None, "nightly"):
+    if is_nightly(args) and args.mode not in (None, "nightly"):
         raise BadInput(f"--nightly and --mode {args.mode} contradict each other")
-    mode = "nightly" if args.nightly else args.mode or "release"
+    mode = "nightly" if is_nightly(args) else args.mode or "release"
     version = ReleaseVersion.parse(args.version, nightly=mode == "nightly")
     plan = make_plan(
         version,
@@ -75,7 +107,10 @@ def run(args: argparse.Namespace) -> int:
         mode=mode,
         publish_target=args.publish_target,
     )
-    data = plan.to_dict()
+    notices = check_secrets(plan.jobs, mode, args.secrets_present)
+    for notice in notices:
+        print(notice, file=sys.stderr)
+    data = {**plan.to_dict(), "notices": notices}
     if args.format == "github":
         outputs = {
             "version": str(version),

@@ -9,6 +9,7 @@ from cpython_release.commands.common import (
     Subparsers,
     add_nightly,
     add_release_cycle,
+    is_nightly,
     parse_version,
 )
 from cpython_release.errors import BadInput
@@ -62,7 +63,7 @@ def register(sub: Subparsers) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.nightly:
+    if is_nightly(args):
         # the version follows from the branch head unless given
         version = parse_version(args.version, args) if args.version else None
     else:
@@ -78,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
         commit=args.commit,
         repository=args.repository,
         release_cycle=args.release_cycle,
-        nightly=args.nightly,
+        nightly=is_nightly(args),
         branch=args.branch,
         version_given=version is not None,
     )

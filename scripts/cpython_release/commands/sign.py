@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, add_nightly, print_json
+from cpython_release.commands.common import Subparsers, add_nightly, is_nightly, print_json
 from cpython_release.errors import BadInput
 from cpython_release.ghactions import in_actions, markdown_table, set_outputs, write_summary
 from cpython_release.sign.gpg import KEY_ENV, PASSPHRASE_ENV
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         args.directory,
         fragments,
         version=args.version,
-        nightly=args.nightly,
+        nightly=is_nightly(args),
         planned=_planned(args.plan),
         gpg=args.gpg,
         gpg_optional=args.gpg_optional,

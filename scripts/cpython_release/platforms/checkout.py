@@ -17,6 +17,15 @@ def verify_tag(runner: CommandRunner, source: Path, version: ReleaseVersion, com
     Returns the commit; raises :class:`CheckFailed` naming both SHAs on a mismatch.
     """
     commit = check_commit(commit)
+    if version.is_nightly:
+        # a nightly has no tag: it is the branch commit the checkout must be at
+        head = runner.run(["git", "rev-parse", "HEAD"], cwd=source, capture=True).stdout.strip()
+        if head != commit:
+            raise CheckFailed(
+                f"{source} is not the nightly's commit",
+                [f"the checkout is at {head or '(nothing)'}, expected {commit}"],
+            )
+        return commit
     tag_ref = f"refs/tags/{version.tag}"
     rev = ["git", "rev-parse", "--verify", "--quiet", f"{tag_ref}^{{commit}}"]
     found = runner.run(rev, cwd=source, capture=True, check=False)

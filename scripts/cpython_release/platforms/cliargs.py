@@ -42,7 +42,7 @@ def add_check_tag(msub: Subparsers, platform: str) -> None:
 def run_check_tag(args: argparse.Namespace) -> int:
     version = parse_version(args.version, args)
     commit = verify_tag(make_runner(args), args.source, version, args.commit)
-    print(f"ok: {version.tag} is {commit}")
+    print(f"ok: {version.tag or 'the nightly commit'} is {commit}")
     return 0
 
 
