@@ -105,11 +105,17 @@ def _git(cwd: Path, *args: str) -> str:
 
 @pytest.fixture(scope="session")
 def cpython_repo(tmp_path_factory: pytest.TempPathFactory) -> CpythonRepo:
-    """A tiny repository with branches main (3.16.0a2+), 3.15 (3.15.1+) and 3.14 (3.14.3+)."""
+    """A tiny repository with branches main (3.16.0a2+), 3.15 (3.15.1+), 3.14 (3.14.3+) and
+    the security branch 3.13 (3.13.9+)."""
     path = tmp_path_factory.mktemp("cpython")
     _git(path, "init", "-q", "-b", "main")
     heads: dict[str, str] = {}
-    for branch, version in (("main", "3.16.0a2+"), ("3.15", "3.15.1+"), ("3.14", "3.14.3+")):
+    for branch, version in (
+        ("main", "3.16.0a2+"),
+        ("3.15", "3.15.1+"),
+        ("3.14", "3.14.3+"),
+        ("3.13", "3.13.9+"),
+    ):
         if branch != "main":
             _git(path, "checkout", "-q", "--orphan", branch)
         include = path / "Include"

@@ -116,7 +116,26 @@ def test_select_from_clone_and_state(cli: Cli, cpython_repo: Any, tmp_path: Path
         "name": f"Python main nightly 2026-11-21 ({heads['main'][:12]})",
         "base_version": "3.16.0a2+",
         "date": "2026-11-21",
+        "binaries-for-security": "false",
     }
+
+
+def test_select_security_branches_weekly_with_installers(
+    cli: Cli, cpython_repo: Any, tmp_path: Path
+) -> None:
+    state = tmp_path / "state.json"
+    state.write_text("{}")
+    clone = ("--clone", str(cpython_repo.path), "--state", str(state))
+    res = _select(cli, *clone, "--security", "true")
+    assert res.code == 0, res.err
+    legs = {e["branch"]: e for e in json.loads(res.out)["matrix"]["include"]}
+    assert list(legs) == ["main", "3.15", "3.14", "3.13"]
+    assert legs["3.13"]["version"] == "3.13.10.dev20261121"
+    assert legs["3.13"]["binaries-for-security"] == "true"
+    assert {legs[b]["binaries-for-security"] for b in ("main", "3.15", "3.14")} == {"false"}
+    # the daily run leaves the security branch out, and says how to ask for it
+    res = _select(cli, *clone, "--branch", "3.13")
+    assert res.code == 2 and "security branches with --security" in res.err
 
 
 def test_select_force_and_branch_subset(cli: Cli, cpython_repo: Any, tmp_path: Path) -> None:

@@ -1,0 +1,230 @@
+"""Nightly versions through every stage: parse, build-source, sign, verify, and the modes.
+
+A nightly names a branch commit, not a tag: ``3.13.6.dev20261206`` built from a head whose
+``Include/patchlevel.h`` says ``3.13.5+``. Every command takes it only in nightly mode
+(``--nightly`` or ``$CPYTHON_RELEASE_NIGHTLY=true``); a release version in nightly mode and a
+nightly version outside it are bad input (exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cpython_release.demo_repo import DemoRepo, make_demo_repo
+from cpython_release.errors import BadInput
+from cpython_release.manifest import Manifest
+from cpython_release.nightly_names import parse_tag
+from cpython_release.patchlevel import patchlevel_problem
+from cpython_release.phase import Phase, ReleaseCycle
+from cpython_release.version import ReleaseVersion
+
+NIGHTLY = "3.13.6.dev20261206"
+Cli = Callable[..., Any]
+
+
+@pytest.fixture(scope="module")
+def head(tmp_path_factory: pytest.TempPathFactory) -> DemoRepo:
+    """The demo repository one commit past v3.13.5 (patchlevel 3.13.5+)."""
+    return make_demo_repo(tmp_path_factory.mktemp("nightly") / "cpython", past_tag=True)
+
+
+@pytest.fixture(scope="module")
+def built(head: DemoRepo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from cpython_release.cli import main
+
+    out = tmp_path_factory.mktemp("dist")
+    code = main(
+        ["build-source", "--nightly", "--repo", str(head.path), "--version", NIGHTLY,
+         "--commit", head.commit, "--out", str(out)]
+    )  # fmt: skip
+    assert code == 0
+    return out
+
+
+# --- versions ---------------------------------------------------------------------------------
+def test_each_mode_takes_only_its_versions() -> None:
+    assert ReleaseVersion.parse(NIGHTLY, nightly=True).release == "3.13.6"
+    assert ReleaseVersion.parse("3.13.5").release == "3.13.5"
+    with pytest.raises(BadInput, match="is a nightly version, but this is not nightly mode"):
+        ReleaseVersion.parse(NIGHTLY)
+    with pytest.raises(BadInput, match="is a release version, but nightly mode needs"):
+        ReleaseVersion.parse("3.13.5", nightly=True)
+    with pytest.raises(BadInput, match="is not a date"):
+        ReleaseVersion.parse("3.13.6.dev20261399", nightly=True)
+    # readers of a manifest take either
+    assert ReleaseVersion.parse(NIGHTLY, nightly=None).is_nightly
+    assert not ReleaseVersion.parse("3.13.5", nightly=None).is_nightly
+
+
+@pytest.mark.parametrize(
+    ("found", "version", "ok"),
+    [
+        ("3.13.5+", NIGHTLY, True),
+        ("3.11.2+", "3.11.3.dev20261206", True),
+        ("3.16.0a0", "3.16.0a1.dev20261206", True),
+        ("3.15.0a2+", "3.15.0a3.dev20261206", True),
+        ("3.13.5+", "3.13.7.dev20261206", False),
+        ("3.13.5", "3.13.5", True),
+        ("3.13.5+", "3.13.5", False),
+        (None, NIGHTLY, False),
+    ],
+)
+def test_patchlevel_fits_the_nightly(found: str | None, version: str, ok: bool) -> None:
+    assert (patchlevel_problem(found, version) is None) is ok
+
+
+def test_a_nightly_of_a_final_takes_its_branch_phase() -> None:
+    cycle = ReleaseCycle.load(None)
+    v = ReleaseVersion.parse("3.13.6.dev20261206", nightly=True)
+    assert cycle.phase_of(v) is cycle.phase_of(ReleaseVersion.parse("3.13.6"))
+    assert cycle.phase_of(ReleaseVersion.parse("3.15.0a3.dev20261206", nightly=True)) is (
+        Phase.PRERELEASE
+    )
+
+
+# --- build-source -----------------------------------------------------------------------------
+def test_build_source_builds_the_branch_head(built: Path, head: DemoRepo) -> None:
+    m = Manifest.load(built / "fragment-build-source.json")
+    assert sorted(m.names()) == [f"Python-{NIGHTLY}.tar.xz", f"Python-{NIGHTLY}.tgz"]
+    assert m.release.version == NIGHTLY and m.release.commit == head.commit
+    # the manifest's tag is the nightly's GitHub tag, bound to the commit and the day
+    nightly = parse_tag(m.release.tag)
+    assert nightly is not None and nightly.branch == "3.13"
+    assert head.commit.startswith(nightly.short_sha) and nightly.day.isoformat() == "2026-12-06"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "is a nightly version, but this is not nightly mode: pass --nightly"),
+        (["--nightly", "--version", "3.13.5"], "is a release version, but nightly mode needs"),
+        (["--nightly", "--version", "3.13.7.dev20261206"], "the next release from it is 3.13.6"),
+    ],
+)
+def test_build_source_refuses_the_wrong_mode(
+    cli: Cli, head: DemoRepo, tmp_path: Path, args: list[str], message: str
+) -> None:
+    version = [] if "--version" in args else ["--version", NIGHTLY]
+    r = cli(
+        "build-source", "--repo", str(head.path), "--commit", head.commit,
+        "--out", str(tmp_path / "out"), *version, *args,
+    )  # fmt: skip
+    assert r.code == 2 and message in r.err, r.err
+    assert not (tmp_path / "out" / "fragment-build-source.json").exists()
+
+
+def test_the_environment_says_nightly_for_a_whole_workflow(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = cli("version", NIGHTLY)
+    assert r.code == 2
+    monkeypatch.setenv("CPYTHON_RELEASE_NIGHTLY", "true")
+    r = cli("version", NIGHTLY)
+    assert r.code == 0 and json.loads(r.out)["nightly"] is True
+    r = cli("version", "3.13.5")
+    assert r.code == 2 and "is a release version" in r.err
+    monkeypatch.setenv("CPYTHON_RELEASE_NIGHTLY", "perhaps")
+    r = cli("version", NIGHTLY)
+    assert r.code == 2 and "must be true or false" in r.err
+
+
+def test_a_release_version_needs_its_tag(cli: Cli, head: DemoRepo, tmp_path: Path) -> None:
+    r = cli(
+        "build-source", "--repo", str(head.path), "--version", "3.13.6", "--commit", head.commit,
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert r.code == 2 and "tag v3.13.6 does not exist" in r.err
+
+
+# --- sign: the mode and the plan --------------------------------------------------------------
+def _sign(cli: Cli, built: Path, tmp_path: Path, *extra: str) -> Any:
+    release = tmp_path / "release"
+    return cli(
+        "sign", str(release), "--collect-from", str(built), "--fragment",
+        str(built / "fragment-build-source.json"), "--sigstore", "off", "--no-gpg", *extra,
+    )  # fmt: skip
+
+
+def test_sign_takes_a_nightly_only_in_nightly_mode(cli: Cli, built: Path, tmp_path: Path) -> None:
+    r = _sign(cli, built, tmp_path)
+    assert r.code == 2 and "describe the nightly" in r.err
+    r = _sign(cli, built, tmp_path / "b", "--nightly")
+    assert r.code == 0, r.err
+    assert (tmp_path / "b" / "release" / "release-manifest.json").is_file()
+
+
+def test_sign_refuses_builds_that_differ_from_the_plan(
+    cli: Cli, built: Path, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(
+        json.dumps(
+            {
+                "artifacts": [
+                    f"3.13.6/Python-{NIGHTLY}.tgz",
+                    f"3.13.6/python-{NIGHTLY}-macos11.pkg",
+                    f"doc/{NIGHTLY}/python-{NIGHTLY}-docs.epub",
+                ]
+            }
+        )
+    )
+    r = _sign(cli, built, tmp_path, "--nightly", "--plan", str(plan))
+    assert r.code == 1, r.err
+    for line in (
+        f"planned but not built: python-{NIGHTLY}-macos11.pkg",
+        f"planned but not built: python-{NIGHTLY}-docs.epub",
+        f"built but not planned: Python-{NIGHTLY}.tar.xz",
+    ):
+        assert line in r.err
+    assert not (tmp_path / "release" / "release-manifest.json").exists()
+
+
+def test_sign_with_the_plan_it_was_given(
+    cli: Cli, built: Path, head: DemoRepo, tmp_path: Path
+) -> None:
+    r = cli("plan", NIGHTLY, "--nightly", "--commit", head.commit)
+    assert r.code == 0, r.err
+    plan = json.loads(r.out)
+    source_only = {**plan, "artifacts": [a for a in plan["artifacts"] if "/Python-" in a]}
+    (tmp_path / "plan.json").write_text(json.dumps(source_only))
+    r = _sign(cli, built, tmp_path, "--nightly", "--plan", str(tmp_path / "plan.json"))
+    assert r.code == 0, r.err
+    # the whole plan lists the docs too, which this build did not make
+    (tmp_path / "all.json").write_text(json.dumps(plan))
+    r = _sign(cli, built, tmp_path / "c", "--nightly", "--plan", str(tmp_path / "all.json"))
+    assert r.code == 1 and "planned but not built: python-" in r.err
+
+
+def test_gpg_is_optional_outside_release_mode(
+    cli: Cli, built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GPG_PRIVATE_KEY", raising=False)
+    fragment = str(built / "fragment-build-source.json")
+    args = ("sign", "--collect-from", str(built), "--fragment", fragment,
+            "--sigstore", "off", "--gpg", "--nightly")  # fmt: skip
+    r = cli(args[0], str(tmp_path / "a"), *args[1:])
+    assert r.code == 2 and "no key was given" in r.err
+    assert not (tmp_path / "a" / "release-manifest.json").exists()
+    r = cli(args[0], str(tmp_path / "b"), *args[1:], "--gpg-optional")
+    assert r.code == 0, r.err
+    assert "GPG signing SKIPPED" in r.err
+    assert not list((tmp_path / "b").glob("*.asc"))
+
+
+# --- plan: missing secrets stop a release before any build -----------------------------------
+def test_plan_stops_a_release_without_its_gpg_key(cli: Cli, head: DemoRepo) -> None:
+    r = cli("plan", "3.13.5", "--commit", head.commit, "--secrets-present", "")
+    assert r.code == 2 and "GPG_PRIVATE_KEY" in r.err
+    r = cli("plan", "3.13.5", "--commit", head.commit, "--secrets-present", "GPG_PRIVATE_KEY")
+    assert r.code == 0 and json.loads(r.out)["notices"] == []
+    r = cli("plan", "3.13.5", "--mode", "rehearsal", "--commit", head.commit,
+            "--secrets-present", "")  # fmt: skip
+    assert r.code == 0
+    assert "no GPG_PRIVATE_KEY" in json.loads(r.out)["notices"][0]
+    r = cli("plan", NIGHTLY, "--nightly", "--commit", head.commit, "--secrets-present", "")
+    assert r.code == 0 and json.loads(r.out)["mode"] == "nightly"
