@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from cpython_release import nightly_names
-from cpython_release.nightly import base_version, next_release, nightly_version, parse_ls_remote
+from cpython_release.nightly import base_version, nightly_version, parse_ls_remote
+from cpython_release.patchlevel import next_release
 from cpython_release.version import ReleaseVersion
 from fakes_gh_issues import FakeGitHub
 
