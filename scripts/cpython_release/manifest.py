@@ -188,6 +188,8 @@ class Manifest:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BadInput(f"{source}: not JSON: {exc}") from exc
+        except RecursionError:
+            raise BadInput(f"{source}: not a release manifest: JSON nested too deeply") from None
         return cls.from_dict(data, source)
 
     @classmethod
@@ -235,6 +237,14 @@ def _merge_artifact(a: Artifact, b: Artifact) -> Artifact:
         problems.append(f"content_digest {a.content_digest} != {b.content_digest}")
     if a.sbom and b.sbom and a.sbom != b.sbom:
         problems.append(f"sbom {a.sbom.sha256} != {b.sbom.sha256}")
+    if a.producer != b.producer and set(a.signatures) != set(b.signatures):
+        # Each job vouches for its own artifacts: a fragment of another job may repeat an
+        # artifact (a rebuild), but may not attach signatures to it.
+        extra = sorted({s.name for s in b.signatures} ^ {s.name for s in a.signatures})
+        problems.append(
+            f"{b.producer} and {a.producer} list different signatures for it "
+            f"({', '.join(extra)}); only the job that built it may attach signatures"
+        )
     sigs: dict[tuple[str, str], Signature] = {}
     for s in (*a.signatures, *b.signatures):
         key = _sig_key(s)

@@ -89,6 +89,32 @@ def test_merge_adds_signatures() -> None:
     assert merged.artifacts[0].sbom is not None
 
 
+def test_merge_refuses_signatures_attached_by_another_job(tmp_path: Path) -> None:
+    """A fragment of another job repeats build-source's artifact, adding a signature."""
+    base = art("Python-3.13.5.tgz", b"x")
+    sig = Signature("Python-3.13.5.tgz.sigstore", 3, "2" * 64, "sigstore")
+    evil = Artifact(**{**base.__dict__, "producer": "build-docs", "signatures": (sig,)})
+    with pytest.raises(CheckFailed) as info:
+        merge([Manifest(RELEASE, (base,)), Manifest(RELEASE, (evil,))])
+    text = str(info.value)
+    assert "only the job that built it may attach signatures" in text
+    assert "Python-3.13.5.tgz.sigstore" in text
+    # the CLI: exit 1, nothing written
+    paths = []
+    for i, m in enumerate((Manifest(RELEASE, (base,)), Manifest(RELEASE, (evil,)))):
+        paths.append(tmp_path / f"f{i}.json")
+        m.write(paths[-1])
+    from cpython_release.cli import main
+
+    assert main(["manifest", "merge", *map(str, paths), "-o", str(tmp_path / "m.json")]) == 1
+    assert not (tmp_path / "m.json").exists()
+    # a rebuild by another job that repeats the artifact identically still merges
+    rebuilt = Artifact(**{**base.__dict__, "producer": "rebuild"})
+    assert merge([Manifest(RELEASE, (base,)), Manifest(RELEASE, (rebuilt,))]).names() == [
+        "Python-3.13.5.tgz"
+    ]
+
+
 def test_merge_refuses_other_release() -> None:
     other = ReleaseInfo(**{**RELEASE.__dict__, "commit": "f" * 40})
     with pytest.raises(CheckFailed, match="different releases"):

@@ -149,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
     version = parse_version(args.version, args)
     if args.workers is not None and args.workers < 1:
         raise BadInput("--workers must be at least 1")
+    if args.report is not None and args.report.is_dir():
+        raise BadInput(f"--report {args.report} is a directory; give a file name")
     report = verify_release(
         args.source,
         str(version),
@@ -164,8 +166,11 @@ def run(args: argparse.Namespace) -> int:
     )
     text = report.to_json()
     if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(text, encoding="utf-8")
+        try:
+            args.report.parent.mkdir(parents=True, exist_ok=True)
+            args.report.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(f"cannot write --report {args.report}: {exc.strerror or exc}") from None
     if args.json:
         sys.stdout.write(text)
     else:

@@ -56,6 +56,8 @@ def _load(scan: SourceScan, name: str) -> Doc:
         data = json.loads(scan.read(name))
     except ValueError as exc:
         raise CheckFailed(f"{name} is not JSON: {exc}") from None
+    except RecursionError:
+        raise CheckFailed(f"{name} is not usable: JSON nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("packages", []), list):
         raise CheckFailed(f"{name} is not an SPDX JSON document")
     return data

@@ -89,7 +89,11 @@ def _run(name: str, cmd: list[str], cwd: Path, log: Path) -> Step:
     with log.open("ab") as fh:
         fh.write(f"\n$ {' '.join(cmd)}\n".encode())
         fh.flush()
-        proc = subprocess.run(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, check=False)
+        try:
+            proc = subprocess.run(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, check=False)
+        except OSError as exc:  # no such program, not executable, bad interpreter line
+            fh.write(f"cannot run {cmd[0]}: {exc.strerror or exc}\n".encode())
+            return Step(name, cmd, 127, time.monotonic() - start)
     return Step(name, cmd, proc.returncode, time.monotonic() - start)
 
 

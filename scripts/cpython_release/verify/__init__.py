@@ -1,8 +1,8 @@
 """The verify stage: check a release's files, Sigstore bundles, OpenPGP signatures and SBOMs.
 
 Entry point: :func:`verify_release` (used by ``cpython-release verify`` and ``rehearse``).
-Names are imported on first use, so the SBOM worker (``python -m
-cpython_release.verify.sbom``) starts without loading the rest of the stage.
+Names are imported on first use, so the SBOM worker process (``verify.sbom``) starts
+without loading the rest of the stage.
 """
 
 from __future__ import annotations

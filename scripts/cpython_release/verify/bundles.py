@@ -69,6 +69,8 @@ def _read_facts(bundle: bytes) -> BundleFacts:
         data = json.loads(bundle)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"not JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("verificationMaterial"), dict):
         raise ValueError("not a Sigstore bundle (no verificationMaterial)")
     media_type = str(data.get("mediaType", ""))

@@ -93,6 +93,9 @@ class Checks:
         self.report = report
         self.pipeline = isinstance(policy, PipelineIdentity)
         self.require_sigstore = require_sigstore
+        # PEP 761: releases up to 3.13 carry OpenPGP signatures; with a keyring every file
+        # of such a release must have a good one (a stripped .asc is a failure).
+        self.gpg_required = keyring is not None and not version.at_least(3, 14)
         self.sboms: SbomChecker | None = None
 
     def fail(self, name: str, message: str) -> Check:
@@ -281,6 +284,12 @@ class Checks:
         if missing is not None:
             return missing
         if c is None or c.name not in files.present:
+            if self.gpg_required:
+                return self.fail(
+                    e.name,
+                    f"not signed: no OpenPGP signature {e.name}{GPG} (Python {self.version} "
+                    "carries GPG signatures and a keyring was given)",
+                )
             return Check("-")
         problem = self.companion_problem(c, files)
         if problem:

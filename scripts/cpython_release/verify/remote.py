@@ -38,7 +38,12 @@ class RemoteDirectory:
     def __init__(
         self, base_url: str, *, workers: int = 4, retries: int = 3, backoff: float = 0.5
     ) -> None:
-        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+        try:
+            parts = urlsplit(base_url)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError as exc:
+            raise BadInput(f"not a usable URL: {base_url!r}: {exc}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BadInput(f"not an http(s) URL: {base_url!r}")
         self.base = base_url if base_url.endswith("/") else base_url + "/"
         self.workers = workers

@@ -9,7 +9,6 @@ the SBOM to the bytes; the file entries list the *contents* of the artifact.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -226,6 +225,8 @@ def inspect_sbom(
         return SbomFacts(f"cannot read SBOM: {exc.strerror or exc}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return SbomFacts(f"SBOM is not JSON: {exc}")
+    except RecursionError:
+        return SbomFacts("SBOM is not usable: JSON nested too deeply")
     if not isinstance(doc, dict):
         return SbomFacts("SBOM is not a JSON object")
     if doc.get("spdxVersion") != "SPDX-2.3":
@@ -271,7 +272,7 @@ class SbomChecker:
 
     spdx-tools builds a type-checked object per SPDX element, so a python.org source SBOM
     (about 5,000 file entries) costs most of a second of CPU, all of it under the GIL.
-    Started before the hashing, one ``python -m cpython_release.verify.sbom`` worker
+    Started before the hashing, one worker process (``python -I``, see ``_WORKER_BOOT``)
     validates the large SBOMs (sharing one :class:`SpdxCache`) while this process hashes
     and checks signatures; small SBOMs are validated in-process when asked for. (A plain
     subprocess, not multiprocessing, which would re-run an unguarded ``__main__``.)
@@ -286,20 +287,18 @@ class SbomChecker:
         if not big or sum(_size(p) for p, _ in big) < POOL_MIN_TOTAL:
             return
         self._worker_paths = {str(p) for p, _ in big}
-        package_root = str(Path(__file__).resolve().parents[2])
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [package_root, os.environ.get("PYTHONPATH")])
-            ),
-        }
-        args = [a for p, name in big for a in (str(p), name)]
+        # Never run code from the tree being checked: -I (isolated: no current directory
+        # or script directory on sys.path, no PYTHON* variables, no user site), started in
+        # this package's own directory, with the package root given explicitly.
+        package_root = Path(__file__).resolve().parents[2]
+        self._sent = {str(Path(p).resolve()): str(p) for p, _ in big}  # absolute -> as given
+        args = [a for p, name in big for a in (str(Path(p).resolve()), name)]
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "cpython_release.verify.sbom", *args],
+                [sys.executable, "-I", "-c", _WORKER_BOOT, str(package_root), *args],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
-                env=env,
+                cwd=package_root,
             )
         except OSError:
             self._proc = None  # no processes here: validate in-process
@@ -312,7 +311,7 @@ class SbomChecker:
                 if self._proc.returncode == 0:
                     try:
                         for key, d in json.loads(out).items():
-                            self._results[key] = SbomFacts(
+                            self._results[self._sent.get(key, key)] = SbomFacts(
                                 d["error"], tuple(d["hashes"]), tuple(d["spdx"])
                             )
                     except (ValueError, KeyError, TypeError, AttributeError):
@@ -336,6 +335,13 @@ class SbomChecker:
             self._proc = None
 
 
+# The worker's entry point: the package root first on sys.path, then this module's _worker.
+_WORKER_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from cpython_release.verify.sbom import _worker; raise SystemExit(_worker(sys.argv[2:]))"
+)
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -344,7 +350,7 @@ def _size(path: Path) -> int:
 
 
 def _worker(argv: list[str]) -> int:
-    """``python -m cpython_release.verify.sbom PATH NAME [PATH NAME ...]``: JSON facts."""
+    """The worker: ``PATH NAME [PATH NAME ...]`` in, JSON facts out."""
     cache = SpdxCache()
     pairs = zip(argv[::2], argv[1::2], strict=True)
     print(json.dumps({p: asdict(inspect_sbom(p, n, cache=cache)) for p, n in pairs}))
