@@ -18,7 +18,8 @@ Every rule cites where it comes from:
                     empty body and ``Location``; ``error_response`` bodies; canned 500 body).
 
 Not modelled (and answered 501 or left out): XML/YAML bodies, nested related objects,
-``order_by``, the pages resource, API v2 beyond ``GET``/``PATCH`` of a release, DRF throttles.
+``order_by``, the pages resource, API v2 beyond ``OPTIONS`` of the release list and
+``GET``/``PATCH`` of a release, DRF throttles.
 """
 
 from __future__ import annotations
@@ -160,6 +161,7 @@ BOOL_FIELDS = {
 }
 INT_FIELDS = {"filesize", "version"}
 V2_ALLOW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"  # ModelViewSet detail
+V2_LIST_ALLOW = "GET, POST, HEAD, OPTIONS"  # ModelViewSet list
 DEFAULT_LIMIT = 20  # tastypie API_LIMIT_PER_PAGE default
 MAX_LIMIT = 1000  # tastypie Meta.max_limit default
 
@@ -366,6 +368,9 @@ class FakeState:
         m = re.fullmatch(r"/api/v1/downloads/(os|release|release_file)/(?:([^/]+)/)?", path)
         if m:
             return self._v1(method, m.group(1), m.group(2), query, headers, body, client)
+        if path == "/api/v2/downloads/release/":
+            status, hdrs, out = self._v2_release_list(method, headers)
+            return status, {**hdrs, "Allow": V2_LIST_ALLOW}, out, None
         m = re.fullmatch(r"/api/v2/downloads/release/([^/]+)/", path)
         if m:
             try:
@@ -807,10 +812,8 @@ class FakeState:
                 del self.files[fpk]
         return 204, {}, b""
 
-    # --- API v2 (DRF): only GET and PATCH of one release --------------------------------------
-    def _v2_release(
-        self, method: str, pk_text: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
+    # --- API v2 (DRF): OPTIONS of the list, GET and PATCH of one release ----------------------
+    def _v2_user(self, headers: dict[str, str]) -> User | None:
         authorization = headers.get("authorization", "")
         user: User | None = None
         if authorization:
@@ -819,6 +822,30 @@ class FakeState:
                 user = next((u for u in self.users.values() if u.v2_token == token), None)
                 if user is None or not user.is_active:
                     raise Reply(401, {"detail": "Invalid token."}, {"WWW-Authenticate": "Token"})
+        return user
+
+    def _v2_release_list(
+        self, method: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        """DRF SimpleMetadata: ``actions`` lists POST only when the permission allows it."""
+        user = self._v2_user(headers)
+        if method != "OPTIONS":
+            raise Reply(501, "not modelled by the fake")
+        out: dict[str, Any] = {
+            "name": "Release List",
+            "description": "DRF viewset for CRUD operations on releases.",
+            "renders": ["application/json"],
+            "parses": ["application/json", "application/x-www-form-urlencoded",
+                       "multipart/form-data"],
+        }
+        if user is not None and user.is_staff:  # drf.py IsStaffOrReadOnly
+            out["actions"] = {"POST": {name: {"type": "field"} for name in FIELDS["release"]}}
+        return 200, {"Content-Type": JSON_TYPE}, json.dumps(out).encode()
+
+    def _v2_release(
+        self, method: str, pk_text: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        user = self._v2_user(headers)
         if method not in ("GET", "PATCH"):
             raise Reply(501, "not modelled by the fake")
         if method == "PATCH":
@@ -848,6 +875,14 @@ class FakeState:
             for name in RELEASE_DEFAULTS:  # serializers.py ReleaseSerializer fields
                 if name in data and name != "release_page":
                     release[name] = self._scalar(name, data[name])
+            if "release_date" in data:  # DRF DateTimeField: ISO 8601, stored in UTC
+                try:
+                    when = datetime.fromisoformat(str(data["release_date"]))
+                except ValueError:
+                    raise Reply(400, {"release_date": ["Datetime has wrong format."]}) from None
+                if when.tzinfo is not None:
+                    when = when.astimezone(UTC)
+                release["release_date"] = when.replace(tzinfo=None).isoformat()
             if data.get("is_latest"):
                 for other, r in self.releases.items():
                     if other != pk and r["version"] == release["version"]:

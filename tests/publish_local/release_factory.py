@@ -120,6 +120,9 @@ def make_release(
     (directory / "SHA256SUMS").write_text(
         "".join(f"{a.sha256}  {a.name}\n" for a in sorted(artifacts, key=lambda a: a.name))
     )
+    # The sign stage's signatures of both lists (a stand-in bundle; a GPG one for SHA256SUMS).
+    (directory / f"{MANIFEST_NAME}.sigstore").write_bytes(content("manifest.sigstore", 300, seed))
+    (directory / "SHA256SUMS.asc").write_bytes(content("sums.asc", 200, seed))
     return manifest
 
 
@@ -135,8 +138,16 @@ def expected_downloads(directory: Path, manifest: Manifest) -> dict[str, bytes]:
     """What ftp/python/ must hold after publishing ``manifest`` (written independently of
     layout.py: docs archives in doc/V/, everything else, MSI subdirectories included, in XYZ/)."""
     version = manifest.release.version
-    return {
+    out = {
         (f"doc/{version}/" if "-docs" in ref.name else f"{XYZ}/") + ref.name:
         (directory / ref.name).read_bytes()
         for ref in manifest.all_files()
     }
+    # The signed lists and their signatures, named by version (XYZ/ is shared by every
+    # pre-release of XYZ).
+    for name, published in ((MANIFEST_NAME, f"release-manifest-{version}.json"),
+                            ("SHA256SUMS", f"SHA256SUMS-{version}")):
+        for suffix in ("", ".sigstore", ".asc"):
+            if (directory / (name + suffix)).is_file():
+                out[f"{XYZ}/{published}{suffix}"] = (directory / (name + suffix)).read_bytes()
+    return out

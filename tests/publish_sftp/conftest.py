@@ -11,14 +11,18 @@ import getpass
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cpython_release.manifest import Manifest
+from fakes_pythonorg import FakeServer, FakeState, start_server
 from publish_local.release_factory import make_release
 
 SSHD_CANDIDATES = ("sshd", "/usr/sbin/sshd")
@@ -161,3 +165,48 @@ def server(sshd: SSHD, tmp_path: Path) -> Server:
 def release(tmp_path: Path) -> tuple[Path, Manifest]:
     directory = tmp_path / "artifacts"
     return directory, make_release(directory)
+
+
+# --- python.org's API (the contract server) and a CDN that records PURGEs ------------------
+STAFF = ("rm", "s3cret-api-key")
+V2_TOKEN = "drf-token-of-rm"
+
+
+class CDN:
+    def __init__(self) -> None:
+        self.purges: list[tuple[str, str, str]] = []  # (host, path, soft)
+        cdn = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PURGE(self) -> None:
+                cdn.purges.append((self.headers.get("Host", ""), self.path,
+                                   self.headers.get("Fastly-Soft-Purge", "")))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,),
+                                       daemon=True)
+
+
+@pytest.fixture
+def cdn() -> Iterator[CDN]:
+    c = CDN()
+    c.thread.start()
+    yield c
+    c.server.shutdown()
+    c.server.server_close()
+
+
+@pytest.fixture
+def pyorg() -> Iterator[FakeServer]:
+    """The python.org contract server with the staff user (and its v2 token)."""
+    state = FakeState()
+    state.add_user(*STAFF, v2_token=V2_TOKEN)
+    with start_server(state) as server:
+        yield server

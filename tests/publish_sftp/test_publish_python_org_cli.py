@@ -3,16 +3,14 @@ records PURGEs. Files first, then the API records, then the purge; a refusal sto
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cpython_release.manifest import Manifest
-from fakes_pythonorg import FakeServer, FakeState, start_server
+from fakes_pythonorg import FakeServer
 from publish_local.release_factory import (
     VERSION,
     XYZ,
@@ -20,50 +18,16 @@ from publish_local.release_factory import (
     make_release,
     public_files,
 )
-from publish_sftp.conftest import Server
+from publish_sftp.conftest import CDN, STAFF, V2_TOKEN, Server
 from publish_sftp.test_publish_sftp import assert_published
 
-STAFF = ("rm", "s3cret-api-key")
-V2_TOKEN = "drf-token-of-rm"
-
-
-class CDN:
-    def __init__(self) -> None:
-        self.purges: list[tuple[str, str, str]] = []  # (host, path, soft)
-        cdn = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PURGE(self) -> None:
-                cdn.purges.append((self.headers.get("Host", ""), self.path,
-                                   self.headers.get("Fastly-Soft-Purge", "")))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,),
-                                       daemon=True)
-
-
-@pytest.fixture
-def cdn() -> Iterator[CDN]:
-    c = CDN()
-    c.thread.start()
-    yield c
-    c.server.shutdown()
-    c.server.server_close()
-
-
-@pytest.fixture
-def pyorg() -> Iterator[FakeServer]:
-    state = FakeState()
-    state.add_user(*STAFF, v2_token=V2_TOKEN)
-    with start_server(state) as server:
-        yield server
+# The credentials check: GET release 0 (must not exist), the staff-only DELETE that matches
+# nothing, the v2 token's OPTIONS.
+PREFLIGHT = {
+    ("GET", "/api/v1/downloads/release/0/", ""),
+    ("DELETE", "/api/v1/downloads/release_file/", "release=0"),
+    ("OPTIONS", "/api/v2/downloads/release/", ""),
+}
 
 
 def argv(server: Server, directory: Path, pyorg: FakeServer, cdn: CDN, *extra: str) -> list[str]:
@@ -123,11 +87,13 @@ def test_refused_files_stop_before_the_api_and_the_cdn(
     make_release(second, seed="other build")
     args = server.argv(first)  # files only
     assert cli(*args).code == 0
-    requests_before = pyorg.state.requests
+    before = len(pyorg.state.log)
     r = cli(*argv(server, second, pyorg, cdn))
     assert r.code == 1
     assert "refusing to overwrite published files" in r.err
-    assert pyorg.state.requests == requests_before and cdn.purges == []
+    # Only the credentials check reached the API (it writes nothing); no purge.
+    assert {(e.method, e.path, e.query) for e in pyorg.state.log[before:]} == PREFLIGHT
+    assert pyorg.state.releases == {} and cdn.purges == []
     assert public_files(server.ftp_root) == expected_downloads(
         first, Manifest.load(first / "release-manifest.json")
     )

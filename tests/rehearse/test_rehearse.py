@@ -47,8 +47,17 @@ def test_published_tree_is_signed_and_verifiable(
     workdir, _ = done
     public = workdir / "python.org" / "www.python.org" / "ftp" / "python" / "3.13.5"
     names = sorted(p.name for p in public.iterdir())
+    signed_lists = [  # the signed manifest, SHA256SUMS and their signatures, named by version
+        f"{stem}{c}"
+        for name, stem in (("release-manifest.json", "release-manifest-3.13.5.json"),
+                           ("SHA256SUMS", "SHA256SUMS-3.13.5"))
+        for c in ("", ".asc", ".sigstore")
+        if (workdir / "artifacts" / f"{name}{c}").is_file()
+    ]
+    assert "release-manifest-3.13.5.json" in signed_lists and "SHA256SUMS-3.13.5" in signed_lists
     assert names == sorted(
-        f"Python-3.13.5.{ext}{c}" for ext in ("tgz", "tar.xz") for c in ("", ".asc", ".spdx.json")
+        [f"Python-3.13.5.{ext}{c}" for ext in ("tgz", "tar.xz") for c in ("", ".asc", ".spdx.json")]
+        + signed_lists
     )
     manifest = Manifest.load(workdir / "artifacts" / "release-manifest.json")
     assert manifest.release.commit == json.loads((workdir / "rehearsal.json").read_text())["commit"]

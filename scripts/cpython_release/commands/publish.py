@@ -5,30 +5,40 @@ re-hashes every file against it (exit 1 on any missing or changed file, before a
 published), then:
 
 * ``local`` (the default): python.org's trees and API records in a directory (rehearsals);
-* ``python-org``: files over SFTP (staged, verified on the server, then renamed into place),
-  the HTML docs, the API records, then the CDN purge;
+* ``python-org``: first every credential is checked (SSH login and both roots, the API key
+  as a staff key, the v2 token), before anything is written; then files over SFTP (staged,
+  verified on the server, then renamed into place) with the signed manifest, SHA256SUMS and
+  their signatures, the HTML docs, the API records (a complete Release, published last), then
+  the CDN purge of what changed;
 * ``github``: a GitHub release with the files as assets.
 
 ``--dry-run`` prints the whole plan (files to upload, API objects to create or delete, URLs
 to purge) and changes nothing. A re-run of a finished publish only skips.
+
+Every change made on a server is printed as it happens and, with ``--journal FILE``, appended
+to that JSON-lines file, which ends with the run's status and the steps left to a person
+(:mod:`cpython_release.publish.journal`). Exit 2 (bad input) means nothing was changed; a
+failure after changes is exit 1, and re-running the same command resumes.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cpython_release.commands.common import Subparsers
-from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.errors import BadInput, CheckFailed, ReleaseError
 from cpython_release.ghactions import markdown_table, write_summary
 from cpython_release.integrity import check_directory
 from cpython_release.manifest import MANIFEST_NAME, Manifest
 from cpython_release.publish.actions import PublishResult, Verb
-from cpython_release.publish.layout import DOCS_ROOT, FTP_ROOT
+from cpython_release.publish.journal import Journal
+from cpython_release.publish.layout import DOCS_ROOT, DOWNLOADS_URL, FTP_ROOT
 
 TARGETS = ("local", "python-org", "github")
 PARTS = ("files", "docs", "api", "purge")
@@ -48,7 +58,8 @@ def register(sub: Subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Exit status: 0 published (or nothing to do), 1 a check failed (files do not "
         "match the manifest, different content already published, host key refused, "
-        "connection lost: re-run to resume), 2 bad input (missing credentials, bad options).",
+        "connection lost, any failure after something was changed: re-run to resume), 2 bad "
+        "input and nothing was changed (missing or rejected credentials, bad options).",
     )
     p.add_argument("--target", choices=TARGETS, default="local",
                    help="where to publish (default: local)")
@@ -61,8 +72,11 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--replace", action="store_true",
                    help="overwrite published files whose content differs (default: refuse)")
     p.add_argument("--check-credentials", action="store_true",
-                   help="only check that the target's credentials are present (exit 2 "
-                   "naming what is missing); reads no files, connects nowhere")
+                   help="only check the target's credentials: present (exit 2 naming what is "
+                   "missing), and for python-org accepted (SSH login and both roots, the API "
+                   "key as a staff key, the v2 token), writing nothing; reads no files")
+    p.add_argument("--journal", type=Path, metavar="FILE",
+                   help="append every change made (and the run's end) to this JSON-lines file")
 
     g = p.add_argument_group("local target")
     g.add_argument("--root", type=Path, metavar="DIR",
@@ -98,7 +112,22 @@ def register(sub: Subparsers) -> None:
     g.add_argument("--remote-hash", choices=("exec", "read"), default="exec",
                    help="verify on the server with sha256sum over SSH (exec, default) or by "
                    "reading every file back (read, for SFTP-only accounts)")
-    g.add_argument("--api-url", default="https://www.python.org/", help="python.org site")
+    g.add_argument("--api-url", default="https://www.python.org/",
+                   help="python.org site, with or without /api/v1/")
+    g.add_argument("--api-wait", type=float, default=300.0, metavar="SECONDS",
+                   help="most seconds to wait out python.org's rate limit (429) in one run; "
+                   "past it the run stops, naming when to re-run (default: 300)")
+    g.add_argument("--release-date", metavar="DATE",
+                   help="the Release's date (YYYY-MM-DD or ISO 8601; default: the tagged "
+                   "commit's date in the manifest)")
+    g.add_argument("--release-notes-url", metavar="URL",
+                   help="the Release's notes link (default: the changelog section of the "
+                   "release's docs)")
+    g.add_argument("--release-cycle", metavar="FILE_OR_URL",
+                   help="release-cycle JSON deciding is_latest (default: the bundled snapshot "
+                   "or $CPYTHON_RELEASE_CYCLE)")
+    g.add_argument("--purge-all", action="store_true",
+                   help="purge every URL of the release, not only what this run changed")
     g.add_argument("--api-user", default=os.environ.get("PYTHON_ORG_API_USER"),
                    help="API username (default: $PYTHON_ORG_API_USER)")
     g.add_argument("--prune", action="store_true",
@@ -169,10 +198,22 @@ def _read(path: Path, what: str) -> str:
 
 
 # --- running ---------------------------------------------------------------------------------
+class Interrupted(CheckFailed):
+    """SIGTERM (a cancelled job): stop, keeping the journal's end line."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Interrupted(f"interrupted by signal {signum}")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.check_credentials:
         check_credentials(args)
-        print(f"publish --target {args.target}: credentials present: "
+        if args.target == "python-org":
+            for line in preflight_python_org(args, make_api(args, None)):
+                print(f"credentials: {line}", file=sys.stderr)
+        print(f"publish --target {args.target}: credentials present"
+              + (" and accepted" if args.target == "python-org" else "") + ": "
               + (", ".join(n.what.split(" ")[0] for n in needs(args)) or "none needed"))
         return 0
     check_credentials(args)
@@ -183,7 +224,10 @@ def run(args: argparse.Namespace) -> int:
     manifest = Manifest.load(manifest_path)
     verify_directory(manifest, directory, manifest_path)
 
+    journal = Journal(args.journal)
     results: list[PublishResult] = []
+    status, code, error, problems = "ok", 0, "", []
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.target == "local":
             from cpython_release.publish.local import publish_local
@@ -191,9 +235,9 @@ def run(args: argparse.Namespace) -> int:
             root = args.root or Path(os.environ.get("CPYTHON_RELEASE_LOCAL_ROOT")
                                      or DEFAULT_LOCAL_ROOT)
             results.append(publish_local(manifest, directory, root, replace=args.replace,
-                                         dry_run=args.dry_run))
+                                         dry_run=args.dry_run, manifest_path=manifest_path))
         elif args.target == "python-org":
-            publish_python_org(args, manifest, directory, results)
+            publish_python_org(args, manifest, directory, manifest_path, results, journal)
         else:
             from cpython_release.publish.github_release import publish_github
 
@@ -202,14 +246,41 @@ def run(args: argparse.Namespace) -> int:
                 base_url=args.github_api_url, replace=args.replace, dry_run=args.dry_run,
                 nightly=args.nightly,
             ))
+    except ReleaseError as exc:
+        status, code = "failed", exc.exit_code
+        error, _, _ = str(exc).partition("\n")
+        problems = list(getattr(exc, "problems", []))
+        if journal.changed:
+            code = CheckFailed.exit_code
+            raise after_changes(exc, journal, args.journal) from exc
+        raise
+    except BaseException as exc:
+        status, code, error = "interrupted", 130, repr(exc)
+        raise
     finally:
-        report(args, results)
-    refused = sum(r.count(Verb.REFUSE) for r in results)
+        signal.signal(signal.SIGTERM, previous)
+        report(args, results, journal)
+        refused = sum(r.count(Verb.REFUSE) for r in results)
+        if status == "ok" and refused:
+            status, code = "refused", 1
+        journal.end(status, code, error, problems)
     if refused:
         print(f"{refused} refused: different content is already published "
               "(pass --replace to overwrite)", file=sys.stderr)
         return 1
     return 0
+
+
+def after_changes(exc: ReleaseError, journal: Journal, path: Path | None) -> CheckFailed:
+    """A failure after something was changed: exit 1 (never 2), naming what was done."""
+    counts = ", ".join(f"{n} {what}" for what, n in sorted(journal.counts().items()))
+    where = f", journal: {path}" if path else ""
+    head, _, _ = str(exc).partition("\n")
+    return CheckFailed(
+        f"{head}\nThis run had already made {len(journal.entries)} changes ({counts}{where}); "
+        "they are listed above. Re-running the same command resumes: what is done is skipped.",
+        list(getattr(exc, "problems", [])),
+    )
 
 
 def verify_directory(manifest: Manifest, directory: Path, manifest_path: Path) -> None:
@@ -226,42 +297,112 @@ def verify_directory(manifest: Manifest, directory: Path, manifest_path: Path) -
     print(f"verified: {report.checked} files match {manifest_path}", file=sys.stderr)
 
 
+def make_api(args: argparse.Namespace, journal: Journal | None) -> Any:
+    """The python.org API client, or None when the API part is skipped."""
+    if "api" in set(args.skip):
+        return None
+    from cpython_release.publish.pythonorg_api import PythonOrgAPI
+
+    return PythonOrgAPI(args.api_url, args.api_user, _env("PYTHON_ORG_API_KEY"),
+                        v2_token=_env("PYTHON_ORG_API_TOKEN") or None, journal=journal,
+                        max_wait=args.api_wait)
+
+
+def preflight_python_org(args: argparse.Namespace, api: Any) -> list[str]:
+    """Every credential accepted, before anything is written: SSH login and both roots, the
+    v1 key as a staff key, the v2 token. Raises (nothing changed) on the first refusal."""
+    lines: list[str] = []
+    if not {"files", "docs"} <= set(args.skip):
+        from cpython_release.publish.sftp import check_access
+
+        lines += check_access(sftp_options(args))
+    if api is not None:
+        api.check_staff_key()
+        lines.append(f"python.org API: the key of {args.api_user} is a staff key "
+                     f"({api.base_url})")
+        if api.can_publish:
+            api.check_v2_token()
+            lines.append("python.org API v2: the token may write (it publishes the Release)")
+        else:
+            lines.append("python.org API v2: no token; the Release is published in the admin")
+    return lines
+
+
 def publish_python_org(
     args: argparse.Namespace,
     manifest: Manifest,
     directory: Path,
+    manifest_path: Path,
     results: list[PublishResult],
+    journal: Journal,
 ) -> None:
-    """Files (SFTP), then API records, then the CDN purge: each only after the one before."""
+    """Credentials, then files (SFTP), then API records, then the CDN purge: each only
+    after the one before."""
+    from cpython_release.publish.layout import signed_list_items
     from cpython_release.version import ReleaseVersion
 
     skip = set(args.skip)
     version = ReleaseVersion.parse(manifest.release.version)
+    lists = signed_list_items(manifest, directory, manifest_path)
+    api = make_api(args, journal)
+    # Nothing becomes public, in a dry run either, unless every credential works.
+    for line in preflight_python_org(args, api):
+        print(f"credentials: {line}", file=sys.stderr)
+    files_changed: set[str] = set()
+    docs_changed = False
     if not {"files", "docs"} <= skip:
         from cpython_release.publish.sftp import publish_sftp
 
-        results.append(publish_sftp(
+        sftp = publish_sftp(
             manifest, directory, sftp_options(args), replace=args.replace, dry_run=args.dry_run,
-        ))
-        if results[-1].count(Verb.REFUSE):
+            journal=journal, manifest_path=manifest_path,
+        )
+        results.append(sftp)
+        if sftp.count(Verb.REFUSE):
             return  # nothing was uploaded; the API must not point at files that are not there
-    if "api" not in skip:
-        from cpython_release.publish.pythonorg_api import PythonOrgAPI
+        ftp_root = args.ftp_root.rstrip("/") + "/"
+        for a in sftp.actions:
+            if a.verb in (Verb.UPLOAD, Verb.REPLACE):
+                if a.subject.startswith(ftp_root):
+                    files_changed.add(DOWNLOADS_URL + a.subject.removeprefix(ftp_root))
+                else:
+                    docs_changed = True
+    records_changed = False
+    if api is not None:
         from cpython_release.publish.pythonorg_sync import ReleaseNotPublished, sync_release
 
-        api = PythonOrgAPI(args.api_url, args.api_user, _env("PYTHON_ORG_API_KEY"),
-                           v2_token=_env("PYTHON_ORG_API_TOKEN") or None)
         try:
-            results.append(sync_release(api, manifest, version, prune=args.prune,
-                                        dry_run=args.dry_run))
+            synced = sync_release(
+                api, manifest, version, prune=args.prune, dry_run=args.dry_run,
+                release_date=args.release_date, notes_url=args.release_notes_url,
+                cycle=_cycle(args),
+            )
         except ReleaseNotPublished as exc:
             results.append(exc.result)
+            for step in getattr(exc.result, "last_steps", []):
+                journal.last_step(step.what, step.url)
             raise
+        results.append(synced)
+        for step in synced.last_steps:
+            journal.last_step(step.what, step.url)
+        records_changed = synced.changed()
     if "purge" not in skip:
-        from cpython_release.publish.cdn import purge, purge_urls
+        from cpython_release.publish.cdn import changed_urls, purge, purge_urls
 
-        results.append(purge(purge_urls(version, manifest), cdn_base=args.cdn_base,
-                             dry_run=args.dry_run))
+        if args.purge_all:
+            urls = [*purge_urls(version, manifest),
+                    *(DOWNLOADS_URL + i.dest for i in lists)]
+        else:
+            urls = changed_urls(version, manifest, files=files_changed, docs=docs_changed,
+                                records=records_changed)
+        results.append(purge(urls, cdn_base=args.cdn_base, dry_run=args.dry_run,
+                             journal=journal))
+
+
+def _cycle(args: argparse.Namespace) -> Any:
+    from cpython_release.phase import ReleaseCycle
+
+    return ReleaseCycle.load(args.release_cycle)
 
 
 def sftp_options(args: argparse.Namespace) -> Any:
@@ -295,7 +436,7 @@ def sftp_options(args: argparse.Namespace) -> Any:
     )
 
 
-def report(args: argparse.Namespace, results: list[PublishResult]) -> None:
+def report(args: argparse.Namespace, results: list[PublishResult], journal: Journal) -> None:
     rows = []
     for result in results:
         for line in result.lines():
@@ -307,7 +448,19 @@ def report(args: argparse.Namespace, results: list[PublishResult]) -> None:
             counts[str(a.verb)] = counts.get(str(a.verb), 0) + 1
     mode = "dry run, nothing changed" if args.dry_run else "done"
     summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "nothing to do"
+    if not args.dry_run:
+        made = ", ".join(f"{n} {w}" for w, n in sorted(journal.counts().items()))
+        summary += f"; changes made: {made or 'none'}"
     print(f"publish --target {args.target} ({mode}): {summary}", file=sys.stderr)
-    if results:
-        write_summary(f"### Publish to {args.target} ({mode})\n\n{summary}\n\n"
-                      + markdown_table(("target", "action", "subject", "detail"), rows[:500]))
+    steps = journal.last_steps
+    if steps:
+        print("Left to a release manager (python.org's admin):", file=sys.stderr)
+        for step in steps:
+            print(f"  - {step.what}: {step.url}", file=sys.stderr)
+    if results or steps:
+        text = f"### Publish to {args.target} ({mode})\n\n{summary}\n\n"
+        if steps:
+            text += "Left to a release manager:\n\n" + "".join(
+                f"- {s.what}: {s.url}\n" for s in steps) + "\n"
+        write_summary(text + markdown_table(("target", "action", "subject", "detail"),
+                                            rows[:500]))

@@ -5,6 +5,10 @@ Windows pipeline's ``purge.py``): the release page, ``/downloads/`` and the per-
 ``/ftp/python/`` and the release's directories, every published file and companion, and the
 docs. Each gets an HTTP ``PURGE`` with ``Fastly-Soft-Purge: 1`` (mark stale rather than
 evict, as the Windows pipeline does), retried on 429, 5xx and connection errors.
+
+Only what changed is purged (:func:`changed_urls`): the files this run uploaded or replaced
+and their directories; the pages when anything changed; the docs when the docs tree changed.
+A re-run that changed nothing purges nothing (``--purge-all`` purges every URL).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from cpython_release import http
 from cpython_release.errors import CheckFailed
 from cpython_release.manifest import Manifest
 from cpython_release.publish.actions import Action, PublishResult, Verb
+from cpython_release.publish.journal import Journal
 from cpython_release.publish.layout import DOWNLOADS_URL, placements
 from cpython_release.publish.pythonorg_files import classify_file, release_page_url
 from cpython_release.version import ReleaseVersion
@@ -53,6 +58,30 @@ def purge_urls(version: ReleaseVersion, manifest: Manifest) -> list[str]:
     return [*sorted(files), *sorted(directories), *pages, *docs]
 
 
+def changed_urls(
+    version: ReleaseVersion,
+    manifest: Manifest,
+    *,
+    files: set[str],
+    docs: bool,
+    records: bool,
+) -> list[str]:
+    """The URLs to purge after a run that changed ``files`` (public URLs below
+    ``ftp/python/``), the docs tree (``docs``) and/or the API records (``records``)."""
+    if not (files or docs or records):
+        return []
+    everything = purge_urls(version, manifest)
+    directories = {DOWNLOADS_URL} if files else set()
+    directories.update(url.rsplit("/", 1)[0] + "/" for url in files)
+    out = sorted(files)
+    out += [u for u in everything if u in directories]
+    # The release page, /downloads/ and the per-OS pages list the release.
+    out += [u for u in everything if u.startswith(f"{WWW}/downloads/")]
+    if docs:
+        out += [u for u in everything if u.startswith(DOCS)]
+    return list(dict.fromkeys(out))
+
+
 def _target(url: str, cdn_base: str) -> tuple[str, dict[str, str]]:
     """Where to send the PURGE for ``url``; a non-default base keeps the path and Host."""
     if cdn_base.rstrip("/") == WWW:
@@ -71,6 +100,7 @@ def purge(
     backoff: float = 1.0,
     fastly_key: str | None = None,
     timeout: float = 30.0,
+    journal: Journal | None = None,
 ) -> PublishResult:
     """Soft-purge every URL. ``cdn_base`` other than python.org receives every request
     (path kept, original host in ``Host``): tests point it at a local server.
@@ -100,6 +130,8 @@ def purge(
             failures.append(f"{url}: {response.status_code} {response.reason}")
             continue
         result.add(Action(Verb.PURGE, TARGET, url, "soft"))
+        if journal is not None:
+            journal.change(TARGET, "PURGE", url, "soft")
     if failures:
         raise CheckFailed(
             f"CDN purge failed for {len(failures)} of {len(urls)} URLs "

@@ -30,6 +30,9 @@ DOCS_ROOT = "/srv/docs.python.org/release"
 DOWNLOADS_URL = "https://www.python.org/ftp/python/"
 
 _XYZ_RE = re.compile(r"(\d+\.\d+\.\d+)")
+# The signed lists of a release and the signatures next to them (sign stage).
+SIGNED_LISTS = ("release-manifest.json", "SHA256SUMS")
+LIST_SIGNATURES = (".sigstore", ".asc")
 # The HTML docs archive to unpack, in order of preference (release-tools unpacks the zip).
 _HTML_SUFFIXES = ("-docs-html.zip", "-docs-html.tar.bz2", "-docs-html.tar.xz")
 
@@ -189,3 +192,40 @@ def docs_items(manifest: Manifest, directory: Path, scratch: Path) -> tuple[str,
             raise d
         items.append(Item(f"{version}/{n}", scratch / n, d.size, d.sha256))
     return archive.name, items
+
+
+def published_list_name(name: str, version: str) -> str:
+    """The name a signed list gets in python.org's ``XYZ/`` directory, which every
+    pre-release of X.Y.Z shares: the version goes in (``release-manifest-3.14.0rc2.json``,
+    ``SHA256SUMS-3.14.0rc2``), so rc2's lists never collide with rc1's or the final's."""
+    stem, dot, ext = name.partition(".")
+    return f"{stem}-{version}{dot}{ext}"
+
+
+def signed_list_items(
+    manifest: Manifest, directory: Path, manifest_path: Path
+) -> list[Item]:
+    """The signed manifest, SHA256SUMS and their signatures (``.sigstore``, ``.asc`` where
+    made), to publish next to the release's files. The manifest is required; SHA256SUMS and
+    the signatures go up when the sign stage made them."""
+    version = manifest.release.version
+    sources = {"release-manifest.json": manifest_path, "SHA256SUMS": directory / "SHA256SUMS"}
+    paths: list[tuple[str, Path]] = []
+    for name, path in sources.items():
+        if not path.is_file():
+            if name == "SHA256SUMS":
+                continue
+            raise BadInput(f"{path}: the signed manifest is missing")
+        paths.append((published_list_name(name, version), path))
+        for suffix in LIST_SIGNATURES:
+            sig = path.with_name(path.name + suffix)
+            if sig.is_file():
+                paths.append((published_list_name(name, version) + suffix, sig))
+    digests = hash_many(p for _, p in paths)
+    items = []
+    for dest, path in paths:
+        d = digests[path]
+        if isinstance(d, OSError):
+            raise BadInput(f"cannot read {path}: {d.strerror or d}")
+        items.append(Item(f"{xyz(version)}/{dest}", path, d.size, d.sha256))
+    return items

@@ -21,13 +21,14 @@ from typing import Any
 
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.hashing import FileDigest, hash_many
-from cpython_release.manifest import Manifest
+from cpython_release.manifest import MANIFEST_NAME, Manifest
 from cpython_release.publish import staging
 from cpython_release.publish.actions import Action, PublishResult, Verb
 from cpython_release.publish.layout import (
     docs_items,
     download_items,
     placements,
+    signed_list_items,
     staging_name,
     xyz,
 )
@@ -49,9 +50,7 @@ class LocalTree:
         try:
             with os.scandir(path) as it:
                 return {
-                    e.name: staging.Entry(
-                        0 if e.is_dir() else e.stat().st_size, e.is_dir()
-                    )
+                    e.name: staging.Entry(0 if e.is_dir() else e.stat().st_size, e.is_dir())
                     for e in it
                 }
         except (FileNotFoundError, NotADirectoryError):
@@ -101,7 +100,7 @@ def api_records(manifest: Manifest) -> dict[str, Any]:
     except BadInput:
         files = _fallback_records(manifest)
     else:
-        release = release_fields(parsed)
+        release = release_fields(parsed, manifest)
         files = [_plain(r) for r in desired_release_files(manifest, parsed)]
     release.update(
         tag=manifest.release.tag,
@@ -127,13 +126,15 @@ def _fallback_records(manifest: Manifest) -> list[dict[str, Any]]:
     for art in sorted(manifest.artifacts, key=lambda a: a.name):
         if "/" in art.name:
             continue  # MSI parts are served, but python.org lists no record for them
-        out.append({
-            "file": art.name,
-            "url": urls[art.name],
-            "sha256_sum": art.sha256,
-            "filesize": art.size,
-            "companions": sorted(urls[c.name] for c in art.companion_files()),
-        })
+        out.append(
+            {
+                "file": art.name,
+                "url": urls[art.name],
+                "sha256_sum": art.sha256,
+                "filesize": art.size,
+                "companions": sorted(urls[c.name] for c in art.companion_files()),
+            }
+        )
     return out
 
 
@@ -144,8 +145,11 @@ def publish_local(
     *,
     replace: bool = False,
     dry_run: bool = False,
+    manifest_path: Path | None = None,
 ) -> PublishResult:
-    """Publish the (verified) artifact ``directory`` into the local tree ``root``.
+    """Publish the (verified) artifact ``directory`` into the local tree ``root``, with the
+    signed manifest (``manifest_path``, default in ``directory``), SHA256SUMS and their
+    signatures next to the files, named as on python.org.
 
     Raises :class:`CheckFailed` (exit 1) if published content differs and ``replace`` is
     false; with ``dry_run`` it only reports, refusals included, and touches nothing.
@@ -159,8 +163,16 @@ def publish_local(
     with tempfile.TemporaryDirectory(prefix="cpython-release-docs-") as scratch:
         plans = [
             staging.make_plan(
-                tree, str(ftp_root), download_items(manifest, directory),
-                staging_name=staging_name(manifest, xyz(version)), replace=replace,
+                tree,
+                str(ftp_root),
+                [
+                    *download_items(manifest, directory),
+                    *signed_list_items(
+                        manifest, directory, manifest_path or directory / MANIFEST_NAME
+                    ),
+                ],
+                staging_name=staging_name(manifest, xyz(version)),
+                replace=replace,
                 root_may_be_missing=True,
             )
         ]
@@ -168,10 +180,16 @@ def publish_local(
         docs = docs_items(manifest, directory, Path(scratch))
         if docs is not None:
             archive, items = docs
-            plans.append(staging.make_plan(
-                tree, str(docs_root), items, staging_name=staging_name(manifest, version),
-                replace=replace, root_may_be_missing=True,
-            ))
+            plans.append(
+                staging.make_plan(
+                    tree,
+                    str(docs_root),
+                    items,
+                    staging_name=staging_name(manifest, version),
+                    replace=replace,
+                    root_may_be_missing=True,
+                )
+            )
             staging.record(plans[-1], result, summarize=archive)
         text = json.dumps(api_records(manifest), indent=2, sort_keys=True) + "\n"
         old = index.read_text(encoding="utf-8") if index.is_file() else None

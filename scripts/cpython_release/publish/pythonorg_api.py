@@ -12,12 +12,27 @@ The rules come from python/pythondotorg ``apps/downloads/api.py``, ``models.py``
   (``detail_allowed_methods = ["get", "delete"]``): a ReleaseFile is changed by delete and
   re-create, and a Release cannot be changed by API v1 at all. API v2 (DRF, ``Authorization:
   Token <t>``) does allow ``PATCH downloads/release/<pk>/``; with a v2 token the client uses
-  it to publish the release, otherwise :meth:`PythonOrgAPI.publish_release` raises
+  it to complete and publish the release, otherwise :meth:`PythonOrgAPI.update_release` raises
   :class:`PublishNeedsAdmin`.
 - 400 carries field errors (``{"error": ...}`` or ``{"downloads/release_file": {field:
   [...]}}``); they are shown as they are.
 - 429 after 600 requests per hour (Tastypie ``CacheThrottle``), with ``Retry-After`` in
-  seconds. The client sleeps for it, within a total budget of ``max_wait`` seconds.
+  seconds. The client prints the wait and sleeps for it, within a total budget of
+  ``max_wait`` seconds (default five minutes); past it, it fails naming the time to re-run.
+- The base URL is the site (``https://www.python.org/``); release-tools' form with the API
+  path (``https://www.python.org/api/v1/``) is accepted and reduced to the site.
+- Checking credentials without writing: a wrong v1 key gets 401 on any request; only a
+  *staff* key passes ``DELETE downloads/release_file/?release=0`` (``StaffAuthorization.
+  delete_list`` refuses others with 401), and it deletes nothing: no Release has pk 0
+  (database sequences start at 1; the client checks ``GET downloads/release/0/`` is 404
+  first) and ``ReleaseFile.release`` is a foreign key. A v2 token is checked with
+  ``OPTIONS /api/v2/downloads/release/``: DRF answers 401 for a bad token and lists a
+  ``POST`` action only to users ``IsStaffOrReadOnly`` lets write.
+- API v2's ``ReleaseSerializer`` has ``is_published``, ``is_latest``, ``release_date``,
+  ``pre_release``, ``release_notes_url``; neither API has the Release's ``content`` (the
+  release page text), which only the admin edits.
+- Every write (POST, DELETE, PATCH) goes to the run's journal (:mod:`.journal`) when the
+  server confirms it; a failed one is journaled as failed, naming the request.
 - 500 on a duplicate ``slug`` or ``url`` or a second download button per OS: raised as
   :class:`ServerError` so the caller can re-read and reconcile. Idempotent requests (GET,
   DELETE) are retried a few times on 5xx and connection errors; POST is not, because the
@@ -28,9 +43,11 @@ from __future__ import annotations
 
 import email.utils
 import json
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -38,10 +55,12 @@ import requests
 
 from cpython_release import http
 from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.publish.journal import Journal
 
 API_V1 = "api/v1/"
 API_V2 = "api/v2/"
 JSON = "application/json"
+DEFAULT_MAX_WAIT = 300.0  # seconds of 429 waits per run before giving up
 
 # Fields of a ReleaseFile the toolkit manages; anything else on the server is ignored
 # when comparing (md5_sum, which python.org no longer uses).
@@ -107,6 +126,10 @@ class RemoteRelease:
     slug: str
     is_published: bool
     pre_release: bool
+    is_latest: bool = False
+    release_date: str = ""
+    release_notes_url: str = ""
+    version: int = 3
 
     @property
     def pk(self) -> int:
@@ -161,6 +184,19 @@ def pk_of(uri: str) -> int:
         raise APIError(f"python.org returned an unexpected resource URI: {uri!r}") from None
 
 
+def site_root(base_url: str) -> str:
+    """The site for a base URL given with or without the API path (``.../api/v1/``)."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadInput(f"python.org API: not an http(s) URL: {base_url!r}")
+    path = parts.path.rstrip("/")
+    for tail in ("/api/v1", "/api/v2", "/api"):
+        if path.endswith(tail):
+            path = path[: -len(tail)]
+            break
+    return f"{parts.scheme}://{parts.netloc}{path}/"
+
+
 def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
@@ -204,11 +240,12 @@ def _error_details(response: requests.Response) -> list[str]:
 class PythonOrgAPI:
     """python.org's downloads API v1 for one staff user.
 
-    ``base_url`` is the site (``https://www.python.org/``). ``max_wait`` bounds the total
-    seconds spent waiting out 429s. Extra keywords: ``v2_token`` (a DRF token of the same
-    staff user, used only to publish the Release), ``sleep`` (tests pass a fake clock),
-    ``timeout`` (seconds per request), ``retries`` (extra attempts of a GET or DELETE
-    on 5xx or a connection error).
+    ``base_url`` is the site (``https://www.python.org/``, or with ``api/v1/``). ``max_wait``
+    bounds the total seconds spent waiting out 429s. Extra keywords: ``v2_token`` (a DRF
+    token of the same staff user, used to complete and publish the Release), ``journal``
+    (where writes are recorded), ``log`` (where waits are printed), ``sleep`` (tests pass a
+    fake clock), ``timeout`` (seconds per request), ``retries`` (extra attempts of a GET or
+    DELETE on 5xx or a connection error).
     """
 
     def __init__(
@@ -217,8 +254,10 @@ class PythonOrgAPI:
         username: str,
         api_key: str,
         *,
-        max_wait: float = 3600.0,
+        max_wait: float = DEFAULT_MAX_WAIT,
         v2_token: str | None = None,
+        journal: Journal | None = None,
+        log: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 60.0,
         retries: int = 3,
@@ -228,7 +267,9 @@ class PythonOrgAPI:
         if ":" in username or ":" in api_key or any(c.isspace() for c in username + api_key):
             # pythondotorg splits "user:key" on the one colon and answers 401 otherwise.
             raise BadInput("python.org API: the username and key may not contain ':' or spaces")
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.base_url = site_root(base_url)
+        self.journal = journal
+        self._log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self.username = username
         self.max_wait = max_wait
         self.timeout = timeout
@@ -267,12 +308,18 @@ class PythonOrgAPI:
         # At least a second: Tastypie counts whole seconds and may say "Retry-After: 0".
         delay = max(1.0, delay)
         if self.waited + delay > self.max_wait:
+            when = (datetime.now(UTC) + timedelta(seconds=delay + 59)).strftime("%H:%M")
             raise RateLimited(
                 f"python.org API: 429 Too Many Requests for {method} {url} (600 requests per "
                 f"hour per user); waiting {delay:.0f}s more would exceed the {self.max_wait:.0f}s "
-                f"budget ({self.waited:.0f}s already waited). Re-run later: the run converges.",
+                f"budget ({self.waited:.0f}s already waited). Re-run after {when} UTC: the "
+                "run resumes where it stopped.",
                 status=429,
             )
+        self._log(
+            f"python.org API: 429 Too Many Requests for {method} {url}: waiting {delay:.0f}s "
+            f"(Retry-After; {self.waited + delay:.0f}s of the {self.max_wait:.0f}s budget)"
+        )
         self.waited += delay
         self._sleep(delay)
 
@@ -285,9 +332,35 @@ class PythonOrgAPI:
         body: Mapping[str, Any] | None = None,
         ok: Iterable[int] = (200,),
         headers: Mapping[str, str] | None = None,
+        journal: bool = True,
     ) -> requests.Response:
-        """One API call with python.org's error handling (see the module docstring)."""
+        """One API call with python.org's error handling (see the module docstring).
+
+        A write (anything but GET and OPTIONS) is journaled when it succeeds, or as failed.
+        ``journal=False`` leaves out a write that changes nothing (the credentials check).
+        """
         ok = tuple(ok)
+        record = journal and self.journal is not None and method not in ("GET", "OPTIONS")
+        try:
+            response = self._request(method, url, params, body, ok, headers)
+        except APIError as exc:
+            if record and self.journal is not None:
+                self.journal.failed("api", method, _shown(url, params), str(exc))
+            raise
+        if record and self.journal is not None:
+            detail = response.headers.get("Location") or f"{response.status_code}"
+            self.journal.change("api", method, _shown(url, params), detail)
+        return response
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None,
+        ok: tuple[int, ...],
+        headers: Mapping[str, str] | None,
+    ) -> requests.Response:
         idempotent = method in ("GET", "DELETE")
         hdrs = {"Authorization": self._auth}
         if body is not None:
@@ -347,6 +420,51 @@ class PythonOrgAPI:
                 status=status,
             )
 
+    # --- credentials, checked without writing -------------------------------------------------
+    def check_staff_key(self) -> None:
+        """The v1 key is valid and a staff user's (see the module docstring); writes nothing."""
+        probe = self.request("GET", self.v1("downloads/release/0/"), ok=(404, 200))
+        if probe.status_code != 404:
+            raise APIError(
+                "python.org API: a Release with pk 0 exists; cannot check the key's staff "
+                "status without risk (DELETE release_file/?release=0 would delete its files)"
+            )
+        try:
+            self.request(
+                "DELETE",
+                self.v1("downloads/release_file/"),
+                params={"release": "0"},
+                ok=(204,),
+                journal=False,
+            )
+        except AuthenticationFailed as exc:
+            raise AuthenticationFailed(
+                f"python.org API: the key of {self.username!r} is valid but may not write "
+                "(the user is not staff): DELETE downloads/release_file/?release=0 answered "
+                "401. Nothing was changed.",
+                status=401,
+            ) from exc
+
+    def check_v2_token(self) -> None:
+        """The v2 token is valid and may write (DRF lists a POST action); writes nothing."""
+        if self._v2_token is None:
+            return
+        url = urljoin(self.base_url, f"{API_V2}downloads/release/")
+        data = self._json(
+            self.request(
+                "OPTIONS",
+                url,
+                headers={"Authorization": f"Token {self._v2_token}"},
+            )
+        )
+        actions = data.get("actions") if isinstance(data, dict) else None
+        if not (isinstance(actions, dict) and "POST" in actions):
+            raise AuthenticationFailed(
+                f"python.org API v2: the token is valid but its user may not write (OPTIONS "
+                f"{url} lists no POST action: not a staff user). Nothing was changed.",
+                status=403,
+            )
+
     def _json(self, response: requests.Response) -> Any:
         try:
             return response.json()
@@ -397,7 +515,15 @@ class PythonOrgAPI:
             slug=str(obj.get("slug", "")),
             is_published=bool(obj.get("is_published")),
             pre_release=bool(obj.get("pre_release")),
+            is_latest=bool(obj.get("is_latest")),
+            release_date=str(obj.get("release_date") or ""),
+            release_notes_url=str(obj.get("release_notes_url") or ""),
+            version=int(obj.get("version") or 3),
         )
+
+    def list_releases(self, params: Mapping[str, str]) -> list[RemoteRelease]:
+        """Every Release matching a v1 filter (``version``, ``pre_release``, ...)."""
+        return [self._release(o) for o in self.get_list("release", params)]
 
     def find_release(self, name: str) -> RemoteRelease | None:
         objects = self.get_list("release", {"name": name})
@@ -417,9 +543,7 @@ class PythonOrgAPI:
 
     def create_release(self, fields: Mapping[str, Any]) -> str:
         """POST a Release; returns its URI (from ``Location``)."""
-        response = self.request(
-            "POST", self.v1("downloads/release/"), body=fields, ok=(201,)
-        )
+        response = self.request("POST", self.v1("downloads/release/"), body=fields, ok=(201,))
         return self._location(response, "a release")
 
     def list_files(self, release: RemoteRelease) -> list[RemoteFile]:
@@ -436,9 +560,7 @@ class PythonOrgAPI:
 
     def create_file(self, payload: Mapping[str, Any]) -> str:
         """POST a ReleaseFile; returns its URI. A 500 raises :class:`ServerError`."""
-        response = self.request(
-            "POST", self.v1("downloads/release_file/"), body=payload, ok=(201,)
-        )
+        response = self.request("POST", self.v1("downloads/release_file/"), body=payload, ok=(201,))
         return self._location(response, "a release file")
 
     def delete_file(self, uri: str) -> bool:
@@ -455,13 +577,16 @@ class PythonOrgAPI:
             ok=(204,),
         )
 
-    def publish_release(self, release: RemoteRelease) -> None:
-        """Set ``is_published``: API v2 ``PATCH`` with a token, else :class:`PublishNeedsAdmin`."""
+    def update_release(self, release: RemoteRelease, fields: Mapping[str, Any]) -> None:
+        """Change a Release: API v2 ``PATCH`` with a token, else :class:`PublishNeedsAdmin`."""
         if self._v2_token is None:
+            shown = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+            state = "is NOT published" if fields.get("is_published") else "is incomplete"
             raise PublishNeedsAdmin(
-                f"python.org: the Release {release.name!r} is NOT published. API v1 cannot "
+                f"python.org: the Release {release.name!r} {state}: it needs {shown}. API v1 "
+                "cannot "
                 "change a Release (PUT and PATCH answer 405) and no API v2 token was given. "
-                f"A release manager must tick 'Is Published' at {self.admin_url(release)} "
+                f"A release manager must set it at {self.admin_url(release)} "
                 "(then re-run: every file is already in place, so only the CDN purge is left).",
                 self.admin_url(release),
             )
@@ -469,9 +594,41 @@ class PythonOrgAPI:
         response = self.request(
             "PATCH",
             url,
-            body={"is_published": True},
+            body=dict(fields),
             headers={"Authorization": f"Token {self._v2_token}"},
         )
         data = self._json(response)
-        if not (isinstance(data, dict) and data.get("is_published") is True):
-            raise APIError(f"python.org API v2: PATCH {url} did not publish the release")
+        wrong = [
+            k
+            for k, v in fields.items()
+            if not isinstance(data, dict) or not _same_field(k, data.get(k), v)
+        ]
+        if wrong:
+            raise APIError(f"python.org API v2: PATCH {url} did not set {', '.join(wrong)}")
+
+
+def _same_field(name: str, have: Any, want: Any) -> bool:
+    if name == "release_date":
+        return _instant(have) == _instant(want)
+    return bool(have == want)
+
+
+def _instant(value: Any) -> datetime | None:
+    """A date-time as python.org answers it (v1 naive UTC, v2 with Z) or as given."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def same_instant(a: str, b: str) -> bool:
+    return _instant(a) is not None and _instant(a) == _instant(b)
+
+
+def _shown(url: str, params: Mapping[str, str] | None) -> str:
+    if not params:
+        return url
+    return url + "?" + "&".join(f"{k}={v}" for k, v in params.items())

@@ -13,12 +13,19 @@ before the run is never touched**, whatever fails when:
    created, since python.org has no PUT/PATCH (405);
 4. records the manifest does not have are deleted only with ``prune``; otherwise kept
    (and reported); a record that blocks a desired one is replaced in step 3 regardless;
-5. the Release is published last (API v2 ``PATCH`` with a token, else
-   :class:`~cpython_release.publish.pythonorg_api.PublishNeedsAdmin`).
+5. the Release is completed and published last, in one API v2 ``PATCH`` (with a token;
+   else :class:`~cpython_release.publish.pythonorg_api.PublishNeedsAdmin` names the admin
+   page): the fields it lacks, ``is_latest`` as
+   :mod:`~cpython_release.publish.pythonorg_release` decides it, ``is_published``.
+
+The Release is created with every field (:class:`~.pythonorg_release.DesiredRelease`) but
+unpublished and not latest. Its page text can only be written in the admin: that is always
+left as a last step (``result.last_steps``), with the admin URL.
 
 A 500 (or no answer) to a create is reconciled by re-reading: if the record is there and
 right, the create happened; if a stale record of this release now collides, it is replaced;
-if a record of *another* release holds the slug, the run stops and names it. A re-run
+if a record of *another* release holds the slug, the run stops and names it. If the
+re-reading fails too, the error names the create that failed (not the re-read). A re-run
 converges: after a crash, it creates what is missing and skips the rest.
 """
 
@@ -30,8 +37,11 @@ from typing import Any
 
 from cpython_release.errors import CheckFailed
 from cpython_release.manifest import Manifest
+from cpython_release.phase import ReleaseCycle
 from cpython_release.publish.actions import Action, PublishResult, Verb
+from cpython_release.publish.journal import LastStep
 from cpython_release.publish.pythonorg_api import (
+    APIError,
     PublishNeedsAdmin,
     PythonOrgAPI,
     RemoteFile,
@@ -43,8 +53,8 @@ from cpython_release.publish.pythonorg_files import (
     DesiredFile,
     desired_release_files,
     release_name,
-    release_slug,
 )
+from cpython_release.publish.pythonorg_release import DesiredRelease, desired_release
 from cpython_release.version import ReleaseVersion
 
 TARGET = "api"
@@ -55,7 +65,7 @@ class ReleaseNotPublished(PublishNeedsAdmin):
     """Every file is in place but the Release could not be published by API.
 
     ``result`` holds what the run did (the publish command prints it); ``admin_url`` is the
-    page where a release manager ticks "Is Published".
+    page where a release manager ticks "Is Published" (and sets what else is listed).
     """
 
     def __init__(self, message: str, admin_url: str, result: PublishResult) -> None:
@@ -63,17 +73,23 @@ class ReleaseNotPublished(PublishNeedsAdmin):
         self.result = result
 
 
-def release_fields(version: ReleaseVersion) -> dict[str, Any]:
-    """The body of ``POST downloads/release/``: unpublished until every file is in."""
-    return {
-        "name": release_name(version),
-        "slug": release_slug(version),
-        "version": 3,  # Release.PYTHON3
-        "is_published": False,
-        "is_latest": False,  # True would demote the current latest release at once
-        "pre_release": version.is_prerelease,
-        "show_on_download_page": True,
-    }
+@dataclass
+class SyncResult(PublishResult):
+    """What the API sync did, and what is left to a person (``last_steps``)."""
+
+    last_steps: list[LastStep] = field(default_factory=list)
+    release: DesiredRelease | None = None
+
+
+def release_fields(version: ReleaseVersion, manifest: Manifest) -> dict[str, Any]:
+    """The body of ``POST downloads/release/`` (no python.org records consulted: a rehearsal)."""
+    return desired_release(version, manifest, []).create_fields()
+
+
+def published_finals(api: PythonOrgAPI, version: ReleaseVersion) -> list[RemoteRelease]:
+    """python.org's published final releases of ``version``'s major version."""
+    params = {"version": str(version.major), "pre_release": "false", "is_published": "true"}
+    return api.list_releases(params)
 
 
 def _collides(record: RemoteFile, want: dict[str, Any], os_slug_uri: str) -> bool:
@@ -111,9 +127,7 @@ def _plan(
         if any(s[0] is d for s in plan.skip):
             continue
         want = payload(d)
-        blockers = [
-            e for e in existing if e.uri not in used and _collides(e, want, want["os"])
-        ]
+        blockers = [e for e in existing if e.uri not in used and _collides(e, want, want["os"])]
         if blockers:
             plan.replace.append((d, blockers))
             used.update(b.uri for b in blockers)
@@ -129,11 +143,16 @@ def _describe(record: RemoteFile) -> str:
 
 class _Sync:
     def __init__(
-        self, api: PythonOrgAPI, version: ReleaseVersion, result: PublishResult
+        self,
+        api: PythonOrgAPI,
+        version: ReleaseVersion,
+        result: SyncResult,
+        want: DesiredRelease,
     ) -> None:
         self.api = api
         self.version = version
         self.result = result
+        self.want = want
 
     def add(self, verb: Verb, subject: str, detail: str = "") -> None:
         self.result.add(Action(verb, TARGET, subject, detail))
@@ -143,17 +162,15 @@ class _Sync:
         found = self.api.find_release(name)
         if found is not None:
             detail = f"exists: {found.uri}"
-            if found.pre_release != self.version.is_prerelease:
-                # API v1 cannot change a Release: say so rather than leave it wrong silently.
-                detail += (
-                    f"; its pre_release is {found.pre_release}, expected "
-                    f"{self.version.is_prerelease}: fix it at {self.api.admin_url(found)}"
+            fixes = self.want.fixes(found)
+            if fixes:
+                detail += "; to set when it is published: " + ", ".join(
+                    f"{k}={v!r}" for k, v in fixes.items()
                 )
             self.add(Verb.SKIP, f"release {name}", detail)
             return found
-        fields = release_fields(self.version)
-        detail = f"slug {fields['slug']}, pre_release={fields['pre_release']}, unpublished"
-        self.add(Verb.CREATE, f"release {name}", detail)
+        fields = self.want.create_fields()
+        self.add(Verb.CREATE, f"release {name}", f"{self.want.describe()}; unpublished")
         if dry_run:
             return None
         for attempt in range(1, RECONCILE_ATTEMPTS + 1):
@@ -184,21 +201,17 @@ class _Sync:
                 self.api.create_file(want)
                 return
             except ServerError as exc:
-                current = self.api.list_files(release)
-                if any(not e.differences(want) for e in current):
-                    return  # the create happened; only the answer was lost
-                blockers = [e for e in current if _collides(e, want, want["os"])]
-                for b in blockers:
-                    self.api.delete_file(b.uri)
-                    self.add(Verb.DELETE, f"file {_describe(b)}", f"blocked {d.filename}")
-                if not blockers:
-                    other = self.api.find_file_by_slug(want["slug"])
-                    if other is not None and pk_of(str(other.get("release"))) != release.pk:
-                        raise CheckFailed(
-                            f"python.org: cannot create {d.filename}: the slug {d.slug} "
-                            f"belongs to a file of another release ({other.get('release')}, "
-                            f"{other.uri}); remove it in the admin"
-                        ) from exc
+                try:
+                    if self._reconcile(release, d, want, exc):
+                        return
+                except APIError as again:
+                    # Name the write that failed, not the re-read that could not tell.
+                    raise ServerError(
+                        f"python.org: POST of the record for {d.filename} failed ({exc}); "
+                        f"then checking whether it was created failed too ({again})",
+                        [*exc.problems, *again.problems],
+                        status=exc.status,
+                    ) from exc
                 if attempt == RECONCILE_ATTEMPTS:
                     raise ServerError(
                         f"python.org: creating the record for {d.filename} failed "
@@ -209,6 +222,27 @@ class _Sync:
                     ) from exc
                 self.api.pause(attempt)
 
+    def _reconcile(
+        self, release: RemoteRelease, d: DesiredFile, want: dict[str, Any], exc: ServerError
+    ) -> bool:
+        """After a failed create: True if it happened after all; else clear what blocks it."""
+        current = self.api.list_files(release)
+        if any(not e.differences(want) for e in current):
+            return True  # the create happened; only the answer was lost
+        blockers = [e for e in current if _collides(e, want, want["os"])]
+        for b in blockers:
+            self.api.delete_file(b.uri)
+            self.add(Verb.DELETE, f"file {_describe(b)}", f"blocked {d.filename}")
+        if not blockers:
+            other = self.api.find_file_by_slug(want["slug"])
+            if other is not None and pk_of(str(other.get("release"))) != release.pk:
+                raise CheckFailed(
+                    f"python.org: cannot create {d.filename}: the slug {d.slug} "
+                    f"belongs to a file of another release ({other.get('release')}, "
+                    f"{other.uri}); remove it in the admin"
+                ) from exc
+        return False
+
 
 def sync_release(
     api: PythonOrgAPI,
@@ -217,20 +251,39 @@ def sync_release(
     *,
     prune: bool = False,
     dry_run: bool = False,
-) -> PublishResult:
+    release_date: str | None = None,
+    notes_url: str | None = None,
+    cycle: ReleaseCycle | None = None,
+) -> SyncResult:
     """Find or create the Release, reconcile its files, publish it; see the module docstring.
 
     Raises :class:`ReleaseNotPublished` (exit 1, with ``.result`` and ``.admin_url``) when
-    every file is in place but the Release can only be published in the admin.
+    every file is in place but the Release can only be completed and published in the admin.
     """
-    result = PublishResult(TARGET, dry_run=dry_run)
+    result = SyncResult(TARGET, dry_run=dry_run)
     desired = desired_release_files(manifest, version)
-    sync = _Sync(api, version, result)
+    want = desired_release(
+        version,
+        manifest,
+        published_finals(api, version) if version.is_final else [],
+        cycle=cycle,
+        release_date=release_date,
+        notes_url=notes_url,
+    )
+    result.release = want
+    sync = _Sync(api, version, result, want)
     release = sync.release(dry_run)
+    name = release_name(version)
     if release is None:  # dry run, no release yet: everything would be created
         for d in desired:
             sync.add(Verb.CREATE, f"file {d.slug}", d.url)
-        sync.add(Verb.UPDATE, f"release {release_name(version)}", "is_published=true")
+        how = "API v2 PATCH" if api.can_publish else "in the admin"
+        sync.add(
+            Verb.UPDATE,
+            f"release {name}",
+            f"is_published=True, is_latest={want.latest.value} ({how})",
+        )
+        result.last_steps.append(_page_step(api, None, version))
         return result
 
     os_uris = {slug: api.os_uri(slug) for slug in sorted({d.os for d in desired})}
@@ -249,15 +302,13 @@ def sync_release(
             sync.create(release, d, payload(d))
     # 2. Replacements, one at a time: delete what blocks it right before creating it.
     for d, blockers in plan.replace:
-        want = payload(d)
-        why = "; ".join(
-            f"{_describe(b)}: " + ", ".join(b.differences(want)) for b in blockers
-        )
+        want_file = payload(d)
+        why = "; ".join(f"{_describe(b)}: " + ", ".join(b.differences(want_file)) for b in blockers)
         sync.add(Verb.REPLACE, f"file {d.slug}", f"{d.url} (was {why})")
         if not dry_run:
             for b in blockers:
                 api.delete_file(b.uri)
-            sync.create(release, d, want)
+            sync.create(release, d, want_file)
     # 3. Records the manifest does not have.
     for e in plan.extra:
         if prune:
@@ -267,17 +318,38 @@ def sync_release(
         else:
             sync.add(Verb.SKIP, f"file {_describe(e)}", "not in the manifest; kept (--prune)")
 
-    # 4. Publish last, when every file is in.
-    name = release_name(version)
-    if release.is_published:
-        sync.add(Verb.SKIP, f"release {name}", "already published")
+    # 4. Complete and publish last, when every file is in: one PATCH.
+    fields = want.publish_fields(release)
+    result.last_steps.append(_page_step(api, release, version))
+    shown = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+    latest = f"is_latest={want.latest.value}: {want.latest.reason}"
+    if not fields:
+        sync.add(Verb.SKIP, f"release {name}", f"already published and complete ({latest})")
     elif dry_run:
         how = "API v2 PATCH" if api.can_publish else f"in the admin: {api.admin_url(release)}"
-        sync.add(Verb.UPDATE, f"release {name}", f"is_published=true ({how})")
+        sync.add(Verb.UPDATE, f"release {name}", f"{shown} ({how}; {latest})")
+    elif release.is_published and not api.can_publish:
+        # Public already: what it lacks is a step for a person, not a failed publish.
+        step = f"set {shown} on the Release (API v1 cannot; no v2 token)"
+        result.last_steps.insert(0, LastStep(step, api.admin_url(release)))
+        sync.add(Verb.SKIP, f"release {name}", f"already published; left to the admin: {shown}")
     else:
         try:
-            api.publish_release(release)
+            api.update_release(release, fields)
         except PublishNeedsAdmin as exc:
+            step = f"set {shown} on the Release (API v1 cannot; no v2 token)"
+            result.last_steps.insert(0, LastStep(step, exc.admin_url))
             raise ReleaseNotPublished(str(exc), exc.admin_url, result) from None
-        sync.add(Verb.UPDATE, f"release {name}", "is_published=true")
+        sync.add(Verb.UPDATE, f"release {name}", f"{shown} ({latest})")
     return result
+
+
+def _page_step(
+    api: PythonOrgAPI, release: RemoteRelease | None, version: ReleaseVersion
+) -> LastStep:
+    url = api.admin_url(release) if release else f"{api.base_url}admin/downloads/release/"
+    return LastStep(
+        f"write the release page text of {release_name(version)} (its Content field; no API "
+        "can set it)",
+        url,
+    )

@@ -41,14 +41,16 @@ import paramiko
 
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.hashing import FileDigest
-from cpython_release.manifest import Manifest
+from cpython_release.manifest import MANIFEST_NAME, Manifest
 from cpython_release.publish import staging
 from cpython_release.publish.actions import PublishResult
+from cpython_release.publish.journal import Journal
 from cpython_release.publish.layout import (
     DOCS_ROOT,
     FTP_ROOT,
     docs_items,
     download_items,
+    signed_list_items,
     staging_name,
     xyz,
 )
@@ -373,6 +375,7 @@ Connector = Callable[[SSHCredentials, str, int], paramiko.SSHClient]
 def _trees(
     options: SFTPOptions, connector: Connector
 ) -> Iterator[tuple[SFTPTree | None, SFTPTree | None]]:
+    """An :class:`SFTPTree` per endpoint (one connection per host and port)."""
     clients: dict[tuple[str, int], paramiko.SSHClient] = {}
 
     def client_for(ep: Endpoint) -> paramiko.SSHClient:
@@ -400,6 +403,40 @@ def _trees(
             c.close()
 
 
+def _default_connector(options: SFTPOptions) -> Connector:
+    def connector(creds: SSHCredentials, host: str, port: int) -> paramiko.SSHClient:
+        return connect(creds, host, port, timeout=options.timeout)
+
+    return connector
+
+
+def check_access(options: SFTPOptions, connector: Connector | None = None) -> list[str]:
+    """Log in to each host and check its public root is a directory; write nothing.
+
+    Returns one line per endpoint checked. A refused login is :class:`BadInput`; a host key
+    mismatch or a missing root, :class:`CheckFailed`.
+    """
+    lines = []
+    try:
+        with _trees(options, connector or _default_connector(options)) as (down, docs):
+            for tree, ep in ((down, options.downloads), (docs, options.docs)):
+                if tree is None or ep is None:
+                    continue
+                where = f"{options.credentials.username}@{ep.host}:{ep.port}:{ep.root}"
+                try:
+                    attrs = tree.sftp.stat(ep.root)
+                except OSError as exc:
+                    raise CheckFailed(f"sftp: {where}: cannot stat the public root: "
+                                      f"{exc.strerror or exc}") from exc
+                if not stat.S_ISDIR(attrs.st_mode or 0):
+                    raise CheckFailed(f"sftp: {where}: the public root is not a directory")
+                group = f", group {ep.group} (gid {tree.gid})" if ep.group else ""
+                lines.append(f"sftp: logged in, {where} is a directory{group}")
+    except _CONNECTION_ERRORS as exc:
+        raise CheckFailed(f"sftp: connection failed while checking access: {exc}") from exc
+    return lines
+
+
 def publish_sftp(
     manifest: Manifest,
     directory: Path,
@@ -408,27 +445,38 @@ def publish_sftp(
     replace: bool = False,
     dry_run: bool = False,
     connector: Connector | None = None,
+    journal: Journal | None = None,
+    manifest_path: Path | None = None,
 ) -> PublishResult:
-    """Publish the (verified) artifact ``directory`` to python.org's downloads (and docs) host.
+    """Publish the (verified) artifact ``directory`` to python.org's downloads (and docs) host:
+    every file of the manifest, and the signed manifest (``manifest_path``, default in
+    ``directory``), SHA256SUMS and their signatures next to them (:func:`signed_list_items`).
+    With ``journal``, every write is recorded as the server confirms it.
 
     Dry runs connect and read (to tell uploads from skips) but write nothing. Refusals
     (different content already published, without ``replace``) raise :class:`CheckFailed`
     before anything is written; so does a dropped connection (a re-run resumes).
     """
 
-    def default_connector(creds: SSHCredentials, host: str, port: int) -> paramiko.SSHClient:
-        return connect(creds, host, port, timeout=options.timeout)
-
     result = PublishResult(target="python-org", dry_run=dry_run)
     version = manifest.release.version
     try:
         with tempfile.TemporaryDirectory(prefix="cpython-release-docs-") as scratch, _trees(
-            options, connector or default_connector
-        ) as (down, docs_tree):
+            options, connector or _default_connector(options)
+        ) as (raw_down, raw_docs):
+            down: staging.Tree | None = raw_down
+            docs_tree: staging.Tree | None = raw_docs
+            if journal is not None:
+                down = staging.JournaledTree(raw_down, journal) if raw_down else None
+                docs_tree = staging.JournaledTree(raw_docs, journal) if raw_docs else None
             plans = []
             if down is not None and options.downloads is not None:
+                lists = signed_list_items(
+                    manifest, directory, manifest_path or directory / MANIFEST_NAME
+                )
+                items = [*download_items(manifest, directory), *lists]
                 plans.append(staging.make_plan(
-                    down, options.downloads.root, download_items(manifest, directory),
+                    down, options.downloads.root, items,
                     staging_name=staging_name(manifest, xyz(version)), replace=replace,
                 ))
                 staging.record(plans[-1], result)

@@ -32,6 +32,7 @@ from typing import Protocol
 from cpython_release.errors import CheckFailed
 from cpython_release.hashing import FileDigest
 from cpython_release.publish.actions import Action, PublishResult, Verb
+from cpython_release.publish.journal import Journal
 
 DIR_MODE = 0o775
 FILE_MODE = 0o664
@@ -362,3 +363,54 @@ def _cleanup(plan: Plan) -> None:
     for d in reversed(dirs):
         tree.rmdir(plan.staged(d))
     tree.rmdir(plan.staging)
+
+
+class JournaledTree:
+    """A :class:`Tree` whose every write goes to the run's journal once the server did it."""
+
+    def __init__(self, tree: Tree, journal: Journal) -> None:
+        self.tree = tree
+        self.journal = journal
+        self.label = tree.label
+
+    def _done(self, op: str, subject: str, detail: str = "") -> None:
+        self.journal.change(self.label, op, subject, detail)
+
+    def listdir(self, path: str) -> dict[str, Entry] | None:
+        return self.tree.listdir(path)
+
+    def digests(self, paths: Sequence[str]) -> dict[str, FileDigest]:
+        return self.tree.digests(paths)
+
+    def mkdir(self, path: str, mode: int) -> None:
+        self.tree.mkdir(path, mode)
+        self._done("mkdir", path, f"mode {mode:o}")
+
+    def put(self, local: Path, path: str, mode: int) -> None:
+        self.tree.put(local, path, mode)
+        self._done("put", path)
+
+    def put_many(self, jobs: Sequence[tuple[Path, str]], mode: int) -> None:
+        if not jobs:
+            return
+        where = posixpath.commonpath([p for _, p in jobs]) if len(jobs) > 1 else jobs[0][1]
+        self.journal.batch(self.label, "put", len(jobs), where)
+        self.tree.put_many(jobs, mode)
+        for _, path in jobs:
+            self._done("put", path)
+
+    def own(self, path: str, mode: int) -> None:
+        self.tree.own(path, mode)
+        self._done("own", path, f"mode {mode:o}")
+
+    def rename(self, src: str, dst: str) -> None:
+        self.tree.rename(src, dst)
+        self._done("rename", dst, f"from {src}")
+
+    def remove(self, path: str) -> None:
+        self.tree.remove(path)
+        self._done("remove", path)
+
+    def rmdir(self, path: str) -> None:
+        self.tree.rmdir(path)
+        self._done("rmdir", path)

@@ -37,7 +37,14 @@ def main() -> None:
     parser.add_argument("--src", type=Path, required=True, help="a pythondotorg source tree")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--db", type=Path, help="sqlite file (default: a new temporary one)")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL database instead of sqlite: postgres://USER@HOST:PORT/NAME "
+        "(tools/pydotorg-local.sh starts one)",
+    )
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["PYDOTORG_DATABASE_URL"] = args.database_url
     db = args.db or Path(tempfile.mkdtemp()) / "pydotorg.sqlite3"
     os.environ["PYDOTORG_SRC"] = str(args.src.resolve())
     os.environ["PYDOTORG_DB"] = str(db)

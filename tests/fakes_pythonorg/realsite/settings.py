@@ -1,4 +1,9 @@
-"""Django settings: pythondotorg's downloads API and the apps it imports, on sqlite."""
+"""Django settings: pythondotorg's downloads API and the apps it imports.
+
+On PostgreSQL (as production runs it) when ``PYDOTORG_DATABASE_URL`` is set
+(``postgres://user@/db?host=/socket/dir&port=N``, read by dj-database-url as pythondotorg's
+own settings do), else on sqlite.
+"""
 
 import os
 from pathlib import Path
@@ -25,11 +30,21 @@ INSTALLED_APPS = [
     "apps.downloads",
 ]
 AUTH_USER_MODEL = "users.User"
-DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["PYDOTORG_DB"]}
+if os.environ.get("PYDOTORG_DATABASE_URL"):
+    import dj_database_url  # type: ignore[import-not-found]
+
+    DATABASES = {"default": dj_database_url.parse(os.environ["PYDOTORG_DATABASE_URL"])}
+else:
+    DATABASES = {
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["PYDOTORG_DB"]}
+    }
+# The apps' migrations chain into apps not installed here: create every table directly from
+# the models (same columns and constraints), so that PostgreSQL's foreign keys find theirs.
+MIGRATION_MODULES = {
+    a: None
+    for a in ("auth", "contenttypes", "sessions", "tastypie", "authtoken",
+              "users", "cms", "pages", "boxes", "downloads")
 }
-# The apps' migrations chain into apps not installed here: create their tables directly.
-MIGRATION_MODULES = {a: None for a in ("users", "cms", "pages", "boxes", "downloads")}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 ROOT_URLCONF = "fakes_pythonorg.realsite.urls"
 MIDDLEWARE = [
