@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 
+from cpython_release.phase import ReleaseCycle
 from cpython_release.publish.actions import Verb
 from cpython_release.publish.pythonorg_api import PythonOrgAPI
 from cpython_release.publish.pythonorg_sync import sync_release
@@ -142,12 +143,25 @@ def script(call: Call, xyz: str) -> list[tuple[str, Answer]]:
     add("del list", call("DELETE", f"{FILES}?release={pk}", RM))
     add("after del", call("GET", f"{FILES}?release={pk}", RM))
     add("del os list", call("DELETE", "api/v1/downloads/os/", RM))
+    # The credentials check: release 0 does not exist; only staff may DELETE ?release=0,
+    # which matches nothing; the v2 token's OPTIONS lists POST only for staff.
+    add("get release 0", call("GET", "api/v1/downloads/release/0/", RM))
+    add("del release=0 viewer", call("DELETE", f"{FILES}?release=0", VIEW))
+    add("del release=0 anon", call("DELETE", f"{FILES}?release=0"))
+    add("del release=0 staff", call("DELETE", f"{FILES}?release=0", RM))
+    for who, h in (("staff", f"Token {V2_TOKEN}"), ("bad", "Token nope"), ("anon", "")):
+        r = call("OPTIONS", "api/v2/downloads/release/", {"Authorization": h} if h else {})
+        actions = r.json().get("actions", {}) if r.status_code == 200 else {}
+        out.append((f"v2 options {who}", (r.status_code, str(sorted(actions)), {})))
     v2 = f"api/v2/downloads/release/{pk}/"
     hj = {"Content-Type": "application/json"}
-    publish = json.dumps({"is_published": True})
+    publish = json.dumps({"is_published": True, "is_latest": True, "pre_release": True,
+                          "release_date": "2026-12-02T10:00:00Z",
+                          "release_notes_url": "https://docs.python.org/release/x/"})
     add("v2 anon", call("PATCH", v2, hj, data=publish))
     add("v2 bad token", call("PATCH", v2, {**hj, "Authorization": "Token nope"}, data=publish))
     add("v2 ok", call("PATCH", v2, {**hj, "Authorization": f"Token {V2_TOKEN}"}, data=publish))
+    add("v1 after v2", call("GET", loc.lstrip("/"), RM))
     add("anon list after", call("GET", f"api/v1/downloads/release/?name={q}"))
     add("del release", call("DELETE", loc.lstrip("/"), RM))
     return out
@@ -184,3 +198,38 @@ def test_the_client_converges_on_pythondotorg() -> None:
     files = api.list_files(release)
     assert len(files) == 13
     api.request("DELETE", api.absolute(release.uri), ok=(204,))  # clean the database up
+
+
+def test_is_latest_and_every_field_on_pythondotorg() -> None:
+    """Two finals of the newest stable minor: each is created complete, published latest in
+    one PATCH, and the second demotes the first (pythondotorg's promote_latest_release)."""
+    cycle = ReleaseCycle({"3.199": {"status": "bugfix"}}, "test data")
+    api = PythonOrgAPI(REAL + "api/v1/", *STAFF, v2_token=V2_TOKEN)  # release-tools' form
+    names = ("Python 3.199.1", "Python 3.199.2")
+    for name in names:
+        for leftover in api.list_releases({"name": name}):
+            api.request("DELETE", api.absolute(leftover.uri), ok=(204,))
+    try:
+        for text, date in (("3.199.1", "2026-12-01"), ("3.199.2", "2026-12-02T18:30:00Z")):
+            version = ReleaseVersion.parse(text)
+            result = sync_release(api, make_manifest(text), version, cycle=cycle,
+                                  release_date=date)
+            assert result.release is not None and result.release.latest.value is True
+        first, second = (api.find_release(n) for n in names)
+        assert first is not None and second is not None
+        assert second.is_latest and second.is_published and not first.is_latest
+        assert second.release_date.startswith("2026-12-02T18:30:00")
+        assert second.release_notes_url == (
+            "https://docs.python.org/release/3.199.2/whatsnew/changelog.html"
+            "#python-3-199-2-final")
+        assert not second.pre_release
+        # A re-run of the older one never takes the flag back.
+        again = sync_release(api, make_manifest("3.199.1"), ReleaseVersion.parse("3.199.1"),
+                             cycle=cycle)
+        assert again.release is not None and again.release.latest.value is False
+        assert not again.changed()
+    finally:
+        for name in names:
+            found = api.find_release(name)
+            if found is not None:
+                api.request("DELETE", api.absolute(found.uri), ok=(204,))

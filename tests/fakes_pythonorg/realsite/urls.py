@@ -1,4 +1,6 @@
-"""pydotorg/urls_api.py's v1 and v2 downloads routes, without the sponsors views."""
+"""pydotorg/urls_api.py's v1 and v2 downloads routes, without the sponsors views, and
+pydotorg/urls.py's ``download`` namespace: publishing a Release with files renders the
+download boxes (``update_supernav``), whose templates reverse those URLs."""
 
 from apps.downloads.api import (  # type: ignore[import-not-found]
     OSResource,
@@ -21,4 +23,8 @@ router.register(r"pages/page", PageViewSet, basename="page")
 router.register(r"downloads/os", OSViewSet)
 router.register(r"downloads/release", ReleaseViewSet, basename="release")
 router.register(r"downloads/release_file", ReleaseFileViewSet)
-urlpatterns = [path("api/", include(v1_api.urls)), path("api/v2/", include(router.urls))]
+urlpatterns = [
+    path("api/", include(v1_api.urls)),
+    path("api/v2/", include(router.urls)),
+    path("downloads/", include("apps.downloads.urls", namespace="download")),
+]
