@@ -185,6 +185,24 @@ def test_cli_package_unsigned(tmp_path: Path, rec: RecordingRunner, summary: Pat
     assert "UNSIGNED" in summary.read_text(encoding="utf-8")
 
 
+def test_cli_package_require_signed(tmp_path: Path, rec: RecordingRunner,
+                                    monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Release mode: unsigned, or signed but not notarized, fails before pkgbuild runs."""
+    for var in (*macos.SIGN_ENV.values(), *macos.NOTARY_ENV.values()):
+        monkeypatch.delenv(var, raising=False)
+    build = make_mac_build_dir(tmp_path)
+    monkeypatch.setattr("cpython_release.commands.macos.make_runner", lambda args: rec)
+    argv = ["macos", "package", "--build-dir", str(build), "--work", str(tmp_path / "w"),
+            "--dist", str(tmp_path / "d"), "--version", "3.14.0rc2", "--require-signed"]
+    assert main(argv) == 1
+    assert "would not be signed and notarized" in capsys.readouterr().err
+    for k, v in SIGN_ENV.items():
+        monkeypatch.setenv(k, v)
+    assert main(argv) == 1
+    assert rec.argvs() == []
+
+
 def test_cli_package_signed_and_notarized(tmp_path: Path, rec: RecordingRunner,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     for k, v in {**SIGN_ENV, **NOTARY_ENV}.items():

@@ -276,6 +276,25 @@ def test_cli_sign_without_secrets_says_unsigned(tmp_path: Path, summary: Path,
     assert "UNSIGNED" in summary.read_text(encoding="utf-8")
 
 
+def test_cli_require_signed_refuses_unsigned(tmp_path: Path, summary: Path,
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Release mode: no signing secrets fails both signing steps before anything runs."""
+    for var in (*windows.SIGN_ENV.values(), "AZURE_CLIENT_SECRET",
+                "AZURE_FEDERATED_TOKEN_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    assert main(["windows", "sign", str(tmp_path), "--source", str(tmp_path),
+                 "--version", "3.14.0rc2", "--require-signed"]) == 1
+    err = capsys.readouterr().err
+    assert "would not be signed" in err and "allow-unsigned-installers" in err
+    assert main(["windows", "installer", "--source", str(tmp_path), "--out", str(tmp_path),
+                 "--dist", str(tmp_path / "dist"), "--version", "3.14.0rc2", "--arch", "amd64",
+                 "--require-signed", "--msbuild", "msbuild"]) == 1
+    assert "The Windows installer would not be signed" in capsys.readouterr().err
+    assert not (tmp_path / "dist").exists()
+    assert not summary.exists() or "UNSIGNED" not in summary.read_text(encoding="utf-8")
+
+
 def test_cli_sign_partial_secrets_is_bad_input(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,8 +19,10 @@ from cpython_release.platforms.cliargs import (
     add_created,
     add_dry_run,
     add_fragment,
+    add_require_signed,
     announce,
     make_runner,
+    refuse_unsigned,
     resolve_created,
 )
 from cpython_release.platforms.runner import CommandRunner
@@ -62,6 +64,7 @@ def register(sub: Subparsers) -> None:
     k.add_argument("--dist", type=Path, required=True)
     k.add_argument("--version", required=True)
     add_nightly(k)
+    add_require_signed(k)
     add_dry_run(k)
     k.set_defaults(func=run_package)
 
@@ -127,6 +130,10 @@ def run_package(args: argparse.Namespace) -> int:
     notary = macos.notary_from_env(os.environ)
     if notary and not signing:
         raise BadInput("notarization needs the signing secrets too (MACOS_*_CERTIFICATE_P12)")
+    if signing is None or notary is None:
+        refuse_unsigned(args, macos_pkg.pkg_name(version),
+                        ", ".join([*macos.SIGN_ENV.values(), *macos.NOTARY_ENV.values()]),
+                        "signed and notarized")
     args.work.mkdir(parents=True, exist_ok=True)
     args.dist.mkdir(parents=True, exist_ok=True)
     final = args.dist.resolve() / macos_pkg.pkg_name(version)

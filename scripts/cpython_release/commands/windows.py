@@ -18,8 +18,10 @@ from cpython_release.platforms.cliargs import (
     add_created,
     add_dry_run,
     add_fragment,
+    add_require_signed,
     announce,
     make_runner,
+    refuse_unsigned,
     resolve_created,
 )
 
@@ -66,6 +68,7 @@ def register(sub: Subparsers) -> None:
                    help="the CPython checkout: signed Activate.ps1 is copied back into it")
     _common(s, arch=False)
     s.add_argument("--tool", default="sign", help="the dotnet sign tool (default: sign)")
+    add_require_signed(s)
     add_dry_run(s)
     s.set_defaults(func=run_sign)
 
@@ -102,6 +105,7 @@ def register(sub: Subparsers) -> None:
     i.add_argument("--dist", type=Path, required=True)
     i.add_argument("--msbuild", help="MSBuild.exe (default: found with vswhere)")
     _common(i)
+    add_require_signed(i)
     add_dry_run(i)
     i.set_defaults(func=run_installer)
 
@@ -154,6 +158,7 @@ def run_sign(args: argparse.Namespace) -> int:
     version = parse_version(args.version, args)
     config = windows.SigningConfig.from_env(os.environ)
     if config is None:
+        refuse_unsigned(args, f"Windows binaries in {args.dir}", windows.signing_secrets())
         announce(windows.unsigned_notice(f"Windows binaries in {args.dir}"))
         return 0
     steps = windows.sign_steps(config, args.dir, f"Python {version}", args.tool)
@@ -205,6 +210,7 @@ def run_installer(args: argparse.Namespace) -> int:
     config = windows.SigningConfig.from_env(os.environ)
     sign_command = None
     if config is None:
+        refuse_unsigned(args, "The Windows installer", windows.signing_secrets())
         announce(windows.unsigned_notice("The Windows installer and its MSI files"))
     else:
         sign_command = " ".join(f'"{a}"' if " " in a else a for a in

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
-from cpython_release.errors import BadInput
+from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import write_summary
 from cpython_release.platforms.checkout import verify_tag
 from cpython_release.platforms.fragment import release_info, write_fragment
@@ -100,3 +100,21 @@ def announce(message: str) -> None:
     else:
         print(f"warning: {message}", file=sys.stderr)
     write_summary(f"> [!WARNING]\n> {message}\n")
+
+
+def add_require_signed(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--require-signed", action="store_true",
+                   help="fail instead of producing unsigned installers (release mode, unless "
+                   "the release allows unsigned installers)")
+
+
+def refuse_unsigned(args: argparse.Namespace, what: str, missing: str,
+                    how: str = "signed") -> None:
+    """With --require-signed, no signing secrets is a failure (exit 1) before anything runs."""
+    if getattr(args, "require_signed", False):
+        raise CheckFailed(
+            f"{what} would not be {how}, and this release requires signed installers",
+            [f"set {missing} in the installer-signing environment",
+             "or let the release through unsigned with the allow-unsigned-installers input "
+             "(the run summary then says so)"],
+        )

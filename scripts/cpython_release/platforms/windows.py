@@ -421,6 +421,10 @@ class SigningConfig:
         return cls(values["endpoint"], values["account"], values["profile"])
 
 
+def signing_secrets() -> str:
+    return ", ".join([*SIGN_ENV.values(), "AZURE_CLIENT_SECRET"])
+
+
 def unsigned_notice(what: str) -> str:
     return (f"{what} are UNSIGNED: no Azure Trusted Signing secrets are configured "
             f"({', '.join(SIGN_ENV.values())}, AZURE_CLIENT_SECRET).")
