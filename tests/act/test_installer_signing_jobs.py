@@ -63,7 +63,7 @@ def test_release_mode_requires_signed_installers_unless_allowed() -> None:
         assert given["require-signed"] == (
             "${{ inputs.mode == 'release' && !inputs.allow-unsigned-installers }}"
         )
-    on = release[True]  # YAML 1.1 reads the `on` key as True
+    on = release[True]  # type: ignore[index]  # YAML 1.1 reads the `on` key as True
     assert on["workflow_call"]["inputs"]["allow-unsigned-installers"]["default"] is False
     assert on["workflow_dispatch"]["inputs"]["allow-unsigned-installers"]["default"] is False
     steps = release["jobs"]["summary"]["steps"]
