@@ -115,6 +115,7 @@ def test_linux_path_runs_and_platforms_are_planned(release: tuple[ActRun, object
             "build-mobile/android",
             "build-mobile/ios",
             "publish-python-org/publish",
+            "credentials/publish",  # python.org's credentials: not a python-org publish
             "build-windows/build",
             "build-windows/package",
             "build-windows/index",

@@ -430,3 +430,26 @@ def test_tag_published_from_another_commit_is_an_error(
         with pytest.raises(CheckFailed, match=f"already published from commit {'2' * 40}"):
             run(github, release, replace=replace)
     assert github.state.writes() == []
+
+
+def test_signed_manifest_sums_and_their_signatures_are_assets(
+    github: FakeGitHub, release: ReleaseDir
+) -> None:
+    """release-manifest.json, SHA256SUMS and their .sigstore/.asc go up next to the files."""
+    d = release.directory
+    (d / "release-manifest.json.sigstore").write_bytes(b'{"bundle": "manifest"}')
+    (d / "SHA256SUMS.sigstore").write_bytes(b'{"bundle": "sums"}')
+    (d / "SHA256SUMS.asc").write_bytes(b"-----BEGIN PGP SIGNATURE-----\n")
+    run(github, release)
+    remote = remote_files(github, "v3.14.0rc2")
+    for name in ("release-manifest.json", "release-manifest.json.sigstore", "SHA256SUMS",
+                 "SHA256SUMS.sigstore", "SHA256SUMS.asc"):
+        assert remote[name] == (d / name).read_bytes(), name
+    # A re-run after the signature was lost from the release restores it alone.
+    rel = github.state.release_by_tag(REPO, "v3.14.0rc2")
+    gone = next(a for a in rel.assets.values() if a.name == "SHA256SUMS.asc")
+    del rel.assets[gone.id]
+    again = run(github, release)
+    assert again.count(Verb.UPLOAD) == 1
+    restored = remote_files(github, "v3.14.0rc2")["SHA256SUMS.asc"]
+    assert restored == (d / "SHA256SUMS.asc").read_bytes()

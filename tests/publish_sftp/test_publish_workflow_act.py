@@ -34,3 +34,18 @@ def test_missing_secrets_stop_the_job_first(act_publish: ActHarness) -> None:
     steps = {s.name: s.result for s in run.steps("publish")}
     assert steps.get("Check credentials") == "failure"
     assert "Download the release" not in steps and "Publish to python.org" not in steps
+
+
+def test_check_only_runs_the_credentials_check_alone(act_publish: ActHarness) -> None:
+    """The release workflow's plan-stage check: the check step, and nothing after it."""
+    run = act_publish.run(
+        "publish-python-org.yml", "workflow_call",
+        inputs={"ssh-username": "rm", "check-only": "true"},
+        secrets={"PYTHON_ORG_API_KEY": "s3cr3t-key-value"},
+    )
+    assert run.job_results == {"publish": "failure"}
+    assert "missing credentials, nothing was touched" in run.text()
+    steps = {s.name: s.result for s in run.steps("publish")}
+    assert steps.get("Check credentials") == "failure"
+    for later in ("Download the release", "Publish to python.org", "Keep the journal"):
+        assert steps.get(later) in (None, "skipped"), (later, steps)
