@@ -96,6 +96,13 @@ def gates(
     )
 
 
+def has_pymanager(version: ReleaseVersion) -> bool:
+    """PyManager packages (``PC/layout --preset-pymanager``) and ``windows-V.json``: python.org
+    has them from 3.13 (3.13.5's listing; python/pymanager#124). The one rule both the plan
+    and the Windows build follow."""
+    return version.at_least(3, 13)
+
+
 def windows_arches(version: ReleaseVersion) -> list[str]:
     return [a for a, _, _ in WINDOWS_ARCHES if a != "arm64" or version.at_least(3, 11)]
 
@@ -165,7 +172,7 @@ def inventory(version: ReleaseVersion, g: Gates) -> list[PlannedFile]:
                 arch=arch,
                 companions=win_sig,
             )
-            if version.at_least(3, 13):
+            if has_pymanager(version):
                 # PyManager packages (PC/layout --preset-pymanager, 3.13+): the regular,
                 # free-threaded, test and embeddable zips. python.org never GPG-signs them;
                 # the pipeline gives every published file a Sigstore bundle.
@@ -183,7 +190,7 @@ def inventory(version: ReleaseVersion, g: Gates) -> list[PlannedFile]:
                         arch=arch,
                         companions=(SIGSTORE,),
                     )
-        if version.at_least(3, 13):
+        if has_pymanager(version):
             add(
                 f"windows-{v}.json",
                 "pymanager-index",

@@ -122,10 +122,21 @@ def test_layout_plan_314(tmp_path: Path) -> None:
     }
 
 
-def test_layout_plan_313_has_no_pymanager(tmp_path: Path) -> None:
-    plan = windows.layout_plan(tmp_path, tmp_path, tmp_path, tmp_path,
-                               ReleaseVersion.parse("3.13.5"), "amd64")
-    assert len(plan.steps) == 2 and plan.pymanager_dirs == {}
+@pytest.mark.parametrize("text", ["3.12.11", "3.13.5", "3.14.0rc2"])
+def test_layout_plan_makes_exactly_the_planned_pymanager_zips(tmp_path: Path, text: str) -> None:
+    """The plan is the contract: what the Windows layout makes is what the inventory lists
+    (python.org has PyManager packages from 3.13; the build made them only from 3.14)."""
+    from cpython_release.inventory import Gates, inventory, windows_arches
+
+    version = ReleaseVersion.parse(text)
+    built = set()
+    for arch in windows_arches(version):
+        plan = windows.layout_plan(tmp_path, tmp_path, tmp_path, tmp_path, version, arch)
+        built |= set(plan.pymanager_dirs)
+    everything = Gates(True, True, True, True, True, True, True)
+    planned = {f.name for f in inventory(version, everything) if f.kind == "pymanager"}
+    assert built == planned
+    assert bool(planned) is version.at_least(3, 13)
 
 
 def _pymanager_layout(root: Path, url: str) -> Path:

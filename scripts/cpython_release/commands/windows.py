@@ -11,7 +11,7 @@ from pathlib import Path
 from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import markdown_table, write_summary
-from cpython_release.inventory import WINDOWS_ARCHES
+from cpython_release.inventory import WINDOWS_ARCHES, has_pymanager
 from cpython_release.platforms import smoke, windows
 from cpython_release.platforms.cliargs import (
     add_check_tag,
@@ -228,7 +228,7 @@ def run_installer(args: argparse.Namespace) -> int:
 
 def run_index(args: argparse.Namespace) -> int:
     version = parse_version(args.version, args)
-    if not windows.has_pymanager(version):
+    if not has_pymanager(version):
         print(f"no PyManager index for {version}: PyManager packages start with 3.14")
         return 0
     records = sorted(args.index_dir.glob("*.install.json"))

@@ -20,7 +20,7 @@ from typing import Any
 
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.hashing import sha256_file
-from cpython_release.inventory import WINDOWS_ARCHES, windows_arches
+from cpython_release.inventory import WINDOWS_ARCHES, has_pymanager, windows_arches
 from cpython_release.platforms.runner import CommandRunner
 from cpython_release.version import ReleaseVersion
 
@@ -86,10 +86,6 @@ def pymanager_names(version: ReleaseVersion, arch: str) -> list[str]:
     v = str(version)
     return [f"python-{v}-{arch}.zip", f"python-{v}t-{arch}.zip",
             f"python-{v}-test-{arch}.zip", f"python-{v}-embeddable-{arch}.zip"]
-
-
-def has_pymanager(version: ReleaseVersion) -> bool:
-    return version.at_least(3, 14)
 
 
 def has_freethreaded(version: ReleaseVersion) -> bool:
