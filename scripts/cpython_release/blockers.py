@@ -105,9 +105,13 @@ class BlockerReport:
     deferred: list[tuple[IssueRef, str]] = field(default_factory=list)
     buildbot: BuildbotReport | None = None
     buildbot_skipped: str = ""
+    # why the issues could not be listed (a fork with Issues turned off): a problem, since
+    # "no blockers" cannot be claimed, which --allow-blockers overrides like any other
+    issues_unchecked: str = ""
 
     def problems(self) -> list[str]:
-        out = [f"{issue.line()} [{why}]" for issue, why in self.blocking]
+        out = [self.issues_unchecked] if self.issues_unchecked else []
+        out += [f"{issue.line()} [{why}]" for issue, why in self.blocking]
         if self.buildbot is not None:
             out += [f"buildbot {s.describe()}" for s in self.buildbot.failing]
         return out

@@ -404,7 +404,9 @@ _BAD = ("failure", "timed_out", "cancelled", "startup_failure", "action_required
 def result_from_jobs(jobs: Iterable[Any], prefix: str) -> str:
     """``failure``/``success``/``cancelled``/``skipped`` of the jobs named ``prefix`` or
     ``prefix / ...`` (:class:`cpython_release.summary.JobTiming` objects)."""
-    mine = [j for j in jobs if j.name == prefix or j.name.startswith(f"{prefix} / ")]
+    from cpython_release.summary import scoped_name
+
+    mine = [j for j in jobs if scoped_name(j.name, prefix) is not None]
     if not mine:
         raise BadInput(f"no job of this run is named {prefix!r} or {prefix + ' / ...'!r}")
     conclusions = [j.conclusion for j in mine]

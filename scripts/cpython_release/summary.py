@@ -175,8 +175,27 @@ def parse_jobs(data: Any) -> list[JobTiming]:
     return out
 
 
+def scoped_name(name: str, prefix: str) -> str | None:
+    """``name`` with everything up to ``prefix`` stripped, when the job belongs to ``prefix``;
+    else None.
+
+    GitHub names a called workflow's jobs ``<caller job> / <called job>``, once per level of
+    calling. The nightly's legs are ``nightly main / build-source / build`` in this
+    repository, and ``nightly / nightly main / build-source / build`` in a fork whose caller
+    template's job is ``nightly``: the prefix may follow any number of caller segments.
+    """
+    segments = name.split(STAGE_SEPARATOR)
+    wanted = prefix.split(STAGE_SEPARATOR)
+    for start in range(len(segments) - len(wanted) + 1):
+        if segments[start : start + len(wanted)] == wanted:
+            rest = segments[start + len(wanted) :]
+            return STAGE_SEPARATOR.join(rest) if rest else prefix
+    return None
+
+
 def scope_jobs(jobs: Iterable[JobTiming], prefix: str) -> list[JobTiming]:
-    """The jobs of one caller (``prefix`` or ``prefix / ...``), with the prefix stripped.
+    """The jobs of one caller (``prefix`` or ``prefix / ...``, after any caller segments),
+    with the prefix stripped (:func:`scoped_name`).
 
     A run whose job calls the release workflow once per matrix leg (the nightly) names the
     called jobs ``nightly main / build-source / build``; scoping to ``nightly main`` gives
@@ -184,10 +203,9 @@ def scope_jobs(jobs: Iterable[JobTiming], prefix: str) -> list[JobTiming]:
     """
     out = []
     for job in jobs:
-        if job.name == prefix:
-            out.append(job)
-        elif job.name.startswith(prefix + STAGE_SEPARATOR):
-            out.append(replace(job, name=job.name[len(prefix) + len(STAGE_SEPARATOR) :]))
+        scoped = scoped_name(job.name, prefix)
+        if scoped is not None:
+            out.append(replace(job, name=scoped))
     if not out:
         raise BadInput(f"no job of the run is named {prefix!r} or '{prefix} / ...'")
     return out

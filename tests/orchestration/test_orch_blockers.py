@@ -264,6 +264,20 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
+def test_a_fork_with_issues_turned_off(cli: Cli, fake_github: FakeGitHub) -> None:
+    """GitHub answers 410 for the issues of a repository with Issues turned off (a new
+    fork's default): that is not "no blockers" (exit 1), and --allow-blockers (nightlies,
+    rehearsals) goes on with the reason on record."""
+    fake_github.repo(FORK)
+    fake_github.errors[("GET", f"/repos/{FORK}/issues")] = 410
+    res = run_blockers(cli, fake_github, FORK, "3.15.0a2")
+    assert res.code == 1, res.err
+    assert f"Issues are turned off in {FORK}" in res.out + res.err
+    res = run_blockers(cli, fake_github, FORK, "3.15.0a2", "--allow-blockers")
+    assert res.code == 0, res.err
+    assert "RELEASE BLOCKERS OVERRIDDEN" in res.err and "Issues are turned off" in res.err
+
+
 def test_github_errors_are_exit_2_not_no_blockers(
     cli: Cli, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -260,6 +260,33 @@ def test_job_prefix_scopes_to_one_nightly_leg(cli: Cli, tmp_path: Path) -> None:
     assert res.code == 2 and "no job of the run is named 'nightly 3.13'" in res.err
 
 
+@pytest.mark.parametrize("caller", ["", "nightly / "])
+def test_a_fork_caller_adds_its_own_segment(cli: Cli, tmp_path: Path, caller: str) -> None:
+    """Through the caller template (job ``nightly``), GitHub names the legs
+    ``nightly / nightly 3.14 / ...``: the leg's timeline and its result are still found."""
+    from cpython_release.nightly import result_from_jobs
+    from cpython_release.summary import parse_jobs
+
+    jobs = json.loads(JOBS.read_text())["jobs"]
+    legs = [
+        dict(j, name=f"{caller}nightly {b} / {j['name']}") for b in ("3.14", "3.1") for j in jobs
+    ]
+    legs.append(dict(jobs[0], name=f"{caller}track 3.14", conclusion="failure"))
+    path = tmp_path / "jobs.json"
+    path.write_text(json.dumps({"total_count": len(legs), "jobs": legs}))
+    record_path = tmp_path / "record.json"
+    res = cli("summary", "--jobs-json", str(path), "--job-prefix", "nightly 3.14",
+              "--record", str(record_path))  # fmt: skip
+    assert res.code == 0, res.err
+    record = json.loads(record_path.read_text())
+    assert record["totals"]["runner_minutes"] == EXPECTED_MINUTES  # one leg, not both
+    assert [s["name"] for s in record["stages"]][:2] == ["plan", "blockers"]
+    # the track job's own failure is not the leg's (jobs still running are left out here)
+    done = [j for j in parse_jobs(legs) if j.completed_at is not None]
+    assert result_from_jobs(done, "nightly 3.14") == "success"
+    assert result_from_jobs(done, "track 3.14") == "failure"
+
+
 def test_tag_time_from_the_api(cli: Cli, fake_github: FakeGitHub, tmp_path: Path) -> None:
     fake_github.add_tag("python/cpython", "v3.14.2", "2026-11-21T09:58:00Z")
     fake_github.add_tag("python/cpython", "v3.14.1", "2026-11-21T10:00:00Z", annotated=False)

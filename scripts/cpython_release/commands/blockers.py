@@ -120,9 +120,17 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:
         from github import GithubException
 
-        if isinstance(exc, GithubException | requests.RequestException):
+        if isinstance(exc, GithubException) and exc.status == 410:
+            # GitHub turns Issues off in a new fork and answers 410 Gone for them
+            report.issues_unchecked = (
+                f"release blockers not checked: Issues are turned off in {repository} (turn "
+                "them on in Settings > General > Features; nightly failure tracking needs them "
+                "too)"
+            )
+        elif isinstance(exc, GithubException | requests.RequestException):
             raise github_error(exc, f"listing {LABEL} issues of {repository}") from exc
-        raise
+        else:
+            raise
 
     check_bb = args.buildbot
     if check_bb is None:
