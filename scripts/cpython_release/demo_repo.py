@@ -1228,8 +1228,9 @@ def make_demo_repo(
     """Create a CPython-shaped git repository whose tag ``vVERSION`` is the release commit.
 
     With ``past_tag``, ``main`` goes one commit further (patchlevel ``VERSION+``, one entry
-    in ``Misc/NEWS.d/next``): a branch head between releases, what a nightly builds. The
-    returned ``commit`` is then that head; the tag still names the release commit.
+    in ``Misc/NEWS.d/next``): a branch head between releases, what a nightly builds; the
+    branch ``X.Y`` points there too. The returned ``commit`` is then that head; the tag still
+    names the release commit.
     """
     if scale not in _SCALES:
         raise BadInput(f"demo repository: scale must be one of {', '.join(_SCALES)}")
@@ -1251,6 +1252,10 @@ def make_demo_repo(
     _git(path, "fast-import", "--quiet", "--done", data=stream)
     _git(path, "reset", "-q", "--hard", "main")
     commit = _git(path, "rev-parse", "main^{commit}")
+    if past_tag:
+        # the maintenance branch a nightly of this release line builds (main carries it too)
+        major, minor, *_ = _split_version(version)
+        _git(path, "branch", f"{major}.{minor}", commit)
     return DemoRepo(
         path=path,
         version=version,

@@ -47,7 +47,8 @@ def patchlevel_problem(found: str | None, version: str) -> str | None:
     A release needs exactly its own version. A nightly (``3.11.3.dev20261206``) is built from
     a branch between releases, whose ``PY_VERSION`` is the last release plus ``+``
     (``3.11.2+``), or the next alpha's ``a0`` on a new feature branch: it fits when the
-    release that follows it is the nightly's.
+    release that follows it is the nightly's. A release commit itself (``3.11.2``, no ``+``)
+    is never a nightly: that would ship 3.11.2 under a 3.11.3 nightly's name.
     """
     if not found:
         return "Include/patchlevel.h defines no PY_VERSION"
@@ -56,6 +57,11 @@ def patchlevel_problem(found: str | None, version: str) -> str | None:
         if found == version:
             return None
         return f"Include/patchlevel.h has PY_VERSION {found!r}, not {version!r}"
+    if not (found.endswith("+") or found.endswith("a0")):
+        return (
+            f"Include/patchlevel.h has PY_VERSION {found!r}: a release commit, not a branch "
+            f"head between releases ({found}+), so it cannot be nightly {version}"
+        )
     try:
         follows: str | None = next_release(found)
     except BadInput:

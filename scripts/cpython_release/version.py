@@ -57,7 +57,8 @@ class ReleaseVersion:
             if nightly is False:
                 raise BadInput(
                     f"{text!r} is a nightly version, but this is not nightly mode: pass "
-                    "--nightly (nightly versions have no tag; they name a branch commit)"
+                    "--nightly or set CPYTHON_RELEASE_NIGHTLY=true (nightly versions have no "
+                    "tag; they name a branch commit)"
                 )
             major, minor, micro, kind, number, day = nightly_match.groups()
             try:
@@ -72,8 +73,8 @@ class ReleaseVersion:
             raise BadInput(f"not a CPython release version: {text!r}: expected {hint}")
         if nightly is True:
             raise BadInput(
-                f"{text!r} is a release version, but nightly mode needs {nightly_hint} "
-                "(drop --nightly to build the tagged release)"
+                f"{text!r} is a release version, but nightly mode (--nightly or "
+                f"CPYTHON_RELEASE_NIGHTLY=true) needs {nightly_hint}"
             )
         try:
             parsed = Version(body)

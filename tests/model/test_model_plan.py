@@ -92,7 +92,7 @@ def test_usage_error_is_exit_2(cli) -> None:  # type: ignore[no-untyped-def]
             ["3.14.1.dev20261121", "--mode", "nightly", "--publish-target", "python-org"],
             "nightly mode never publishes to python.org",
         ),
-        (["3.14.1", "--mode", "nightly"], "is a release version, but nightly mode needs"),
+        (["3.14.1", "--mode", "nightly"], "is a release version, but nightly mode"),
         (["3.14.1.dev20261121"], "is a nightly version, but this is not nightly mode"),
     ],
 )

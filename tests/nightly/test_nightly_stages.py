@@ -52,7 +52,7 @@ def test_each_mode_takes_only_its_versions() -> None:
     assert ReleaseVersion.parse("3.13.5").release == "3.13.5"
     with pytest.raises(BadInput, match="is a nightly version, but this is not nightly mode"):
         ReleaseVersion.parse(NIGHTLY)
-    with pytest.raises(BadInput, match="is a release version, but nightly mode needs"):
+    with pytest.raises(BadInput, match="is a release version, but nightly mode"):
         ReleaseVersion.parse("3.13.5", nightly=True)
     with pytest.raises(BadInput, match="is not a date"):
         ReleaseVersion.parse("3.13.6.dev20261399", nightly=True)
@@ -69,6 +69,7 @@ def test_each_mode_takes_only_its_versions() -> None:
         ("3.16.0a0", "3.16.0a1.dev20261206", True),
         ("3.15.0a2+", "3.15.0a3.dev20261206", True),
         ("3.13.5+", "3.13.7.dev20261206", False),
+        ("3.11.2", "3.11.3.dev20261206", False),  # a release commit is never a nightly
         ("3.13.5", "3.13.5", True),
         ("3.13.5+", "3.13.5", False),
         (None, NIGHTLY, False),
@@ -102,7 +103,7 @@ def test_build_source_builds_the_branch_head(built: Path, head: DemoRepo) -> Non
     ("args", "message"),
     [
         ([], "is a nightly version, but this is not nightly mode: pass --nightly"),
-        (["--nightly", "--version", "3.13.5"], "is a release version, but nightly mode needs"),
+        (["--nightly", "--version", "3.13.5"], "is a release version, but nightly mode"),
         (["--nightly", "--version", "3.13.7.dev20261206"], "the next release from it is 3.13.6"),
     ],
 )
@@ -142,6 +143,10 @@ def test_a_release_version_needs_its_tag(cli: Cli, head: DemoRepo, tmp_path: Pat
 
 
 # --- sign: the mode and the plan --------------------------------------------------------------
+def built_commit(built: Path) -> str:
+    return Manifest.load(built / "fragment-build-source.json").release.commit
+
+
 def _sign(cli: Cli, built: Path, tmp_path: Path, *extra: str) -> Any:
     release = tmp_path / "release"
     return cli(
@@ -165,11 +170,13 @@ def test_sign_refuses_builds_that_differ_from_the_plan(
     plan.write_text(
         json.dumps(
             {
+                "version": NIGHTLY,
+                "commit": built_commit(built),
                 "artifacts": [
                     f"3.13.6/Python-{NIGHTLY}.tgz",
                     f"3.13.6/python-{NIGHTLY}-macos11.pkg",
                     f"doc/{NIGHTLY}/python-{NIGHTLY}-docs.epub",
-                ]
+                ],
             }
         )
     )
@@ -228,3 +235,90 @@ def test_plan_stops_a_release_without_its_gpg_key(cli: Cli, head: DemoRepo) -> N
     assert "no GPG_PRIVATE_KEY" in json.loads(r.out)["notices"][0]
     r = cli("plan", NIGHTLY, "--nightly", "--commit", head.commit, "--secrets-present", "")
     assert r.code == 0 and json.loads(r.out)["mode"] == "nightly"
+
+
+# --- a nightly is a branch head between releases, dated between its commit and tomorrow ------
+def _tagged(head: DemoRepo) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["git", "-C", str(head.path), "rev-parse", "v3.13.5^{commit}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("version", "commit", "message"),
+    [
+        (NIGHTLY, "tagged", "a release commit, not a branch head"),
+        ("3.13.6.dev20250101", "head", "is dated before its commit (2025-06-12)"),
+        ("3.13.6.dev20991231", "head", "is dated in the future"),
+    ],
+)
+def test_build_source_refuses_what_is_not_a_nightly(
+    cli: Cli, head: DemoRepo, tmp_path: Path, version: str, commit: str, message: str
+) -> None:
+    sha = _tagged(head) if commit == "tagged" else head.commit
+    r = cli("build-source", "--nightly", "--repo", str(head.path), "--version", version,
+            "--commit", sha, "--out", str(tmp_path))  # fmt: skip
+    assert r.code == 2 and message in r.err, r.err
+
+
+def test_verify_checks_the_nightly_commit_is_a_branch_head(head: DemoRepo) -> None:
+    from cpython_release.verify.gitcheck import check_nightly_commit
+
+    assert check_nightly_commit(head.path, head.commit, NIGHTLY) is None
+    problem = check_nightly_commit(head.path, _tagged(head), NIGHTLY)
+    assert problem is not None and "a release commit" in problem
+    problem = check_nightly_commit(head.path, "f" * 40, NIGHTLY)
+    assert problem is not None and "is not in" in problem
+
+
+def test_platform_builds_take_the_branch_head(tmp_path: Path) -> None:
+    from cpython_release.errors import CheckFailed
+    from cpython_release.platforms import macos, windows
+
+    v = ReleaseVersion.parse("3.11.3.dev20261206", nightly=True)
+    (tmp_path / "Include").mkdir()
+    header = tmp_path / "Include" / "patchlevel.h"
+    header.write_text('#define PY_VERSION              "3.11.2+"\n')
+    macos.check_source_version(tmp_path, v)
+    # build.bat -V on a 3.11.2+ head prints the last release
+    fields = {"PythonVersion": "3.11.2", "PythonVersionNumber": "3.11.2"}
+    assert windows.check_version_info(fields, v) == []
+    assert windows.check_version_info({**fields, "PythonVersion": "3.11.1"}, v)
+    header.write_text('#define PY_VERSION              "3.11.2"\n')  # the release commit
+    with pytest.raises(CheckFailed, match="a release commit"):
+        macos.check_source_version(tmp_path, v)
+
+
+def test_nightlies_carry_no_gpg(cli: Cli, head: DemoRepo) -> None:
+    r = cli("plan", NIGHTLY, "--nightly", "--commit", head.commit)
+    plan = json.loads(r.out)
+    assert plan["jobs"]["gpg"] is False
+    r = cli("plan", "3.13.5", "--mode", "rehearsal", "--commit", head.commit)
+    assert json.loads(r.out)["jobs"]["gpg"] is True
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"version": "3.13.7.dev20261206"}, "the plan is for 3.13.7.dev20261206"),
+        ({"artifacts": ["../x/Python-3.13.6.dev20261206.tgz"]}, "malformed path"),
+        ({"artifacts": ["a/Python-3.13.6.dev20261206.tgz"] * 2}, "twice"),
+        ({"artifacts": ["Python-3.13.6.dev20261206.tgz"]}, "malformed path"),
+    ],
+)
+def test_sign_refuses_a_plan_for_something_else(
+    cli: Cli, built: Path, head: DemoRepo, tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    plan = {
+        "version": NIGHTLY,
+        "commit": head.commit,
+        "artifacts": [f"3.13.6/Python-{NIGHTLY}.tgz", f"3.13.6/Python-{NIGHTLY}.tar.xz"],
+    }
+    (tmp_path / "plan.json").write_text(json.dumps({**plan, **change}))
+    r = _sign(cli, built, tmp_path, "--nightly", "--plan", str(tmp_path / "plan.json"))
+    assert r.code == 1 and message in r.err, r.err

@@ -47,8 +47,9 @@ def test_the_nightly_of_the_demo_verifies(nightly: tuple[Path, str]) -> None:
     # the built commit is the branch head, one past the tag
     repo = workdir / "cpython"
     head = subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", "main"], capture_output=True, text=True
+        ["git", "-C", str(repo), "rev-parse", "3.13"], capture_output=True, text=True
     ).stdout.strip()
+    assert "3.13 = " + head[:12] in log
     tagged = subprocess.run(
         ["git", "-C", str(repo), "rev-parse", "v3.13.5^{commit}"], capture_output=True, text=True
     ).stdout.strip()
@@ -71,7 +72,7 @@ def test_a_nightly_version_that_does_not_follow_the_patchlevel(tmp_path: Path) -
         "--nightly", "--repo", str(demo.path), "--version", "3.13.8.dev20261206", cwd=tmp_path
     )
     assert proc.returncode == 2
-    assert "does not follow main's PY_VERSION '3.13.5+'" in proc.stderr
+    assert "does not follow main's PY_VERSION '3.13.5+'" in proc.stderr  # the checked-out one
 
 
 def test_a_release_rehearsal_needs_its_tag(tmp_path: Path) -> None:
@@ -85,7 +86,7 @@ def test_a_release_rehearsal_needs_its_tag(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--version", "3.13.6.dev20261206"], "is a nightly version, but this is not nightly"),
-        (["--nightly", "--version", "3.13.5"], "is a release version, but nightly mode needs"),
+        (["--nightly", "--version", "3.13.5"], "is a release version, but nightly mode"),
         (["--branch", "3.13"], "--branch is for --nightly"),
     ],
 )
@@ -93,3 +94,21 @@ def test_modes_are_not_mixed(tmp_path: Path, args: list[str], message: str) -> N
     proc = rehearse(*args, cwd=tmp_path)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / "rehearsal").exists()
+
+
+def test_a_revision_is_not_a_branch(tmp_path: Path) -> None:
+    demo = make_demo_repo(tmp_path / "cpython", past_tag=True)
+    proc = rehearse("--nightly", "--repo", str(demo.path), "--branch", "main~1", cwd=tmp_path)
+    assert proc.returncode == 2 and "branch 'main~1' does not exist" in proc.stderr
+
+
+def test_the_workdir_is_never_the_repository_or_a_file(tmp_path: Path) -> None:
+    demo = make_demo_repo(tmp_path / "old" / "cpython", past_tag=True)
+    (tmp_path / "old" / ".cpython-release-rehearsal").write_text("")
+    proc = rehearse("--nightly", "--repo", str(demo.path), "--workdir", "old", cwd=tmp_path)
+    assert proc.returncode == 2 and "holds the repository" in proc.stderr
+    assert (demo.path / "Include" / "patchlevel.h").is_file()
+    (tmp_path / "afile").write_text("keep me")
+    proc = rehearse("--nightly", "--workdir", "afile", cwd=tmp_path)
+    assert proc.returncode == 2 and "is not a directory" in proc.stderr
+    assert "Traceback" not in proc.stderr and (tmp_path / "afile").read_text() == "keep me"

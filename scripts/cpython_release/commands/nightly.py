@@ -47,10 +47,10 @@ def _day(text: str) -> date:
 def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "nightly",
-        help="nightly builds: pick the branches to build, track failures in issues",
+        help="nightly builds: pick the branches to build, track failures, prune old ones",
         description="Nightly pipeline logic. 'select' decides which maintained branches moved "
         "since their last nightly and prints the workflow matrix; 'track' opens, updates or "
-        "closes the per-branch failure issue.",
+        "closes the per-branch failure issue; 'prune' keeps the newest nightlies of a branch.",
     )
     nsub = p.add_subparsers(dest="nightly_command", metavar="ACTION", required=True)
 

@@ -342,7 +342,12 @@ def publish_python_org(
     from cpython_release.version import ReleaseVersion
 
     skip = set(args.skip)
-    version = ReleaseVersion.parse(manifest.release.version)
+    version = ReleaseVersion.parse(manifest.release.version, nightly=None)
+    if version.is_nightly:
+        raise BadInput(
+            f"{version} is a nightly: nightlies are never published to python.org "
+            "(publish them with --target github --nightly)"
+        )
     lists = signed_list_items(manifest, directory, manifest_path)
     api = make_api(args, journal)
     # Nothing becomes public, in a dry run either, unless every credential works.

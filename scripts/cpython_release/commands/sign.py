@@ -19,7 +19,7 @@ from cpython_release.errors import BadInput
 from cpython_release.ghactions import in_actions, markdown_table, set_outputs, write_summary
 from cpython_release.sign.gpg import KEY_ENV, PASSPHRASE_ENV
 from cpython_release.sign.signer import INSTANCES, ExpectedSigner
-from cpython_release.sign.stage import SigstoreMode, sign_release
+from cpython_release.sign.stage import PlannedRelease, SigstoreMode, sign_release
 
 
 def register(sub: Subparsers) -> None:
@@ -93,17 +93,22 @@ def _fragments(args: argparse.Namespace) -> list[Path]:
     return found
 
 
-def _planned(path: Path | None) -> list[str] | None:
+def _planned(path: Path | None) -> PlannedRelease | None:
+    """The plan job's JSON (``cpython-release plan`` output)."""
     if path is None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        artifacts = data["artifacts"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BadInput(f"--plan {path}: not a plan (JSON with an 'artifacts' list): {exc}") from exc
+        version, commit, artifacts = data["version"], data["commit"], data["artifacts"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(
+            f"--plan {path}: not a plan (JSON with version, commit and artifacts): {exc}"
+        ) from exc
     if not isinstance(artifacts, list) or not all(isinstance(a, str) for a in artifacts):
         raise BadInput(f"--plan {path}: 'artifacts' must be a list of file paths")
-    return artifacts
+    if not isinstance(version, str) or not isinstance(commit, str):
+        raise BadInput(f"--plan {path}: 'version' and 'commit' must be strings")
+    return PlannedRelease(version, commit, tuple(artifacts))
 
 
 def _warn(message: str) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.patchlevel import patchlevel_problem
 from cpython_release.platforms.macos_pkg import deployment_target
 from cpython_release.platforms.runner import CommandRunner
 from cpython_release.version import ReleaseVersion
@@ -64,8 +65,9 @@ def check_source_version(source: Path, version: ReleaseVersion) -> None:
         found = parse_patchlevel(header.read_text(encoding="utf-8"))
     except OSError as exc:
         raise BadInput(f"cannot read {header}: {exc.strerror or exc}") from exc
-    if found != str(version):
-        raise CheckFailed(f"the source tree is Python {found}, expected {version}")
+    problem = patchlevel_problem(found, str(version))  # a nightly's tree says X.Y.Z+
+    if problem:
+        raise CheckFailed(f"the source tree is Python {found}, not {version}: {problem}")
 
 
 def build_installer_argv(python: str, build_dir: Path, third_party: Path,

@@ -21,6 +21,7 @@ from typing import Any
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.hashing import sha256_file
 from cpython_release.inventory import WINDOWS_ARCHES, has_pymanager, windows_arches
+from cpython_release.patchlevel import next_release, patchlevel_problem
 from cpython_release.platforms.runner import CommandRunner
 from cpython_release.version import ReleaseVersion
 
@@ -121,6 +122,19 @@ def expected_hexversion(version: ReleaseVersion) -> str:
 def check_version_info(fields: Mapping[str, str], version: ReleaseVersion) -> list[str]:
     if not fields:
         return ["build.bat -V printed no version fields"]
+    if version.is_nightly:
+        # build.bat -V prints the branch's last release (3.11.2 for a 3.11.2+ head): it must
+        # be the one the nightly follows; Include/patchlevel.h's "+" is checked by the caller
+        got = fields.get("PythonVersion")
+        if got is None:
+            return ["build.bat -V did not print PythonVersion"]
+        try:
+            follows = next_release(got)
+        except BadInput:
+            follows = "unknown"
+        if follows != version.release:
+            return [f"PythonVersion is {got}: the next release is {follows}, not {version.release}"]
+        return []
     expected = {
         "PythonVersion": str(version),
         "PythonVersionNumber": version.xyz,
@@ -142,6 +156,16 @@ def verify_source_version(runner: CommandRunner, source: Path,
                         capture=True)
     fields = parse_version_info(result.stdout)
     problems = check_version_info(fields, version)
+    if version.is_nightly:
+        header = source / "Include" / "patchlevel.h"
+        try:
+            text = header.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(f"cannot read {header}: {exc.strerror or exc}") from exc
+        m = re.search(r'#define\s+PY_VERSION\s+"([^"]+)"', text)
+        problem = patchlevel_problem(m.group(1) if m else None, str(version))
+        if problem:
+            problems.append(problem)
     if problems:
         raise CheckFailed(f"the source tree is not Python {version}", problems)
     return fields

@@ -63,8 +63,16 @@ class Rehearsal:
         return self.workdir / "python.org"
 
 
-def prepare_workdir(workdir: Path) -> None:
-    """A fresh work directory; only a previous rehearsal's directory is ever removed."""
+def prepare_workdir(workdir: Path, keep: Path | None = None) -> None:
+    """A fresh work directory; only a previous rehearsal's directory is ever removed, and
+    never when it holds ``keep`` (the repository the rehearsal is about to build)."""
+    if workdir.exists() and not workdir.is_dir():
+        raise BadInput(f"--workdir {workdir} is not a directory (nothing was changed)")
+    if keep is not None and workdir.resolve() in (keep.resolve(), *keep.resolve().parents):
+        raise BadInput(
+            f"--workdir {workdir} holds the repository {keep}: a rehearsal replaces its "
+            "directory; choose another --workdir (nothing was changed)"
+        )
     if workdir.exists() and any(workdir.iterdir()):
         if not (workdir / MARKER).exists():
             raise BadInput(
@@ -113,6 +121,13 @@ def _ref_exists(repo: Path, ref: str) -> bool:
     return done.returncode == 0
 
 
+def _exact_ref(repo: Path, ref: str) -> bool:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "show-ref", "--verify", "--quiet", ref], capture_output=True
+    )
+    return done.returncode == 0
+
+
 def _nightly_source(r: Rehearsal) -> str:
     """The nightly's commit (a branch head) and version (from the head's patchlevel)."""
     from cpython_release.nightly import PATCHLEVEL, base_version, clone_file, nightly_version
@@ -121,14 +136,22 @@ def _nightly_source(r: Rehearsal) -> str:
         from cpython_release.demo_repo import make_demo_repo
 
         demo = make_demo_repo(r.workdir / "cpython", _demo_release(r), past_tag=True)
-        r.repo, r.branch = demo.path, r.branch or "main"
+        r.repo, r.branch = demo.path, r.branch or demo.version.rsplit(".", 1)[0]
         where = f"embedded demo repository at {demo.path}, one commit past {demo.tag}"
     else:
         where = str(r.repo)
     if not r.branch:
-        r.branch = _git(r.repo, "symbolic-ref", "--quiet", "--short", "HEAD")
+        done = subprocess.run(
+            ["git", "-C", str(r.repo), "symbolic-ref", "--quiet", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            raise BadInput(f"{r.repo} has a detached HEAD: name the branch with --branch")
+        r.branch = done.stdout.strip()
     for ref in (f"refs/heads/{r.branch}", f"refs/remotes/origin/{r.branch}"):
-        if _ref_exists(r.repo, ref):
+        # exactly a branch: show-ref takes no revision expressions (main~1 is not a head)
+        if _exact_ref(r.repo, ref):
             head = _git(r.repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
             break
     else:
@@ -194,13 +217,15 @@ def pipe_sbom(r: Rehearsal) -> str:
     with_sboms.write(fragment)
     r.fragments.append(fragment)
     done = [a.sbom.name for a in with_sboms.artifacts if a.sbom]
+    if not done:
+        return "no SBOMs (see the notice above)"
     return f"{len(done)} SPDX 2.3 documents: {', '.join(done)}"
 
 
 def pipe_sign(r: Rehearsal) -> str:
     from cpython_release.rehearsal.ephemeral_gpg import generate
     from cpython_release.sign.signer import ExpectedSigner
-    from cpython_release.sign.stage import sign_release
+    from cpython_release.sign.stage import PlannedRelease, sign_release
 
     key = generate(r.workdir)
     r.keyring = key.public_keyring
@@ -210,7 +235,11 @@ def pipe_sign(r: Rehearsal) -> str:
         version=str(r.version),
         nightly=r.nightly,
         # the plan is the contract: exactly what the jobs run here produce
-        planned=r.plan.artifacts_of({"build-source"}) if r.plan else None,
+        planned=(
+            PlannedRelease(str(r.version), r.commit, tuple(r.plan.artifacts_of({"build-source"})))
+            if r.plan and r.commit
+            else None
+        ),
         gpg=True,
         gpg_key=key.armored_secret,
         sigstore_mode="auto",
@@ -279,7 +308,7 @@ PIPES: list[tuple[str, Callable[[Rehearsal], str]]] = [
 
 def run(r: Rehearsal, skip: set[str] | None = None) -> int:
     """Run every pipe in order; stop at the first failure. Returns the exit status."""
-    prepare_workdir(r.workdir)
+    prepare_workdir(r.workdir, r.repo)
     status = 0
     for name, pipe in PIPES:
         if name in (skip or set()):

@@ -18,6 +18,7 @@ so the directory is back to what it was and a re-run starts clean.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -97,16 +98,40 @@ def gpg_wanted(version: ReleaseVersion, gpg: bool | None) -> bool:
     return (not version.at_least(3, 14)) if gpg is None else gpg
 
 
-def check_against_plan(manifest: Manifest, planned: Sequence[str]) -> None:
-    """The plan is the contract: the builds must have produced exactly the files it listed.
+@dataclass(frozen=True)
+class PlannedRelease:
+    """What the plan job promised: the release and every artifact (python.org paths such as
+    ``3.13.5/Python-3.13.5.tgz`` or ``doc/3.13.5/python-3.13.5-docs.epub``)."""
 
-    ``planned`` holds the plan's ``artifacts`` (python.org paths such as ``3.13.5/x.tgz`` or
-    ``doc/3.13.5/y.zip``); artifacts are compared by file name, and every file missing from
-    the builds or made without being planned is named.
-    """
-    wanted = {name.rsplit("/", 1)[-1] for name in planned}
+    version: str
+    commit: str
+    artifacts: tuple[str, ...]
+
+
+_PLANNED_PATH = re.compile(r"(?:[A-Za-z0-9._+-]+/)+[A-Za-z0-9._+-]+")
+
+
+def check_against_plan(manifest: Manifest, plan: PlannedRelease) -> None:
+    """The plan is the contract: the builds must have produced exactly the files it listed,
+    for the release and commit it was made for. Every file missing from the builds, or made
+    without being planned, is named."""
+    problems: list[str] = []
+    r = manifest.release
+    if plan.version != r.version or plan.commit != r.commit:
+        problems.append(
+            f"the plan is for {plan.version} at {plan.commit[:12]}, the builds for "
+            f"{r.version} at {r.commit[:12]}"
+        )
+    wanted: set[str] = set()
+    for path in plan.artifacts:
+        name = path.rsplit("/", 1)[-1]
+        if not _PLANNED_PATH.fullmatch(path) or ".." in path.split("/"):
+            problems.append(f"the plan lists a malformed path: {path!r}")
+        elif name in wanted:
+            problems.append(f"the plan lists {name} twice")
+        wanted.add(name)
     built = set(manifest.names())
-    problems = [f"planned but not built: {n}" for n in sorted(wanted - built)]
+    problems += [f"planned but not built: {n}" for n in sorted(wanted - built)]
     problems += [f"built but not planned: {n}" for n in sorted(built - wanted)]
     if problems:
         raise CheckFailed(
@@ -134,7 +159,7 @@ def load_and_check(
     collect_from: Path | None = None,
     *,
     nightly: bool | None = None,
-    planned: Sequence[str] | None = None,
+    planned: PlannedRelease | None = None,
 ) -> Manifest:
     """Merge the fragments and insist the directory holds exactly the listed bytes.
 
@@ -158,7 +183,7 @@ def load_and_check(
         )
     if version is not None and ReleaseVersion.parse(version, nightly=nightly) != described:
         raise BadInput(
-            f"the fragments describe {manifest.release.version}, not the release {version}"
+            f"the fragments describe {manifest.release.version}, not {version}"
         )
     if planned is not None:
         check_against_plan(manifest, planned)
@@ -270,7 +295,7 @@ def sign_release(
     *,
     version: str | None = None,
     nightly: bool | None = None,
-    planned: Sequence[str] | None = None,
+    planned: PlannedRelease | None = None,
     gpg: bool | None = None,
     gpg_optional: bool = False,
     gpg_key: str | None = None,

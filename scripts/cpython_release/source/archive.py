@@ -13,6 +13,7 @@ import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from cpython_release.errors import BadInput
@@ -72,7 +73,9 @@ def verify_checkout(
         raise BadInput(f"commit {commit} is not in {repo.path} (fetch it, with its tags)")
     if nightly:
         _check_clean(repo, ignore)
-        return tag, repo.commit_time(commit)
+        commit_time = repo.commit_time(commit)
+        _check_nightly_date(version, commit_time)
+        return tag, commit_time
     tagged = repo.tag_commit(tag)
     if tagged is None:
         raise BadInput(f"tag {tag} does not exist in {repo.path} (fetch tags: git fetch --tags)")
@@ -80,6 +83,17 @@ def verify_checkout(
         raise BadInput(f"tag {tag} points to {tagged}, not to --commit {commit}")
     _check_clean(repo, ignore)
     return tag, repo.commit_time(commit)
+
+
+def _check_nightly_date(version: str, commit_time: int) -> None:
+    """A nightly's date (``.devYYYYMMDD``, UTC) lies between its commit's day and tomorrow."""
+    stamp = version.rsplit(".dev", 1)[1]
+    day = date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:]))
+    committed = datetime.fromtimestamp(commit_time, UTC).date()
+    if day < committed:
+        raise BadInput(f"nightly {version} is dated before its commit ({committed})")
+    if day > datetime.now(UTC).date() + timedelta(days=1):
+        raise BadInput(f"nightly {version} is dated in the future")
 
 
 def _check_clean(repo: GitRepo, ignore: list[str] | None) -> None:

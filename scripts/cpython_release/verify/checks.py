@@ -17,7 +17,7 @@ from cpython_release.manifest import MANIFEST_NAME, Manifest
 from cpython_release.nightly_names import release_tag
 from cpython_release.sigstore_policy import PipelineIdentity, SigningIdentity
 from cpython_release.verify.bundles import BundleVerdict, BundleVerifier
-from cpython_release.verify.gitcheck import check_commit_exists, check_tag
+from cpython_release.verify.gitcheck import check_nightly_commit, check_tag
 from cpython_release.verify.gpg import GpgChecker
 from cpython_release.verify.report import Check, Row, VerifyReport
 from cpython_release.verify.sbom import SbomChecker, inspect_sbom, judge
@@ -162,7 +162,7 @@ class Checks:
             )
         if self.repo is not None:
             why = (
-                check_commit_exists(self.repo, r.commit)
+                check_nightly_commit(self.repo, r.commit, r.version)
                 if self.version.is_nightly
                 else check_tag(self.repo, r.tag, r.commit)
             )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 from cpython_release.errors import BadInput
+from cpython_release.patchlevel import patchlevel_problem
 
 
 def _check_repo(repo: Path) -> None:
@@ -45,14 +47,19 @@ def check_tag(repo: Path, tag: str, commit: str) -> str | None:
     return None
 
 
-def check_commit_exists(repo: Path, commit: str) -> str | None:
-    """None if ``commit`` (a nightly's, which has no tag) is in ``repo``; else the problem."""
+def check_nightly_commit(repo: Path, commit: str, version: str) -> str | None:
+    """None if ``commit`` (a nightly's, which has no tag) is in ``repo`` and is a branch head
+    between releases that leads to ``version`` (its patchlevel says ``X.Y.Z+``); else the
+    problem."""
     _check_repo(repo)
     out = subprocess.run(
-        ["git", "-C", str(repo), "cat-file", "-e", f"{commit}^{{commit}}"],
+        ["git", "-C", str(repo), "show", f"{commit}:Include/patchlevel.h"],
         capture_output=True,
+        text=True,
         check=False,
     )
     if out.returncode != 0:
-        return f"manifest commit {commit} is not in {repo} (fetch the branch?)"
-    return None
+        return f"manifest commit {commit} is not in {repo}, or has no Include/patchlevel.h"
+    m = re.search(r'#define\s+PY_VERSION\s+"([^"]+)"', out.stdout)
+    problem = patchlevel_problem(m.group(1) if m else None, version)
+    return f"manifest commit {commit}: {problem}" if problem else None
