@@ -235,6 +235,12 @@ def test_plan_stops_a_release_without_its_gpg_key(cli: Cli, head: DemoRepo) -> N
     assert "no GPG_PRIVATE_KEY" in json.loads(r.out)["notices"][0]
     r = cli("plan", NIGHTLY, "--nightly", "--commit", head.commit, "--secrets-present", "")
     assert r.code == 0 and json.loads(r.out)["mode"] == "nightly"
+    # a key kept behind the signing environment's reviewers is declared, not seen
+    r = cli("plan", "3.13.5", "--commit", head.commit, "--secrets-present", "",
+            "--secrets-in-environment", "GPG_PRIVATE_KEY GPG_PASSPHRASE")  # fmt: skip
+    assert r.code == 0, r.err
+    [notice] = json.loads(r.out)["notices"]
+    assert "GPG_PRIVATE_KEY is kept in the signing environment" in notice
 
 
 # --- a nightly is a branch head between releases, dated between its commit and tomorrow ------

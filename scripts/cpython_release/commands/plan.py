@@ -68,19 +68,40 @@ def register(sub: Subparsers) -> None:
         "(GPG_PRIVATE_KEY when GPG-signing) stops here, before any build; a rehearsal or "
         "nightly goes on and says what it will skip",
     )
+    p.add_argument(
+        "--secrets-in-environment",
+        metavar="NAMES",
+        default="",
+        help="secrets the caller keeps in the signing environment (behind its reviewers), "
+        "where no job before the approval can see them: the plan accepts them as declared "
+        "and says they are checked when the sign job starts",
+    )
     add_release_cycle(p)
     p.set_defaults(func=run)
 
 
-def check_secrets(plan_jobs: dict[str, bool], mode: str, present: str | None) -> list[str]:
+def _names(text: str | None) -> set[str]:
+    return {n for n in (text or "").replace(",", " ").split() if n}
+
+
+def check_secrets(
+    plan_jobs: dict[str, bool], mode: str, present: str | None, declared: str = ""
+) -> list[str]:
     """Notices for the secrets a run lacks; raises BadInput in release mode."""
     if present is None:
         return []
-    have = {n for n in present.replace(",", " ").split() if n}
+    have, in_environment = _names(present), _names(declared)
     needed = {"GPG_PRIVATE_KEY": "GPG signatures (.asc)"} if plan_jobs.get("gpg") else {}
-    missing = {name: what for name, what in needed.items() if name not in have}
+    notices = [
+        f"NOTICE: {n} is kept in the signing environment: it is checked when the sign job "
+        "starts, after the approval"
+        for n in sorted(needed.keys() & (in_environment - have))
+    ]
+    missing = {
+        name: what for name, what in needed.items() if name not in have | in_environment
+    }
     if not missing:
-        return []
+        return notices
     if mode == "release":
         raise BadInput(
             "the release needs secrets it does not have: "
@@ -107,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
         mode=mode,
         publish_target=args.publish_target,
     )
-    notices = check_secrets(plan.jobs, mode, args.secrets_present)
+    notices = check_secrets(
+        plan.jobs, mode, args.secrets_present, args.secrets_in_environment
+    )
     for notice in notices:
         print(notice, file=sys.stderr)
     data = {**plan.to_dict(), "notices": notices}
