@@ -9,6 +9,7 @@ nightly version outside it are bad input (exit 2).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -328,3 +329,35 @@ def test_sign_refuses_a_plan_for_something_else(
     (tmp_path / "plan.json").write_text(json.dumps({**plan, **change}))
     r = _sign(cli, built, tmp_path, "--nightly", "--plan", str(tmp_path / "plan.json"))
     assert r.code == 1 and message in r.err, r.err
+
+
+# --- trees from before CPython had an SBOM ----------------------------------------------------
+def test_sbom_skips_a_tree_that_predates_it(cli: Cli, head: DemoRepo, tmp_path: Path) -> None:
+    """3.12 and older branch points have no Misc/sbom.spdx.json: release-tools makes no SBOM
+    for them, and neither does the sbom stage (a notice, exit 0, the manifest unchanged)."""
+    import subprocess
+
+    old = tmp_path / "cpython"
+    subprocess.run(["git", "clone", "-q", str(head.path), str(old)], check=True)
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}  # fmt: skip
+    subprocess.run(["git", "-C", str(old), "rm", "-q", "Misc/sbom.spdx.json"], check=True)
+    subprocess.run(
+        ["git", "-C", str(old), "commit", "-q", "-m", "no SBOM yet"],
+        check=True,
+        env={**os.environ, **env},
+    )
+    commit = subprocess.run(
+        ["git", "-C", str(old), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    dist = tmp_path / "dist"
+    r = cli("build-source", "--nightly", "--repo", str(old), "--version", NIGHTLY,
+            "--commit", commit, "--out", str(dist))  # fmt: skip
+    assert r.code == 0, r.err
+    out = tmp_path / "fragment-sbom.json"
+    r = cli("sbom", str(dist), "--fragment", str(dist / "fragment-build-source.json"),
+            "-o", str(out))  # fmt: skip
+    assert r.code == 0, r.err
+    assert "NOTICE: no SBOMs for " + NIGHTLY in r.err and "predates" in r.err
+    assert not list(dist.glob("*.spdx.json"))
+    assert all(a.sbom is None for a in Manifest.load(out).artifacts)
