@@ -67,7 +67,7 @@ def check_source_version(source: Path, version: ReleaseVersion) -> None:
         raise BadInput(f"cannot read {header}: {exc.strerror or exc}") from exc
     problem = patchlevel_problem(found, str(version))  # a nightly's tree says X.Y.Z+
     if problem:
-        raise CheckFailed(f"the source tree is Python {found}, not {version}: {problem}")
+        raise CheckFailed(f"the source tree is Python {found}, expected {version}: {problem}")
 
 
 def build_installer_argv(python: str, build_dir: Path, third_party: Path,

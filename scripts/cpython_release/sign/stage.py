@@ -183,7 +183,8 @@ def load_and_check(
         )
     if version is not None and ReleaseVersion.parse(version, nightly=nightly) != described:
         raise BadInput(
-            f"the fragments describe {manifest.release.version}, not {version}"
+            f"the fragments describe {manifest.release.version}, not the "
+            f"{'nightly' if described.is_nightly else 'release'} {version}"
         )
     if planned is not None:
         check_against_plan(manifest, planned)
