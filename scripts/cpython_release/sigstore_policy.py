@@ -6,7 +6,12 @@ Source Repository extensions name the calling repository. A release is valid whe
 
 - the issuer is GitHub Actions;
 - the SAN is ``https://github.com/<toolkit>/.github/workflows/sign.yml@<ref>`` for an allowed ref;
-- the source repository is the expected one (``python/cpython``, or a fork for rehearsals).
+- the source repository is the expected one (``python/cpython``, or a fork for rehearsals);
+- the run is bound to the release: for a release the Source Repository Ref is
+  ``refs/tags/v{version}`` and the trigger one of the release workflow's
+  (``workflow_dispatch``); a nightly (``X.Y.Z.devYYYYMMDD``) is signed from a branch
+  (``refs/heads/*``) by a scheduled or dispatched run. So a nightly never verifies as a
+  release, nor a release as a nightly, nor one release as another.
 
 An allowed ref may be a shell-style pattern (``refs/tags/v*``); ``*`` never matches ``@``.
 
@@ -17,11 +22,15 @@ policy checks those per minor version.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cpython_release.errors import BadInput
+
+if TYPE_CHECKING:
+    from cpython_release.version import ReleaseVersion
 
 GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
 SIGN_WORKFLOW = "sign.yml"
@@ -38,6 +47,14 @@ LEGACY_IDENTITIES: dict[str, tuple[str, str]] = {
     "3.16": ("savannah@python.org", "https://github.com/login/oauth"),
     "3.17": ("savannah@python.org", "https://github.com/login/oauth"),
 }
+
+# The callers' workflow triggers (workflows/release.yml, workflows/nightly.yml): the Build
+# Trigger extension of the certificate is the event that started the caller's run.
+RELEASE_TRIGGERS = ("workflow_dispatch",)
+NIGHTLY_TRIGGERS = ("schedule", "workflow_dispatch")
+NIGHTLY_SOURCE_REF = "refs/heads/*"
+_SOURCE_REF_OID = "1.3.6.1.4.1.57264.1.14"
+_BUILD_TRIGGER_OID = "1.3.6.1.4.1.57264.1.20"
 
 # A full ref (patterns allowed), or the full commit SHA a caller pinned the workflow to:
 # a reusable workflow called as ``...@<sha>`` gets a certificate naming that SHA.
@@ -91,6 +108,46 @@ class AllowedSigner:
             raise VerificationError(f"signer {found} is not allowed (allowed: {allowed})")
 
 
+def certificate_extension(cert: Any, oid: str) -> str | None:
+    """A Fulcio extension's text (DER UTF8String, as sigstore's V2 policies read it)."""
+    from cryptography.hazmat import asn1
+    from cryptography.x509 import ExtensionNotFound, ObjectIdentifier
+
+    try:
+        ext = cert.extensions.get_extension_for_oid(ObjectIdentifier(oid)).value
+    except ExtensionNotFound:
+        return None
+    try:
+        return str(asn1.decode_der(str, ext.value))
+    except ValueError:
+        return None
+
+
+class ReleaseBinding:
+    """A sigstore ``VerificationPolicy``: the certificate's source ref and trigger are the
+    ones the identity binds the release to."""
+
+    def __init__(self, identity: PipelineIdentity) -> None:
+        self._identity = identity
+
+    def verify(self, cert: Any) -> None:
+        from sigstore.errors import VerificationError
+
+        want = self._identity.source_ref or ""
+        ref = certificate_extension(cert, _SOURCE_REF_OID)
+        if ref is None or not (ref == want or ("*" in want and fnmatchcase(ref, want))):
+            raise VerificationError(
+                f"signed from source ref {ref or 'none'}, not {want} "
+                "(a signature is bound to the ref of the run that made it)"
+            )
+        trigger = certificate_extension(cert, _BUILD_TRIGGER_OID)
+        if trigger not in self._identity.triggers:
+            raise VerificationError(
+                f"signed by a run triggered by {trigger or 'nothing named'}, not by "
+                f"{' or '.join(self._identity.triggers)}"
+            )
+
+
 @dataclass(frozen=True)
 class PipelineIdentity:
     """The identity a pipeline-signed release must carry."""
@@ -100,8 +157,18 @@ class PipelineIdentity:
     allowed_refs: tuple[str, ...]  # refs of sign.yml, e.g. ("refs/tags/v1.0.0", "refs/heads/main")
     issuer: str = GITHUB_ACTIONS_ISSUER
     workflow: str = SIGN_WORKFLOW  # the signing workflow's file name in .github/workflows/
+    # What binds a signature to one release (see bound_to); verify_release always sets them.
+    source_ref: str | None = None  # the Source Repository Ref (``refs/heads/*`` patterns ok)
+    triggers: tuple[str, ...] = ()  # the allowed Build Triggers (event names)
 
     kind = "pipeline"
+
+    def bound_to(self, version: ReleaseVersion) -> PipelineIdentity:
+        """This identity for ``version``: its tag and the release trigger, or (a nightly)
+        a branch and the nightly triggers."""
+        if version.is_nightly:
+            return replace(self, source_ref=NIGHTLY_SOURCE_REF, triggers=NIGHTLY_TRIGGERS)
+        return replace(self, source_ref=f"refs/tags/v{version}", triggers=RELEASE_TRIGGERS)
 
     def __post_init__(self) -> None:
         for repo in (self.repository, self.toolkit_repository):
@@ -142,22 +209,28 @@ class PipelineIdentity:
         )
 
     def describe(self) -> str:
+        bound = (
+            f", source ref {self.source_ref}, trigger {' or '.join(self.triggers)}"
+            if self.source_ref
+            else ""
+        )
         return (
             f"issuer {self.issuer}, signer {' or '.join(self.signer_uris())}, "
-            f"source repository {self.repository}"
+            f"source repository {self.repository}{bound}"
         )
 
     def to_policy(self) -> object:
         """The sigstore ``VerificationPolicy`` for this identity."""
         from sigstore.verify import policy
 
-        return policy.AllOf(
-            [
-                policy.OIDCIssuerV2(self.issuer),
-                AllowedSigner(self),
-                policy.OIDCSourceRepositoryURI(f"https://github.com/{self.repository}"),
-            ]
-        )
+        checks: list[Any] = [
+            policy.OIDCIssuerV2(self.issuer),
+            AllowedSigner(self),
+            policy.OIDCSourceRepositoryURI(f"https://github.com/{self.repository}"),
+        ]
+        if self.source_ref:
+            checks.append(ReleaseBinding(self))
+        return policy.AllOf(checks)
 
 
 @dataclass(frozen=True)
@@ -185,4 +258,25 @@ class LegacyIdentity:
         return policy.Identity(identity=self.email, issuer=self.issuer)
 
 
-SigningIdentity = PipelineIdentity | LegacyIdentity
+@dataclass(frozen=True)
+class KeyringIdentity:
+    """OpenPGP keys as the named signer: every file must carry a good ``.asc`` by a key of
+    ``keyring``, and no Sigstore identity is involved.
+
+    For runs that have no Sigstore identity: a local rehearsal signs with an ephemeral key
+    and names exactly that key. It verifies what that key signed, nothing more; a real
+    release is verified against the pipeline's or the release manager's Sigstore identity.
+    """
+
+    keyring: Path
+
+    kind = "keyring"
+
+    def describe(self) -> str:
+        return f"OpenPGP keys in {self.keyring} (every file needs a good .asc; no Sigstore)"
+
+    def to_policy(self) -> object:
+        raise BadInput("an OpenPGP keyring policy names no Sigstore identity")
+
+
+SigningIdentity = PipelineIdentity | LegacyIdentity | KeyringIdentity

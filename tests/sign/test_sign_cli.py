@@ -49,6 +49,10 @@ def test_auto_without_identity_signs_gpg_and_says_sigstore_skipped(
     assert result["gpg_fingerprint"] == gpg_key.fingerprint
     assert "Sigstore: **skipped**" in summary.read_text()
     assert "sigstore=skipped\n" in outputs.read_text()
+    # the public key, for a verifier that names it as the signer (no Sigstore identity)
+    assert "gpg-public-key<<EOF_" in outputs.read_text()
+    assert "-----BEGIN PGP PUBLIC KEY BLOCK-----" in outputs.read_text()
+    assert "PRIVATE KEY" not in outputs.read_text()
     manifest = Manifest.load(release.directory / MANIFEST_NAME)
     assert all([s.type for s in a.signatures] == ["gpg"] for a in manifest.artifacts)
     for secret in (gpg_key.passphrase, gpg_key.armored.splitlines()[3]):

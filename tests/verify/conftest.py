@@ -43,10 +43,13 @@ def pristine(
 ) -> dict[str, Release]:
     """Built once: a 3.13.5 release (with GPG) and a 3.14.1 release (Sigstore only)."""
     root = tmp_path_factory.mktemp("pristine")
-    signer = pipeline_signer(ca)
     return {
-        "3.13.5": make_release(root / "3.13.5", signer, version="3.13.5", gpg=session_gpg),
-        "3.14.1": make_release(root / "3.14.1", signer, version="3.14.1"),
+        "3.13.5": make_release(
+            root / "3.13.5", pipeline_signer(ca), version="3.13.5", gpg=session_gpg
+        ),
+        "3.14.1": make_release(
+            root / "3.14.1", pipeline_signer(ca, version="3.14.1"), version="3.14.1"
+        ),
     }
 
 
@@ -81,7 +84,6 @@ def cli_trusts_local_ca(monkeypatch: pytest.MonkeyPatch, ca: LocalCA) -> None:
 def tagged_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     path = tmp_path_factory.mktemp("repo") / "cpython"
     return path, git_repo(path, "v3.13.5")
-
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

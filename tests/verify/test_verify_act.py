@@ -28,7 +28,8 @@ def act_harness(act: ActHarness) -> ActHarness:
 def test_verify_workflow_rejects_bundles_not_from_sigstore(
     act_harness: ActHarness, tmp_path: Path, serve: Callable[[Path], str]
 ) -> None:
-    release = make_release(tmp_path / "rel", pipeline_signer(LocalCA()), version="3.14.1")
+    signer = pipeline_signer(LocalCA(), version="3.14.1")
+    release = make_release(tmp_path / "rel", signer, version="3.14.1")
     run = act_harness.run(
         "verify.yml",
         event="workflow_call",

@@ -41,6 +41,14 @@ def test_action_documents_inputs_and_outputs() -> None:
         "legacy",
         "keyring",
     } <= set(action["inputs"])
+    # nothing turns "not verified" into success, and the example verifies the pipeline's way
+    assert "allow-needs-online" not in action["inputs"] and "online" in action["inputs"]
+    example = [
+        line
+        for line in (ROOT / "action.yml").read_text().splitlines()
+        if line.startswith("#       ")
+    ]
+    assert example and not any("legacy" in line or "allow" in line for line in example)
     install = _step("Install the toolkit")
     assert install["run"] == '"$PYTHON" "$GITHUB_ACTION_PATH/actions/setup/install.py"'
     assert install["env"]["PUT_ON_PATH"] == "false"  # the caller's PATH is left alone

@@ -109,7 +109,7 @@ def test_strict_fails_on_unlisted_file(cli: Cli, release: Release) -> None:
     assert r.code == 1 and "FAIL: stray.txt: unlisted file" in r.out
 
 
-def test_needs_online_is_not_success_unless_allowed(
+def test_needs_online_is_never_success(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bundle = FIXTURES / "Python-3.12.5.tgz.sigstore"
@@ -130,10 +130,11 @@ def test_needs_online_is_not_success_unless_allowed(
     assert r.code == 1
     assert "NEEDS ONLINE: Python-3.12.5.tgz.sigstore: needs online verification" in r.out
     assert "NEEDS ONLINE VERIFICATION" in r.err
-    r = cli("verify", "3.12.5", str(tmp_path), "--legacy", "--allow-needs-online", "--json")
-    assert r.code == 0
-    assert json.loads(r.out)["result"] == "needs-online"
+    r = cli("verify", "3.12.5", str(tmp_path), "--legacy", "--allow-needs-online")
+    assert r.code == 2 and "unrecognized arguments: --allow-needs-online" in r.err
     r = cli("verify", "3.12.5", str(tmp_path), "--legacy-identity", "hugo@python.org")
+    assert r.code == 2 and "--legacy-identity and --legacy-issuer need --legacy" in r.err
+    r = cli("verify", "3.12.5", str(tmp_path), "--legacy", "--legacy-identity", "hugo@python.org")
     assert r.code == 1 and "SANs do not match hugo@python.org" in r.out
 
 
@@ -203,22 +204,34 @@ def test_empty_inputs_mean_defaults_and_refs_split(cli: Cli, release: Release) -
     assert r.code == 0
     assert json.loads(r.out)["policy"].endswith(
         "sign.yml@refs/heads/main or https://github.com/python/cpython-release/.github/"
-        "workflows/sign.yml@refs/tags/v1.0.0, source repository python/cpython"
+        "workflows/sign.yml@refs/tags/v1.0.0, source repository python/cpython, "
+        "source ref refs/tags/v3.13.5, trigger workflow_dispatch"
     )
 
 
-@pytest.mark.usefixtures("cli_trusts_local_ca")
-def test_allow_unsigned(cli: Cli, release314: Release) -> None:
-    for name in (
-        "release-manifest.json",
-        "release-manifest.json.sigstore",
-        "SHA256SUMS.sigstore",
-        "Python-3.14.1.tar.xz.sigstore",
-    ):
-        (release314.directory / name).unlink()
-    r = cli("verify", "3.14.1", str(release314.directory), *POLICY)
-    assert r.code == 1
-    assert "FAIL: SHA256SUMS: not signed: no Sigstore bundle SHA256SUMS.sigstore" in r.out
+def test_no_flag_accepts_unsigned_files(cli: Cli, release314: Release) -> None:
     r = cli("verify", "3.14.1", str(release314.directory), *POLICY, "--allow-unsigned")
-    assert r.code == 0, r.out
-    assert "warning: Python-3.14.1.tar.xz: no Sigstore bundle (unsigned files allowed)" in r.out
+    assert r.code == 2 and "unrecognized arguments: --allow-unsigned" in r.err
+
+
+def test_signer_keyring_names_openpgp_keys(
+    cli: Cli, release: Release, release314: Release, session_gpg: GpgKey
+) -> None:
+    """A rehearsal's policy: the ephemeral key is the signer; every file needs its .asc."""
+    keyring = str(session_gpg.keyring)
+    r = cli("verify", "3.13.5", str(release.directory), "--signer-keyring", keyring, "--json")
+    report = json.loads(r.out)
+    assert r.code == 0, report["problems"]
+    assert report["policy"].startswith(f"OpenPGP keys in {keyring}")
+    assert {f["checks"]["gpg"]["status"] for f in report["files"]} == {"ok"}
+    assert {f["checks"]["sigstore"]["status"] for f in report["files"]} == {"-"}
+    (release.directory / "Python-3.13.5.tgz.asc").unlink()
+    r = cli("verify", "3.13.5", str(release.directory), "--signer-keyring", keyring)
+    assert r.code == 1 and "FAIL: Python-3.13.5.tgz.asc: missing" in r.out
+    r = cli("verify", "3.14.1", str(release314.directory), "--signer-keyring", keyring)
+    assert r.code == 1
+    assert "release-manifest.json: not signed: no OpenPGP signature release-manifest.json.asc" in (
+        r.out
+    )
+    r = cli("verify", "3.14.1", str(release314.directory), "--signer-keyring", keyring, "--legacy")
+    assert r.code == 2 and "name different signers" in r.err

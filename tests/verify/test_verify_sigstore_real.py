@@ -239,6 +239,6 @@ def test_real_bundle_swapped_onto_another_file(
         f"{report.rows[0].sha256}"
     ]
     (d / "Python-3.12.5.tgz.sigstore").write_bytes(rfc_bundle)
-    report = verify_release(d, "3.12.5", policy=rfc_policy(), verifier=sigstore)
+    report = verify_release(d, "3.12.5", policy=LegacyIdentity.for_minor("3.12"), verifier=sigstore)
     assert report.result == "invalid"
     assert "the bundle signs a different file (digest mismatch)" in report.problems[0]

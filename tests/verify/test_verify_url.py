@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from cpython_release.errors import BadInput
+from cpython_release.hashing import sha256_file
+from cpython_release.sigstore_policy import LegacyIdentity
 from cpython_release.verify import verify_release
-from cpython_release.verify.localca import LocalCAVerifier
+from cpython_release.verify.localca import Claims, LocalCA, LocalCAVerifier
 from verify.verify_support import REQUESTS, Release, identity
 
 Serve = Callable[[Path], str]
@@ -57,9 +59,12 @@ def test_tampered_and_missing_files_over_http(
 
 
 def test_python_org_style_directory_without_manifest(
-    release314: Release, verifier: LocalCAVerifier, serve: Serve
+    release314: Release, verifier: LocalCAVerifier, serve: Serve, ca: LocalCA
 ) -> None:
-    """Like /ftp/python/X.Y.Z/: an index page, files and bundles, no manifest or sums."""
+    """Like /ftp/python/X.Y.Z/: an index page, files and bundles, no manifest or sums.
+
+    The pipeline's policy refuses it (no signed manifest); legacy mode takes the listing,
+    and every file needs the release manager's bundle."""
     for name in (
         "release-manifest.json",
         "release-manifest.json.sigstore",
@@ -69,10 +74,20 @@ def test_python_org_style_directory_without_manifest(
         (release314.directory / name).unlink()
     (release314.directory / "Python-3.14.1rc1.tgz").write_bytes(b"an rc of the same micro")
     (release314.directory / "Python-3.14.1rc1.tgz.sigstore").write_bytes(b"{}")
-    report = verify_release(
-        serve(release314.directory), "3.14.1", policy=identity(), verifier=verifier
+    url = serve(release314.directory)
+    report = verify_release(url, "3.14.1", policy=identity(), verifier=verifier)
+    assert report.result == "invalid"
+    assert report.problems[0].startswith(
+        "release-manifest.json: no signed manifest for Python 3.14.1"
     )
-    assert report.mode == "listing"
+    legacy = LegacyIdentity.for_minor("3.14")
+    report = verify_release(url, "3.14.1", policy=legacy, verifier=verifier)
+    assert report.mode == "listing" and not report.ok  # the pipeline signed these files
+    manager = ca.signer(Claims(legacy.email, issuer=legacy.issuer))
+    for name in release314.names:
+        digest = sha256_file(release314.directory / name).sha256
+        (release314.directory / f"{name}.sigstore").write_bytes(manager.sign(digest))
+    report = verify_release(url, "3.14.1", policy=legacy, verifier=verifier)
     assert report.ok, report.problems
     assert sorted(r.name for r in report.rows) == sorted(release314.names)
 
@@ -103,7 +118,7 @@ def test_explicit_manifest_url(
 def test_nothing_to_verify_at_url(tmp_path: Path, serve: Serve) -> None:
     (tmp_path / "index.html").write_text("<html>nothing here</html>")
     with pytest.raises(BadInput, match="no directory index"):
-        verify_release(serve(tmp_path), "3.13.5", policy=identity())
+        verify_release(serve(tmp_path), "3.13.5", policy=LegacyIdentity.for_minor("3.13"))
     with pytest.raises(BadInput, match="not found"):
         verify_release(
             serve(tmp_path), "3.13.5", policy=identity(), manifest=serve(tmp_path) + "nope.json"

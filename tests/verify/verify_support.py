@@ -43,13 +43,30 @@ REQUESTS: list[str] = []  # paths the test HTTP servers were asked for (``serve`
 
 
 def identity(repository: str = REPOSITORY) -> PipelineIdentity:
+    """The pipeline policy; verify_release binds it to the version it checks."""
     return PipelineIdentity(repository, TOOLKIT, (REF,))
 
 
 def pipeline_signer(
-    ca: LocalCA, *, repository: str = REPOSITORY, toolkit: str = TOOLKIT, ref: str = REF
+    ca: LocalCA,
+    *,
+    version: str = "3.13.5",
+    repository: str = REPOSITORY,
+    toolkit: str = TOOLKIT,
+    ref: str = REF,
+    source_ref: str | None = None,
+    trigger: str = "workflow_dispatch",
 ) -> LocalSigner:
-    return ca.signer(Claims.workflow(toolkit, ref, repository))
+    """sign.yml at ``ref`` in a run dispatched from the release's tag (or ``source_ref``)."""
+    return ca.signer(
+        Claims.workflow(
+            toolkit,
+            ref,
+            repository,
+            source_ref=source_ref or f"refs/tags/v{version}",
+            trigger=trigger,
+        )
+    )
 
 
 @dataclass

@@ -161,6 +161,8 @@ def run(args: argparse.Namespace) -> int:
             "manifest": str(result.manifest_path),
             "sha256sums": str(result.sums_path),
             "sigstore": result.sigstore,
+            # the signer's public key: what a run without Sigstore verifies the .asc with
+            "gpg-public-key": result.gpg_public_key or "",
         })
     if args.json:
         print_json(result.to_dict())

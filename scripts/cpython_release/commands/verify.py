@@ -1,8 +1,8 @@
 """``cpython-release verify VERSION SOURCE``: verify a release before trusting it.
 
 SOURCE is an artifact directory or a base URL (``https://www.python.org/ftp/python/3.14.1/``).
-Exit status: 0 everything verified, 1 verification failed (or bundles need online
-verification, unless --allow-needs-online), 2 bad input.
+Exit status: 0 everything verified, 1 verification failed (bundles that still need online
+verification included: nothing turns "not verified" into 0), 2 bad input.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from cpython_release.errors import EXIT_CHECK_FAILED, EXIT_OK, BadInput
 from cpython_release.ghactions import set_outputs, write_summary
 from cpython_release.sigstore_policy import (
     SIGN_WORKFLOW,
+    KeyringIdentity,
     LegacyIdentity,
     PipelineIdentity,
     SigningIdentity,
 )
+from cpython_release.verify.remote import DEFAULT_DEADLINE
 from cpython_release.version import ReleaseVersion
 
 DEFAULT_REPOSITORY = "python/cpython"
@@ -34,7 +36,8 @@ def register(sub: Subparsers) -> None:
         "verify",
         help="verify a release's files, signatures and SBOMs",
         description="Verify every artifact of a release: size and SHA-256 against the "
-        "manifest (or SHA256SUMS), its Sigstore bundle (offline) against an identity policy, "
+        "signed release manifest (the root of trust; --legacy: SHA256SUMS or the listing), "
+        "its Sigstore bundle (offline) against an identity policy bound to this version, "
         "its OpenPGP signature against a keyring, and its SBOM. Exit 0: all verified; "
         "1: verification failed or bundles need online verification; 2: bad input.",
     )
@@ -81,8 +84,19 @@ def register(sub: Subparsers) -> None:
         help="historical release: require the release manager's personal identity "
         "for this minor version instead of the pipeline's",
     )
-    pol.add_argument("--legacy-identity", metavar="EMAIL", help="override the legacy identity")
-    pol.add_argument("--legacy-issuer", metavar="URL", help="override the legacy OIDC issuer")
+    pol.add_argument(
+        "--legacy-identity", metavar="EMAIL", help="with --legacy: override the identity"
+    )
+    pol.add_argument(
+        "--legacy-issuer", metavar="URL", help="with --legacy: override the OIDC issuer"
+    )
+    pol.add_argument(
+        "--signer-keyring",
+        type=_optional_path,
+        metavar="FILE",
+        help="no Sigstore identity: the release is signed by the OpenPGP keys in FILE "
+        "(rehearsals with an ephemeral key); every file needs a good .asc by them",
+    )
     p.add_argument(
         "--keyring", type=_optional_path, help="OpenPGP public keys to check .asc files with"
     )
@@ -96,18 +110,15 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--online",
         action="store_true",
-        help="refresh the Sigstore trust root over the network (default: offline)",
+        help="use the network: refresh the Sigstore trust root and fetch the inclusion proof "
+        "of bundles that lack one from Rekor (default: offline; such bundles then fail)",
     )
     p.add_argument(
-        "--allow-unsigned",
-        action="store_true",
-        help="rehearsals without an OIDC identity: a file with no Sigstore bundle at all is "
-        "reported, not failed (bundles that exist are still verified)",
-    )
-    p.add_argument(
-        "--allow-needs-online",
-        action="store_true",
-        help="exit 0 when the only gap is bundles that need online verification",
+        "--deadline",
+        type=float,
+        default=DEFAULT_DEADLINE,
+        metavar="SECONDS",
+        help=f"URL sources: give up downloading after this long (default {DEFAULT_DEADLINE:g})",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--report", type=Path, metavar="FILE", help="also write the JSON report here")
@@ -124,7 +135,15 @@ def _optional_path(text: str) -> Path | None:
 
 
 def policy_from_args(args: argparse.Namespace, version: ReleaseVersion) -> SigningIdentity:
-    if args.legacy or args.legacy_identity or args.legacy_issuer:
+    if (args.legacy_identity or args.legacy_issuer) and not args.legacy:
+        raise BadInput("--legacy-identity and --legacy-issuer need --legacy")
+    if args.signer_keyring is not None and args.legacy:
+        raise BadInput("--signer-keyring and --legacy name different signers; give one")
+    if args.signer_keyring is not None:
+        if not args.signer_keyring.is_file():
+            raise BadInput(f"--signer-keyring {args.signer_keyring} is not a file")
+        return KeyringIdentity(args.signer_keyring)
+    if args.legacy:
         base = (
             LegacyIdentity.for_minor(version.minor_version)
             if not (args.legacy_identity and args.legacy_issuer)
@@ -140,7 +159,7 @@ def policy_from_args(args: argparse.Namespace, version: ReleaseVersion) -> Signi
         toolkit_repository=args.toolkit_repository or DEFAULT_TOOLKIT_REPOSITORY,
         allowed_refs=refs or DEFAULT_REFS,
         workflow=args.workflow or SIGN_WORKFLOW,
-    )
+    ).bound_to(version)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -149,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
     version = parse_version(args.version, args)
     if args.workers is not None and args.workers < 1:
         raise BadInput("--workers must be at least 1")
+    if not args.deadline > 0:
+        raise BadInput("--deadline must be more than 0 seconds")
     if args.report is not None and args.report.is_dir():
         raise BadInput(f"--report {args.report} is a directory; give a file name")
     report = verify_release(
@@ -162,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         sums=args.sums or None,
         offline=not args.online,
         workers=args.workers,
-        require_sigstore=not args.allow_unsigned,
+        deadline=args.deadline,
     )
     text = report.to_json()
     if args.report:
@@ -183,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
         if args.report:
             outputs["report"] = str(args.report.resolve())
         set_outputs(outputs)
-    if report.ok or (report.result == "needs-online" and args.allow_needs_online):
+    if report.ok:
         return EXIT_OK
     print(f"cpython-release verify: {report.headline()}", file=sys.stderr)
     return EXIT_CHECK_FAILED

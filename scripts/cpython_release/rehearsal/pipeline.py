@@ -268,18 +268,17 @@ def pipe_publish(r: Rehearsal) -> str:
 
 
 def pipe_verify(r: Rehearsal) -> str:
-    from cpython_release.sigstore_policy import PipelineIdentity
+    from cpython_release.sigstore_policy import KeyringIdentity
     from cpython_release.verify.core import verify_release
 
-    assert r.published is not None and r.repo is not None
-    policy = PipelineIdentity(r.repository, r.repository, ("refs/heads/main",))
+    assert r.published is not None and r.repo is not None and r.keyring is not None
+    # A local rehearsal has no Sigstore identity: it signed with an ephemeral OpenPGP key,
+    # and that key is the signer its verification names (every file needs its .asc).
     report = verify_release(
         r.published,
         str(r.version),
-        policy=policy,
-        keyring=r.keyring,
+        policy=KeyringIdentity(r.keyring),
         repo=r.repo,
-        require_sigstore=False,
         # python.org serves the files but not the manifest: check what was published against
         # the signed manifest and SHA256SUMS of the sign stage.
         manifest=r.artifacts / MANIFEST_NAME,

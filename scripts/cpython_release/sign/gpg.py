@@ -47,6 +47,7 @@ class GpgSigner:
         self._gpg = gpg
         self.home: Path | None = None
         self.fingerprint = ""
+        self.public_key = ""  # armored, exported after import: verifiers name this key
 
     # --- lifetime -------------------------------------------------------------------
     def __enter__(self) -> GpgSigner:
@@ -129,6 +130,10 @@ class GpgSigner:
         if len(fprs) > 1:
             raise BadInput(f"${KEY_ENV} holds {len(fprs)} secret keys; give exactly one")
         self.fingerprint = fprs[0]
+        exported = self._run(["--armor", "--export", self.fingerprint])
+        if exported.returncode != 0 or "PUBLIC KEY" not in exported.stdout:
+            raise BadInput("cannot export the public key of the GPG signing key")
+        self.public_key = exported.stdout
 
     # --- signing ----------------------------------------------------------------------
     def sign(self, path: Path) -> Path:

@@ -69,6 +69,7 @@ class SignResult:
     sigstore_note: str = ""
     signer: str | None = None  # who signed with Sigstore
     gpg_fingerprint: str | None = None
+    gpg_public_key: str | None = None  # armored: what verifies the .asc files (no secret)
     written: list[str] = field(default_factory=list)  # names relative to the directory
 
     def to_dict(self) -> dict[str, object]:
@@ -389,6 +390,7 @@ def sign_release(
     result.sigstore, result.sigstore_note = sigstore_state, note
     result.signer = backend.describe() if backend else None
     result.gpg_fingerprint = gpg_signer.fingerprint if gpg_signer else None
+    result.gpg_public_key = gpg_signer.public_key if gpg_signer else None
     return result
 
 

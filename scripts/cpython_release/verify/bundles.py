@@ -10,9 +10,10 @@ There are three verdicts, never an exception:
 - ``ok``: the signature, certificate chain, transparency-log proof and identity all check out;
 - ``invalid``: something does not (the message says what);
 - ``needs-online``: the bundle's log entry has no inclusion proof with a checkpoint (older
-  python.org bundles), so it cannot be verified offline. Before saying so, the parts that can
-  be checked without trust (the signed digest and the certificate's identity) are compared,
-  so a bundle for another file or identity is still called invalid.
+  python.org bundles). Before saying so, everything that can be checked offline is checked
+  (:mod:`cpython_release.verify.sigstore_checks`: the log's signed promise, the chain to the
+  Fulcio root, the signature over the digest), so a forged bundle is invalid. It is a
+  failure: only ``offline=False``, which fetches the proof from Rekor, can make it ``ok``.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from cpython_release.errors import BadInput
 from cpython_release.sigstore_policy import SigningIdentity, certificate_sans
+
+if TYPE_CHECKING:
+    from cpython_release.verify.sigstore_checks import TrustRoot
 
 Status = Literal["ok", "invalid", "needs-online"]
 
@@ -123,27 +127,32 @@ def policy_error(identity: SigningIdentity, cert: Any) -> str | None:
 
 
 class SigstoreBundleVerifier:
-    """Production: sigstore-python's ``Verifier`` against the public-good instance.
+    """Production: sigstore-python against the public-good instance.
 
     ``offline=True`` (the default) uses the trust root shipped with sigstore-python (or the
-    local TUF cache) and never touches the network.
+    local TUF cache) and never touches the network: a bundle without an inclusion proof is
+    checked as far as it can be offline and then "needs-online" (a failure).
+    ``offline=False`` refreshes the trust root and fetches missing inclusion proofs from
+    Rekor (see :mod:`cpython_release.verify.sigstore_checks`). ``root`` replaces the
+    public-good trust root and Rekor (tests).
     """
 
-    def __init__(self, *, offline: bool = True) -> None:
+    def __init__(self, *, offline: bool = True, root: TrustRoot | None = None) -> None:
         self.offline = offline
-        self._verifier: Any = None
+        self._root = root
 
-    def _get(self) -> Any:
-        if self._verifier is None:
+    def _get(self) -> TrustRoot:
+        if self._root is None:
             from sigstore.errors import Error as SigstoreError
-            from sigstore.verify import Verifier
+
+            from cpython_release.verify.sigstore_checks import TrustRoot
 
             try:
-                self._verifier = Verifier.production(offline=self.offline)
+                self._root = TrustRoot.production(offline=self.offline)
             except SigstoreError as exc:
                 mode = "offline" if self.offline else "online"
                 raise BadInput(f"cannot load the Sigstore trust root ({mode}): {exc}") from None
-        return self._verifier
+        return self._root
 
     def prepare(self) -> None:
         """Import sigstore and load the trust root now (verify() would do it on first use)."""
@@ -183,17 +192,11 @@ class SigstoreBundleVerifier:
             return BundleVerdict(
                 "invalid", "malformed bundle: no transparency-log entry", signer, signed
             )
-        if not facts.has_checkpoint:
-            return BundleVerdict(
-                "needs-online",
-                "needs online verification: the transparency-log entry has no inclusion proof "
-                "with a checkpoint, so it cannot be verified offline (not verified)",
-                signer,
-                signed,
-            )
-        return self._verify_fully(sha256, bundle, identity, signer, signed)
+        if facts.has_checkpoint:
+            return self._verify_fully(sha256, bundle, identity, signer, signed)
+        return self._verify_without_proof(sha256, bundle, identity, signer, signed)
 
-    def _verify_fully(
+    def _verify_without_proof(
         self,
         sha256: str,
         bundle: bytes,
@@ -201,19 +204,53 @@ class SigstoreBundleVerifier:
         signer: str | None,
         signed: str | None,
     ) -> BundleVerdict:
-        from sigstore.errors import Error as SigstoreError
-        from sigstore.hashes import Hashed
-        from sigstore.models import Bundle
-        from sigstore_models.common.v1 import HashAlgorithm
+        from cpython_release.verify import sigstore_checks
 
-        verifier = self._get()
+        root = self._get()
         try:
-            parsed = Bundle.from_json(bundle)
-            verifier.verify_artifact(
-                Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(sha256)),
-                parsed,
-                identity.to_policy(),
+            raw = sigstore_checks.parse_raw(bundle)
+            sigstore_checks.check_offline(raw, sha256, identity.to_policy(), root)
+        except sigstore_checks.OfflineCheckFailed as exc:
+            return BundleVerdict("invalid", f"forged or damaged bundle: {exc}", signer, signed)
+        if self.offline:
+            return BundleVerdict(
+                "needs-online",
+                "needs online verification: signature, certificate chain to the Fulcio root "
+                "and the log's signed promise verified offline, but the bundle has no "
+                "inclusion proof; run with --online to fetch it from Rekor (not verified)",
+                signer,
+                signed,
             )
+        try:
+            repaired = sigstore_checks.repair(raw, root)
+        except Exception as exc:  # the network, Rekor's answer: stays unverified
+            return BundleVerdict(
+                "needs-online",
+                f"could not fetch the inclusion proof from Rekor ({type(exc).__name__}: {exc}); "
+                "not verified",
+                signer,
+                signed,
+            )
+        return self._verify_fully(sha256, repaired, identity, signer, signed)
+
+    def _verify_fully(
+        self,
+        sha256: str,
+        bundle: Any,
+        identity: SigningIdentity,
+        signer: str | None,
+        signed: str | None,
+    ) -> BundleVerdict:
+        """sigstore's ``verify_artifact``; ``bundle`` is JSON bytes or a parsed Bundle."""
+        from sigstore.errors import Error as SigstoreError
+        from sigstore.models import Bundle
+
+        from cpython_release.verify.sigstore_checks import hashed
+
+        verifier = self._get().verifier()
+        try:
+            parsed = bundle if isinstance(bundle, Bundle) else Bundle.from_json(bundle)
+            verifier.verify_artifact(hashed(sha256), parsed, identity.to_policy())
         except SigstoreError as exc:
             text = str(exc)
             if "message digest mismatch" in text:

@@ -15,7 +15,7 @@ from cpython_release.hashing import FileDigest
 from cpython_release.inventory import GPG, SBOM, SIGSTORE
 from cpython_release.manifest import MANIFEST_NAME, Manifest
 from cpython_release.nightly_names import release_tag
-from cpython_release.sigstore_policy import PipelineIdentity, SigningIdentity
+from cpython_release.sigstore_policy import KeyringIdentity, PipelineIdentity, SigningIdentity
 from cpython_release.verify.bundles import BundleVerdict, BundleVerifier
 from cpython_release.verify.gitcheck import check_nightly_commit, check_tag
 from cpython_release.verify.gpg import GpgChecker
@@ -45,7 +45,6 @@ class Entry:
     sigstore: Companion | None = None
     gpg: Companion | None = None
     sbom: Companion | None = None
-    needs_bundle: bool = False  # no bundle at all is a failure
     origin: str = ""  # where the entry was listed (for "missing" messages)
 
     def names(self) -> list[str]:
@@ -82,7 +81,6 @@ class Checks:
         repo: Path | None,
         strict: bool,
         report: VerifyReport,
-        require_sigstore: bool = True,
     ) -> None:
         self.version = version
         self.policy = policy
@@ -92,10 +90,14 @@ class Checks:
         self.strict = strict
         self.report = report
         self.pipeline = isinstance(policy, PipelineIdentity)
-        self.require_sigstore = require_sigstore
+        # Every file needs a signature of the identity the policy names: a Sigstore bundle,
+        # or (the policy names OpenPGP keys) a good .asc.
+        self.sigstore_required = not isinstance(policy, KeyringIdentity)
         # PEP 761: releases up to 3.13 carry OpenPGP signatures; with a keyring every file
         # of such a release must have a good one (a stripped .asc is a failure).
-        self.gpg_required = keyring is not None and not version.at_least(3, 14)
+        self.gpg_required = keyring is not None and (
+            not version.at_least(3, 14) or not self.sigstore_required
+        )
         self.sboms: SbomChecker | None = None
 
     def fail(self, name: str, message: str) -> Check:
@@ -119,6 +121,11 @@ class Checks:
         return out
 
     def entries_from_names(self, names: dict[str, str | None], origin: str) -> list[Entry]:
+        """Legacy mode: the files a SHA256SUMS or a listing names, each of this version."""
+        pattern = version_pattern(self.version)
+        for n in sorted(names):
+            if not pattern.search(n):
+                self.fail(origin, f"lists {n}, which is not a file of Python {self.version}")
         return [
             Entry(
                 n,
@@ -128,19 +135,17 @@ class Checks:
                 sigstore=optional(n + SIGSTORE),
                 gpg=optional(n + GPG),
                 sbom=optional(n + SBOM),
-                needs_bundle=True,
                 origin=origin,
             )
             for n, sha in sorted(names.items())
         ]
 
-    def meta_entry(self, name: str, kind: str, *, needs_bundle: bool) -> Entry:
+    def meta_entry(self, name: str, kind: str) -> Entry:
         return Entry(
             name,
             kind,
             sigstore=optional(name + SIGSTORE),
             gpg=optional(name + GPG),
-            needs_bundle=needs_bundle,
             origin="the release",
         )
 
@@ -230,15 +235,10 @@ class Checks:
         missing = self.absent(e, c, files)
         if missing is not None:
             return missing
+        if not self.sigstore_required:
+            return Check("-", "not part of the policy (it names OpenPGP keys)")
         if c is None or c.name not in files.present:
-            if e.needs_bundle and self.require_sigstore:
-                return self.fail(e.name, f"not signed: no Sigstore bundle {e.name}{SIGSTORE}")
-            if e.needs_bundle:
-                self.report.warnings.append(
-                    f"{e.name}: no Sigstore bundle (unsigned files allowed)"
-                )
-                return Check("skipped", "no Sigstore bundle (unsigned files allowed)")
-            return Check("-", "the manifest lists no Sigstore bundle")
+            return self.fail(e.name, f"not signed: no Sigstore bundle {e.name}{SIGSTORE}")
         problem = self.companion_problem(c, files)
         if problem:
             self.fail(c.name, problem)

@@ -1,8 +1,11 @@
 """``verify_release``: check a release directory (or URL) against its manifest and signatures.
 
-Where the list of files comes from, in order: the release manifest (given, or
-``release-manifest.json`` next to the artifacts); else ``SHA256SUMS``; else (historical
-python.org releases) every file of the version that has a ``.sigstore`` bundle beside it.
+The signed release manifest (given, or ``release-manifest.json`` next to the artifacts) is
+the root of trust: it lists every file with its hash and is itself signed. Without one,
+verification fails ("no signed manifest"), except in legacy mode (releases made before this
+pipeline, signed by the release manager): there the list comes from ``SHA256SUMS``, else
+every file of the version with a ``.sigstore`` bundle beside it, and every file needs a
+valid bundle of the release manager.
 
 Each file is read once: hashed in parallel (``hash_many``), or hashed while it downloads.
 Every problem is collected, so one run names all of them.
@@ -22,7 +25,12 @@ from cpython_release.hashing import FileDigest, hash_many, sha256_bytes
 from cpython_release.integrity import list_files
 from cpython_release.inventory import GPG, SIGSTORE
 from cpython_release.manifest import MANIFEST_NAME, Manifest
-from cpython_release.sigstore_policy import SigningIdentity
+from cpython_release.sigstore_policy import (
+    KeyringIdentity,
+    LegacyIdentity,
+    PipelineIdentity,
+    SigningIdentity,
+)
 from cpython_release.verify.bundles import BundleVerifier, SigstoreBundleVerifier
 from cpython_release.verify.checks import (
     COMPANION_SUFFIXES,
@@ -32,7 +40,7 @@ from cpython_release.verify.checks import (
     optional,
     version_pattern,
 )
-from cpython_release.verify.remote import SAFE_NAME, RemoteDirectory, is_url
+from cpython_release.verify.remote import DEFAULT_DEADLINE, SAFE_NAME, RemoteDirectory, is_url
 from cpython_release.verify.report import VerifyReport
 from cpython_release.verify.sbom import SbomChecker
 from cpython_release.verify.sums import SUMS_NAME, parse_sums
@@ -63,14 +71,15 @@ class _Source:
     signature is checked (a server cannot serve one copy to read and another to verify).
     """
 
-    def __init__(self, source: Path | str) -> None:
+    def __init__(self, source: Path | str, deadline: float = DEFAULT_DEADLINE) -> None:
         self.label = str(source)
+        self.deadline = deadline
         self.remote: RemoteDirectory | None = None
         self.present: set[str] | None = None
         self.read: dict[str, FileDigest] = {}  # files already read, with their digests
         self._temps: list[Path] = []
         if is_url(source):
-            self.remote = RemoteDirectory(str(source))
+            self.remote = RemoteDirectory(str(source), deadline=deadline)
             self.directory = self._temp("cr-verify-")
         else:
             self.directory = Path(source)
@@ -94,6 +103,8 @@ class _Source:
             got = self.remote.download(default, self.directory)
             if got is None:
                 return None
+            if isinstance(got, OSError):
+                raise BadInput(f"{self.remote.url(default)}: {got.strerror}")
             self.read[default] = got
             return _ListFile(_text((self.directory / default).read_bytes()), default)
         if self.present is None or default not in self.present:
@@ -106,11 +117,15 @@ class _Source:
         if is_url(override):
             base, _, name = str(override).rpartition("/")
             where = self._temp("cr-verify-side-") / kind
-            got = RemoteDirectory(base + "/").download_many(
-                [name, name + SIGSTORE, name + GPG], where
-            )
+            # one deadline for the run
+            left = self.remote.remaining() if self.remote is not None else self.deadline
+            remote = RemoteDirectory(base + "/", deadline=left)
+            got = remote.download_many([name, name + SIGSTORE, name + GPG], where)
             if name not in got:
                 raise BadInput(f"{override} not found")
+            first = got[name]
+            if isinstance(first, OSError):
+                raise BadInput(f"{override}: {first.strerror}")
             found = Files(where, set(got), dict(got), complete_listing=False)
             return _ListFile(_text((where / name).read_bytes()), str(override), (name, found))
         path = Path(override)
@@ -138,10 +153,12 @@ class _Source:
         *,
         workers: int | None,
         meanwhile: Callable[[], None],
+        sizes: dict[str, int] | None = None,
     ) -> Files:
         """Hash (or download and hash) every wanted file once; ``meanwhile`` runs while
-        local files hash."""
+        local files hash. ``sizes`` (from the manifest) caps each download."""
         if self.remote is not None:
+            self.remote.sizes.update(sizes or {})
             fetched = self.remote.download_many(
                 [n for n in wanted if n not in self.read], self.directory
             )
@@ -169,14 +186,9 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _side_entry(name: str, kind: str, origin: str, needs_bundle: bool) -> Entry:
+def _side_entry(name: str, kind: str, origin: str) -> Entry:
     return Entry(
-        name,
-        kind,
-        sigstore=optional(name + SIGSTORE),
-        gpg=optional(name + GPG),
-        needs_bundle=needs_bundle,
-        origin=origin,
+        name, kind, sigstore=optional(name + SIGSTORE), gpg=optional(name + GPG), origin=origin
     )
 
 
@@ -204,27 +216,34 @@ def verify_release(
     verifier: BundleVerifier | None = None,
     offline: bool = True,
     workers: int | None = None,
-    require_sigstore: bool = True,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> VerifyReport:
     """Verify the release in ``source`` (a directory or a base URL) for ``version``.
 
-    ``policy`` is the Sigstore identity every bundle must carry. ``manifest``/``sums``
-    override the files found next to the artifacts (paths, or URLs); they are then checked
-    where they live, with the ``.sigstore``/``.asc`` beside them.
-    ``verifier`` replaces the production Sigstore verifier (tests, rehearsals).
-    ``require_sigstore=False`` (rehearsals without an OIDC identity) accepts files that have
-    no bundle at all; bundles that exist are still verified.
+    ``policy`` names who must have signed every file: the pipeline's Sigstore identity
+    (bound here to ``version``: its tag, or a branch for a nightly), a release manager's
+    (legacy mode), or OpenPGP keys (:class:`KeyringIdentity`, rehearsals without a Sigstore
+    identity). ``manifest``/``sums`` override the files found next to the artifacts (paths,
+    or URLs); they are then checked where they live, with the ``.sigstore``/``.asc`` beside
+    them. ``keyring`` checks ``.asc`` signatures too (mandatory up to 3.13).
+    ``verifier`` replaces the production Sigstore verifier (tests). ``deadline`` bounds
+    all downloads of a URL source together (seconds).
     Raises :class:`BadInput` for unusable input; verification findings are in the report.
     """
     v = ReleaseVersion.parse(version, nightly=None)
+    if isinstance(policy, PipelineIdentity) and not policy.source_ref:
+        policy = policy.bound_to(v)
+    if isinstance(policy, KeyringIdentity):
+        keyring = policy.keyring
     if keyring is not None and not Path(keyring).is_file():
         raise BadInput(f"keyring {keyring} is not a file")
     if repo is not None and not Path(repo).is_dir():
         raise BadInput(f"--repo {repo} is not a directory")
     bundle_verifier = verifier if verifier is not None else SigstoreBundleVerifier(offline=offline)
     report = VerifyReport(str(v), str(source), "manifest", policy.describe())
-    check = Checks(v, policy, bundle_verifier, keyring, repo, strict, report, require_sigstore)
-    src = _Source(source)
+    check = Checks(v, policy, bundle_verifier, keyring, repo, strict, report)
+    legacy = isinstance(policy, LegacyIdentity)
+    src = _Source(source, deadline)
     try:
         manifest_file = src.load(manifest, MANIFEST_NAME, "manifest")
         sums_file = src.load(sums, SUMS_NAME, "checksums")
@@ -251,9 +270,15 @@ def verify_release(
                 check.check_manifest_facts(m)
                 entries = check.entries_from_manifest(m)
             if manifest_file.side is None:
-                meta.append(
-                    check.meta_entry(MANIFEST_NAME, "manifest", needs_bundle=check.pipeline)
-                )
+                meta.append(check.meta_entry(MANIFEST_NAME, "manifest"))
+        elif not legacy:
+            check.fail(
+                MANIFEST_NAME,
+                f"no signed manifest for Python {v}: {source} has no {MANIFEST_NAME} (give "
+                "--manifest; only --legacy verifies releases made before this pipeline)",
+            )
+            report.mode = "none"
+            return report
         elif parsed_sums is not None:
             report.mode = "sha256sums"
             entries = check.entries_from_names(dict(parsed_sums), SUMS_NAME)
@@ -278,14 +303,13 @@ def verify_release(
             check.check_sums(parsed_sums, entries)
         if manifest_file is not None and manifest_file.side is not None and m is not None:
             name, found = manifest_file.side
-            side.append((_side_entry(name, "manifest", manifest_file.label, check.pipeline), found))
+            side.append((_side_entry(name, "manifest", manifest_file.label), found))
         if sums_file is not None and parsed_sums is not None:
-            needs = check.pipeline and m is None
             if sums_file.side is None:
-                meta.append(check.meta_entry(SUMS_NAME, "checksums", needs_bundle=needs))
+                meta.append(check.meta_entry(SUMS_NAME, "checksums"))
             else:
                 name, found = sums_file.side
-                side.append((_side_entry(name, "checksums", sums_file.label, needs), found))
+                side.append((_side_entry(name, "checksums", sums_file.label), found))
 
         all_entries = meta + entries
         wanted = sorted({n for e in all_entries for n in e.names()})
@@ -297,7 +321,15 @@ def verify_release(
             check.sboms = SbomChecker(
                 [(src.directory / s, n) for s, n in sbom_jobs if s in src.present]
             )
-        files = src.gather(wanted, v, workers=workers, meanwhile=lambda: _prepare(bundle_verifier))
+        sizes = {
+            ref.name: ref.size
+            for e in all_entries
+            for ref in (e, e.sigstore, e.gpg, e.sbom)
+            if ref is not None and ref.size is not None
+        }
+        files = src.gather(
+            wanted, v, workers=workers, meanwhile=lambda: _prepare(bundle_verifier), sizes=sizes
+        )
         if check.sboms is None:
             check.sboms = SbomChecker(
                 [(src.directory / s, n) for s, n in sbom_jobs if s in files.present]

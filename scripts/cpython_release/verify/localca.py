@@ -52,15 +52,26 @@ class Claims:
     issuer: str = GITHUB_ACTIONS_ISSUER
     source_repository: str | None = None  # OWNER/NAME
     source_ref: str | None = None
+    trigger: str | None = None  # the event that started the run (Build Trigger)
 
     @classmethod
     def workflow(
-        cls, toolkit_repository: str, ref: str, repository: str, workflow: str = "sign.yml"
+        cls,
+        toolkit_repository: str,
+        ref: str,
+        repository: str,
+        workflow: str = "sign.yml",
+        *,
+        source_ref: str | None = None,
+        trigger: str = "workflow_dispatch",
     ) -> Claims:
+        """sign.yml at ``ref`` in ``toolkit_repository``, called by a run of ``repository``
+        at ``source_ref`` (default: ``ref``) started by ``trigger``."""
         return cls(
             san=f"https://github.com/{toolkit_repository}/.github/workflows/{workflow}@{ref}",
             source_repository=repository,
-            source_ref=ref,
+            source_ref=source_ref or ref,
+            trigger=trigger,
         )
 
 
@@ -138,6 +149,13 @@ class LocalCA:
             builder = builder.add_extension(
                 x509.UnrecognizedExtension(
                     x509.ObjectIdentifier(_FULCIO + "14"), _der_utf8(claims.source_ref)
+                ),
+                critical=False,
+            )
+        if claims.trigger:
+            builder = builder.add_extension(
+                x509.UnrecognizedExtension(
+                    x509.ObjectIdentifier(_FULCIO + "20"), _der_utf8(claims.trigger)
                 ),
                 critical=False,
             )

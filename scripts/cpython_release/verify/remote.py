@@ -1,10 +1,19 @@
-"""A release directory served over HTTP(S): fetch files by name, hashing while streaming."""
+"""A release directory served over HTTP(S): fetch files by name, hashing while streaming.
+
+Bounded, whatever the server does: one deadline for the whole run, every file capped at the
+size the manifest gives it (or a fixed cap for files the manifest does not size), the bytes
+stored exactly as served (``Accept-Encoding: identity``, no Content-Encoding decoding: a
+``.tgz`` labelled gzip is still the ``.tgz``), and an abort (an error, a signal) closes the
+open connections and stops every download, so the caller's ``finally`` removes the files.
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
@@ -13,7 +22,13 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from cpython_release.errors import BadInput
-from cpython_release.hashing import CHUNK, FileDigest
+from cpython_release.hashing import FileDigest
+
+DEFAULT_DEADLINE = 3600.0  # seconds for every download of one verification
+MAX_SIDE_FILE = 1 << 20  # a .sigstore or .asc the manifest does not size
+MAX_UNSIZED = 256 << 20  # the manifest, SHA256SUMS, an SBOM or (legacy) an artifact
+MAX_PAGE = 8 << 20  # a directory index
+READ = 64 << 10
 
 SAFE_NAME = re.compile(r"(?!/)(?!.*(^|/)\.\.?(/|$))[A-Za-z0-9._+-]+(/[A-Za-z0-9._+-]+)*")
 
@@ -36,7 +51,14 @@ class RemoteDirectory:
     """``base_url`` is a directory (``https://www.python.org/ftp/python/3.14.1/``)."""
 
     def __init__(
-        self, base_url: str, *, workers: int = 4, retries: int = 3, backoff: float = 0.5
+        self,
+        base_url: str,
+        *,
+        workers: int = 4,
+        retries: int = 3,
+        backoff: float = 0.5,
+        deadline: float = DEFAULT_DEADLINE,
+        sizes: dict[str, int] | None = None,
     ) -> None:
         try:
             parts = urlsplit(base_url)
@@ -49,7 +71,13 @@ class RemoteDirectory:
         self.workers = workers
         self.retries = retries
         self.backoff = backoff
+        self.deadline = deadline
+        self._ends = time.monotonic() + deadline
+        self.sizes: dict[str, int] = dict(sizes or {})  # the manifest's sizes, when known
         self._local = threading.local()
+        self._stop = threading.Event()
+        self._open: set[Any] = set()
+        self._lock = threading.Lock()
 
     def _session(self) -> Any:
         from cpython_release.http import session
@@ -57,26 +85,95 @@ class RemoteDirectory:
         s = getattr(self._local, "session", None)
         if s is None:
             s = self._local.session = session(retries=self.retries, backoff=self.backoff)
+            s.headers["Accept-Encoding"] = "identity"
         return s
 
     def url(self, name: str) -> str:
         return urljoin(self.base, name)
 
-    def get_text(self, name_or_url: str) -> str | None:
-        """The text of a small file, or None when the server says 404."""
+    def remaining(self) -> float:
+        return max(0.001, self._ends - time.monotonic())
+
+    def _left(self, url: str) -> float:
+        left = self._ends - time.monotonic()
+        if left <= 0:
+            raise BadInput(
+                f"cannot fetch {url}: gave up after the overall deadline of {self.deadline:g} s"
+            )
+        return left
+
+    def _cap(self, name: str) -> int:
+        if name in self.sizes:
+            return self.sizes[name]
+        if name.endswith((".sigstore", ".asc", ".sig", ".crt")):
+            return MAX_SIDE_FILE
+        return MAX_UNSIZED
+
+    def abort(self) -> None:
+        """Stop every download now: close the open connections."""
+        self._stop.set()
+        with self._lock:
+            responses = list(self._open)
+        for r in responses:
+            r.close()
+
+    def _get(self, url: str) -> Any:
         import requests
 
-        url = name_or_url if is_url(name_or_url) else self.url(name_or_url)
+        left = self._left(url)
         try:
-            r = self._session().get(url, timeout=60)
+            r = self._session().get(url, stream=True, timeout=(min(30.0, left), min(60.0, left)))
         except requests.RequestException as exc:
             raise BadInput(f"cannot fetch {url}: {exc}") from None
-        if r.status_code in (404, 410):
-            return None
-        if r.status_code != 200:
-            raise BadInput(f"cannot fetch {url}: HTTP {r.status_code}")
-        text: str = r.content.decode("utf-8", errors="replace")
-        return text
+        with self._lock:
+            self._open.add(r)
+        return r
+
+    def _release(self, r: Any) -> None:
+        with self._lock:
+            self._open.discard(r)
+        r.close()
+
+    def _chunks(self, r: Any, url: str, cap: int) -> Any:
+        """The raw bytes as served, in pieces as they arrive; OSError(EFBIG) past ``cap``."""
+        import requests
+        import urllib3
+
+        size = 0
+        while True:
+            if self._stop.is_set():
+                raise BadInput(f"cannot fetch {url}: interrupted")
+            self._left(url)
+            try:
+                chunk = r.raw.read1(READ, decode_content=False)
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                if self._stop.is_set():
+                    raise BadInput(f"cannot fetch {url}: interrupted") from None
+                self._left(url)
+                raise BadInput(f"cannot download {url}: {exc}") from None
+            if not chunk:
+                return
+            size += len(chunk)
+            if size > cap:
+                raise OSError(errno.EFBIG, f"larger than the {cap} bytes it may have")
+            yield chunk
+
+    def get_text(self, name_or_url: str) -> str | None:
+        """The text of a small file, or None when the server says 404."""
+        url = name_or_url if is_url(name_or_url) else self.url(name_or_url)
+        r = self._get(url)
+        try:
+            if r.status_code in (404, 410):
+                return None
+            if r.status_code != 200:
+                raise BadInput(f"cannot fetch {url}: HTTP {r.status_code}")
+            try:
+                data = b"".join(self._chunks(r, url, MAX_PAGE))
+            except OSError as exc:
+                raise BadInput(f"cannot fetch {url}: {exc.strerror}") from None
+        finally:
+            self._release(r)
+        return data.decode("utf-8", errors="replace")
 
     def listing(self) -> list[str] | None:
         """File names in the server's directory index (None if it has none)."""
@@ -94,10 +191,9 @@ class RemoteDirectory:
                 names.append(name)
         return sorted(set(names))
 
-    def download(self, name: str, dest: Path) -> FileDigest | None:
-        """Stream ``name`` to ``dest/name``, hashing as it arrives (None if 404)."""
-        import requests
-
+    def download(self, name: str, dest: Path) -> FileDigest | OSError | None:
+        """Stream ``name`` to ``dest/name``, hashing as it arrives (None if 404; an OSError
+        if it is larger than it may be, and nothing is kept)."""
         if not SAFE_NAME.fullmatch(name):
             raise BadInput(f"refusing unsafe file name {name!r}")
         url = self.url(name)
@@ -105,24 +201,38 @@ class RemoteDirectory:
         target.parent.mkdir(parents=True, exist_ok=True)
         h = hashlib.sha256()
         size = 0
+        r = self._get(url)
         try:
-            with self._session().get(url, stream=True, timeout=60) as r:
-                if r.status_code in (404, 410):
-                    return None
-                if r.status_code != 200:
-                    raise BadInput(f"cannot download {url}: HTTP {r.status_code}")
-                with target.open("wb") as fh:
-                    for chunk in r.iter_content(CHUNK):
-                        h.update(chunk)
-                        fh.write(chunk)
-                        size += len(chunk)
-        except requests.RequestException as exc:
-            raise BadInput(f"cannot download {url}: {exc}") from None
+            if r.status_code in (404, 410):
+                return None
+            if r.status_code != 200:
+                raise BadInput(f"cannot download {url}: HTTP {r.status_code}")
+            with target.open("wb") as fh:
+                for chunk in self._chunks(r, url, self._cap(name)):
+                    h.update(chunk)
+                    fh.write(chunk)
+                    size += len(chunk)
+        except OSError as exc:
+            target.unlink(missing_ok=True)
+            if exc.errno != errno.EFBIG:
+                raise
+            return exc
+        finally:
+            self._release(r)
         return FileDigest(size, h.hexdigest())
 
-    def download_many(self, names: Iterable[str], dest: Path) -> dict[str, FileDigest]:
-        """Download in parallel; only the files that exist are in the result."""
+    def download_many(
+        self, names: Iterable[str], dest: Path
+    ) -> dict[str, FileDigest | OSError]:
+        """Download in parallel; only the files that exist are in the result. On any error
+        or signal, every other download stops before this returns."""
         items = sorted(set(names))
-        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, self.workers))
+        try:
             results = list(pool.map(lambda n: (n, self.download(n, dest)), items))
+        except BaseException:
+            self.abort()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         return {n: d for n, d in results if d is not None}
