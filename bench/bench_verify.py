@@ -80,7 +80,7 @@ def build(directory: Path, size_mb: float) -> list[str]:
     v = ReleaseVersion.parse(VERSION)
     ca = LocalCA("bench CA")
     (directory.parent / "ca.pem").write_bytes(ca.certificate.public_bytes(Encoding.PEM))
-    signer = pipeline_signer(ca)
+    signer = pipeline_signer(ca, version=VERSION)
     total = sum(s for _, s in LAYOUT)
     block = os.urandom(1 << 20)
     artifacts = []

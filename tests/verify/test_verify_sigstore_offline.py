@@ -12,6 +12,7 @@ import copy
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -287,3 +288,16 @@ def test_online_without_rekor_stays_needs_online(
     )
     assert verdict.status == "needs-online"
     assert "could not fetch the inclusion proof" in verdict.message
+
+
+def test_real_rfc8785_bundle_verifies_for_its_bound_identity(rfc: dict[str, Any]) -> None:
+    """The positive control: a real GitHub Actions bundle, its source ref and trigger bound."""
+    bundle = json.dumps(rfc).encode()
+    v = verifier(online=False)
+    assert v.verify(RFC_SHA, bundle, rfc_policy()).status == "ok"
+    other_tag = replace(rfc_policy(), source_ref="refs/tags/v0.1.3")
+    verdict = v.verify(RFC_SHA, bundle, other_tag)
+    assert verdict.status == "invalid" and "source ref refs/tags/v0.1.2" in verdict.message
+    dispatched = replace(rfc_policy(), triggers=("workflow_dispatch",))
+    verdict = v.verify(RFC_SHA, bundle, dispatched)
+    assert verdict.status == "invalid" and "triggered by release" in verdict.message

@@ -169,3 +169,25 @@ def test_server_errors_are_bad_input(tmp_path: Path) -> None:
         server.server_close()
     with pytest.raises(BadInput, match="not an http"):
         RemoteDirectory("file:///etc/")
+
+
+def test_python_org_lists_named_by_version(
+    release314: Release, verifier: LocalCAVerifier, serve: Serve
+) -> None:
+    """python.org's X.Y.Z/ is shared by every pre-release, so its lists carry the version
+    (release-manifest-3.14.1.json, SHA256SUMS-3.14.1); another pre-release's are ignored."""
+    d = release314.directory
+    for name, published in (
+        ("release-manifest.json", "release-manifest-3.14.1.json"),
+        ("SHA256SUMS", "SHA256SUMS-3.14.1"),
+    ):
+        for suffix in ("", ".sigstore"):
+            (d / f"{name}{suffix}").rename(d / f"{published}{suffix}")
+    (d / "release-manifest-3.14.1rc1.json").write_text("{}")
+    report = verify_release(serve(d), "3.14.1", policy=identity(), verifier=verifier)
+    assert report.ok, report.problems
+    assert [r.name for r in report.rows[:2]] == [
+        "release-manifest-3.14.1.json",
+        "SHA256SUMS-3.14.1",
+    ]
+    assert report.warnings == []

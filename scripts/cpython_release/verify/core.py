@@ -25,6 +25,7 @@ from cpython_release.hashing import FileDigest, hash_many, sha256_bytes
 from cpython_release.integrity import list_files
 from cpython_release.inventory import GPG, SIGSTORE
 from cpython_release.manifest import MANIFEST_NAME, Manifest
+from cpython_release.publish.layout import published_list_name
 from cpython_release.sigstore_policy import (
     KeyringIdentity,
     LegacyIdentity,
@@ -96,9 +97,19 @@ class _Source:
         for path in self._temps:
             shutil.rmtree(path, ignore_errors=True)
 
-    def load(self, override: Path | str | None, default: str, kind: str) -> _ListFile | None:
+    def load(
+        self, override: Path | str | None, defaults: tuple[str, ...], kind: str
+    ) -> _ListFile | None:
+        """The first of ``defaults`` that exists (or the file given)."""
         if override is not None:
             return self._load_given(override, kind)
+        for default in defaults:
+            found = self._load_default(default)
+            if found is not None:
+                return found
+        return None
+
+    def _load_default(self, default: str) -> _ListFile | None:
         if self.remote is not None:
             got = self.remote.download(default, self.directory)
             if got is None:
@@ -245,8 +256,12 @@ def verify_release(
     legacy = isinstance(policy, LegacyIdentity)
     src = _Source(source, deadline)
     try:
-        manifest_file = src.load(manifest, MANIFEST_NAME, "manifest")
-        sums_file = src.load(sums, SUMS_NAME, "checksums")
+        # python.org's X.Y.Z/ directory is shared by every pre-release of X.Y.Z: there the
+        # lists carry the version (publish/layout.py published_list_name)
+        manifest_file = src.load(
+            manifest, (published_list_name(MANIFEST_NAME, str(v)), MANIFEST_NAME), "manifest"
+        )
+        sums_file = src.load(sums, (published_list_name(SUMS_NAME, str(v)), SUMS_NAME), "checksums")
         meta: list[Entry] = []
         entries: list[Entry] = []
         side: list[tuple[Entry, Files]] = []
@@ -270,7 +285,7 @@ def verify_release(
                 check.check_manifest_facts(m)
                 entries = check.entries_from_manifest(m)
             if manifest_file.side is None:
-                meta.append(check.meta_entry(MANIFEST_NAME, "manifest"))
+                meta.append(check.meta_entry(manifest_file.label, "manifest"))
         elif not legacy:
             check.fail(
                 MANIFEST_NAME,
@@ -306,7 +321,7 @@ def verify_release(
             side.append((_side_entry(name, "manifest", manifest_file.label), found))
         if sums_file is not None and parsed_sums is not None:
             if sums_file.side is None:
-                meta.append(check.meta_entry(SUMS_NAME, "checksums"))
+                meta.append(check.meta_entry(sums_file.label, "checksums"))
             else:
                 name, found = sums_file.side
                 side.append((_side_entry(name, "checksums", sums_file.label), found))
@@ -334,9 +349,12 @@ def verify_release(
             check.sboms = SbomChecker(
                 [(src.directory / s, n) for s, n in sbom_jobs if s in files.present]
             )
-        ignore = {MANIFEST_NAME, SUMS_NAME} | {
-            base + suffix for base in (MANIFEST_NAME, SUMS_NAME) for suffix in (SIGSTORE, GPG)
-        }
+        lists = [
+            MANIFEST_NAME,
+            SUMS_NAME,
+            *(published_list_name(n, str(v)) for n in (MANIFEST_NAME, SUMS_NAME)),
+        ]
+        ignore = set(lists) | {base + suffix for base in lists for suffix in (SIGSTORE, GPG)}
         check.run(all_entries, files, ignore, side)
         return report
     finally:
