@@ -148,3 +148,4 @@ def test_published_release_is_signed_and_verified(release: tuple[ActRun, object,
     # tag at 12:00 (the fake's tagger date), published when the publish job completed
     assert record["tag_to_published_s"] == 23 * 60 + 30
     assert {j["name"] for j in record["jobs"]} >= {"plan / plan", "sign / Sign the release"}
+    assert record["publish_journal"] is None  # published to GitHub: no python.org journal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -314,3 +315,44 @@ def test_tag_time_from_the_api(cli: Cli, fake_github: FakeGitHub, tmp_path: Path
     assert res.code == 2 and "git/ref/tags/v3.14.9 answered HTTP 404" in res.err
     res = cli("summary", *common, "--tag", "v3.14.2", "--tag-time", TAG_TIME)
     assert res.code == 2 and "not both" in res.err
+
+
+def test_the_publish_journal_is_kept_in_the_run_record(
+    cli: Cli, tmp_path: Path, actions_env: dict[str, Path]
+) -> None:
+    from cpython_release.publish.journal import Journal
+
+    path = tmp_path / "publish-journal.jsonl"
+    first = Journal(path, stream=io.StringIO())
+    first.change("sftp", "rename", "/srv/www.python.org/ftp/python/3.14.0")
+    first.failed("api", "POST", "https://www.python.org/api/v1/downloads/release_file/", "500")
+    first.end("failed", 1, "python.org API: 500")
+    # The re-run was killed (SIGKILL): no end line; what it did is still there.
+    second = Journal(path, stream=io.StringIO())
+    second.change("api", "POST", "https://www.python.org/api/v1/downloads/release/", "/1/")
+    second.change("sftp", "put", "/srv/.../.staging/x")
+    record_path = tmp_path / "record.json"
+    res = cli("summary", "--jobs-json", str(JOBS), "--record", str(record_path),
+              "--publish-journal", str(path))
+    assert res.code == 0, res.err
+    got = json.loads(record_path.read_text())["publish_journal"]
+    assert got["runs"] == 2 and got["status"] == "killed" and got["exit"] is None
+    assert got["changes"] == 2 and got["counts"] == {"api POST": 1, "sftp put": 1}
+    assert [e["op"] for e in got["entries"]] == ["POST"]  # staging writes only counted
+    assert "the run was killed" in actions_env["summary"].read_text()
+    # A finished run: its status, and the steps left to a person.
+    third = Journal(path, stream=io.StringIO())
+    third.last_step("write the release page text", "https://www.python.org/admin/x/")
+    third.end("ok", 0)
+    cli("summary", "--jobs-json", str(JOBS), "--record", str(record_path),
+        "--publish-journal", str(path))
+    got = json.loads(record_path.read_text())["publish_journal"]
+    assert got["status"] == "ok" and got["changes"] == 0
+    assert got["last_steps"] == [{"what": "write the release page text",
+                                  "url": "https://www.python.org/admin/x/"}]
+    assert "Left to a release manager: write the release page text" in (
+        actions_env["summary"].read_text())
+    # No journal (nothing was published): recorded as such.
+    cli("summary", "--jobs-json", str(JOBS), "--record", str(record_path),
+        "--publish-journal", str(tmp_path / "none.jsonl"))
+    assert json.loads(record_path.read_text())["publish_journal"] is None

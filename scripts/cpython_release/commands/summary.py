@@ -89,6 +89,13 @@ def register(sub: Subparsers) -> None:
         "successful job whose name contains --publish-job)",
     )
     p.add_argument(
+        "--publish-journal",
+        type=Path,
+        metavar="FILE",
+        help="the publish journal (publish --journal) to keep in the record; a missing file "
+        "is recorded as no publish journal",
+    )
+    p.add_argument(
         "--publish-job",
         default="publish",
         metavar="TEXT",
@@ -232,6 +239,13 @@ def run(args: argparse.Namespace) -> int:
         published = published_time(jobs, args.publish_job)
     record = run_record(jobs, tag_time=tag_time, published_at=published, run=run_info)
     markdown = summary_markdown(record, jobs, args.title)
+    if args.publish_journal is not None:
+        record["publish_journal"] = None
+        if args.publish_journal.is_file():
+            from cpython_release.publish.journal import digest
+
+            record["publish_journal"] = digest(args.publish_journal)
+            markdown += journal_markdown(record["publish_journal"])
     try:
         args.record.parent.mkdir(parents=True, exist_ok=True)
         args.record.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
@@ -248,3 +262,15 @@ def run(args: argparse.Namespace) -> int:
         line += f", tag to published {record['tag_to_published_s']:.0f}s"
     print(line)
     return 0
+
+
+def journal_markdown(journal: dict[str, Any]) -> str:
+    """The publish journal's digest for the step summary."""
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(journal["counts"].items())) or "none"
+    lines = ["", f"- Publish: **{journal['status']}**, changes made: {counts}"]
+    lines += [f"  - failed: {f.get('op')} {f.get('subject')}" for f in journal["failed"]]
+    if journal["status"] == "killed":
+        lines.append("  - the run was killed: the journal lists what was done; re-run to resume")
+    lines += [f"- Left to a release manager: {s['what']}: {s['url']}"
+              for s in journal["last_steps"]]
+    return "\n".join(lines) + "\n"

@@ -144,3 +144,29 @@ def read(path: Path) -> list[dict[str, Any]]:
         except ValueError:
             continue
     return out
+
+
+def digest(path: Path) -> dict[str, Any]:
+    """A journal file as the run record keeps it: the last run's status (``killed`` when it
+    has no end line), its changes, its failures and the steps left to a person."""
+    entries = read(path)
+    starts = [i for i, e in enumerate(entries) if e.get("event") == "start"]
+    last = entries[starts[-1]:] if starts else entries
+    end = next((e for e in reversed(last) if e.get("event") == "end"), None)
+    changes = [e for e in last if e.get("event") == "change"]
+    counts: dict[str, int] = {}
+    for e in changes:
+        key = f"{e.get('target')} {e.get('op')}"
+        counts[key] = counts.get(key, 0) + 1
+    return {
+        "runs": len(starts),
+        "status": end.get("status", "") if end else "killed",
+        "exit": end.get("exit") if end else None,
+        "error": end.get("error", "") if end else "",
+        "changes": len(changes),
+        "counts": counts,
+        "failed": [e for e in last if e.get("event") == "failed"],
+        "last_steps": end.get("last_steps", []) if end else [],
+        # Public trees and API records only: staging writes are counted, not listed.
+        "entries": [e for e in changes if e.get("op") not in ("put", "own")],
+    }
