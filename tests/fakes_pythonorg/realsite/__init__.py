@@ -1,9 +1,16 @@
 """Run the REAL python.org downloads API (pythondotorg's own code) locally, for parity checks.
 
 Not used by the normal test run. It serves pythondotorg's ``apps/downloads`` resources (v1
-Tastypie and v2 DRF) from a pythondotorg source tree, on sqlite, with only the apps they
-need, so the fake (:mod:`fakes_pythonorg.server`) and the client can be compared with the
-real thing::
+Tastypie and v2 DRF) from a pythondotorg source tree, with only the apps they need, so the
+fake (:mod:`fakes_pythonorg.server`) and the client can be compared with the real thing.
+On PostgreSQL, as production runs it (Debian's ``postgresql`` package)::
+
+    tools/pydotorg-local.sh PYDOTORG_SRC WORKDIR 8765 &   # prints the export line
+    CPYTHON_RELEASE_PYDOTORG_URL=http://127.0.0.1:8765/ .venv/bin/pytest \
+        tests/publish_api/test_pyorg_real_parity.py \
+        tests/publish_sftp/test_publish_python_org_real.py
+
+or on sqlite::
 
     git clone https://github.com/python/pythondotorg /tmp/pythondotorg-src
     python3.13 -m venv /tmp/pydotorg-venv
