@@ -240,6 +240,7 @@ def test_failure_after_changes_is_exit_1_with_the_journal_and_the_rerun_converge
     assert "POST of the record for" in r.err  # the write that failed, not the re-read
     assert "Re-running the same command resumes" in r.err
     assert "This run had already made" in r.err
+    assert "publish --target python-org (STOPPED)" in r.err and "changes made: " in r.err
     entries = read(journal)
     failed = [e for e in entries if e["event"] == "failed"]
     assert failed and failed[0]["op"] == "POST"

@@ -259,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
-        report(args, results, journal)
+        report(args, results, journal, failed=status != "ok")
         refused = sum(r.count(Verb.REFUSE) for r in results)
         if status == "ok" and refused:
             status, code = "refused", 1
@@ -441,7 +441,10 @@ def sftp_options(args: argparse.Namespace) -> Any:
     )
 
 
-def report(args: argparse.Namespace, results: list[PublishResult], journal: Journal) -> None:
+def report(
+    args: argparse.Namespace, results: list[PublishResult], journal: Journal,
+    *, failed: bool = False,
+) -> None:
     rows = []
     for result in results:
         for line in result.lines():
@@ -451,7 +454,7 @@ def report(args: argparse.Namespace, results: list[PublishResult], journal: Jour
     for result in results:
         for a in result.actions:
             counts[str(a.verb)] = counts.get(str(a.verb), 0) + 1
-    mode = "dry run, nothing changed" if args.dry_run else "done"
+    mode = "dry run, nothing changed" if args.dry_run else "STOPPED" if failed else "done"
     summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "nothing to do"
     if not args.dry_run:
         made = ", ".join(f"{n} {w}" for w, n in sorted(journal.counts().items()))
