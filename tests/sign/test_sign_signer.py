@@ -35,7 +35,8 @@ def fake_token(**claims: object) -> str:
     body = {"iss": "https://token.actions.githubusercontent.com", "aud": "sigstore",
             "sub": "repo:python/cpython:environment:release-signing", "iat": now,
             "exp": now + 600, "job_workflow_ref": WORKFLOW_REF,
-            "repository": "python/cpython", **claims}
+            "repository": "python/cpython", "ref": "refs/tags/v3.13.5",
+            "event_name": "workflow_dispatch", **claims}
     return _b64({"alg": "none", "typ": "JWT"}) + "." + _b64(body) + "."
 
 
@@ -111,3 +112,38 @@ def test_stage_with_the_real_backend_fails_cleanly_offline(
                      sigstore_mode="require")
     assert all("network disabled" in p for p in err.value.problems)
     assert release.names() == before
+
+
+@pytest.mark.parametrize(
+    ("claims", "message"),
+    [
+        (
+            {"ref": "refs/heads/main"},
+            "this run started from 'refs/heads/main', not refs/tags/v3.13.5",
+        ),
+        ({"ref": "refs/tags/v3.13.4"}, "started from 'refs/tags/v3.13.4'"),
+        ({"event_name": "push"}, "triggered by 'push', not by workflow_dispatch"),
+    ],
+)
+def test_stage_refuses_a_run_its_signatures_would_not_verify_for(
+    release: Release, monkeypatch: pytest.MonkeyPatch, claims: dict[str, str], message: str
+) -> None:
+    """The certificate names the run's ref and trigger; verifiers bind them to the release."""
+    monkeypatch.setattr(stage, "detect_ambient_token",
+                        lambda: AmbientToken(fake_token(**claims), "test"))
+    before = release.names()
+    with pytest.raises(CheckFailed, match=r"refusing to sign 3\.13\.5") as err:
+        sign_release(release.directory, release.fragments, identity=identity(), gpg=False,
+                     sigstore_mode="require")
+    assert message in str(err.value)
+    assert release.names() == before
+
+
+def test_run_binding_of_a_nightly() -> None:
+    from cpython_release.sign.signer import check_run_binding
+    from cpython_release.version import ReleaseVersion
+
+    nightly = ReleaseVersion.parse("3.13.6.dev20261206", nightly=True)
+    check_run_binding({"ref": "refs/heads/3.13", "event_name": "schedule"}, nightly)
+    with pytest.raises(CheckFailed, match="not refs/heads/"):
+        check_run_binding({"ref": "refs/tags/v3.13.5", "event_name": "schedule"}, nightly)

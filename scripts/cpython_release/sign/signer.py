@@ -17,12 +17,14 @@ import json
 import re
 import threading
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Protocol
 
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.hashing import FileDigest
 from cpython_release.sigstore_policy import SIGN_WORKFLOW_PATH, PipelineIdentity
+from cpython_release.version import ReleaseVersion
 
 SIGSTORE_CLIENT_ID = "sigstore"  # the OIDC audience Fulcio expects
 INSTANCES = ("production", "staging")
@@ -280,6 +282,28 @@ class SigstoreSigner:
             raise BundleRejected(str(exc)) from None
         except ValueError as exc:  # malformed bundle JSON
             raise BundleRejected(f"malformed bundle: {exc}") from None
+
+
+def check_run_binding(claims: dict[str, Any], version: ReleaseVersion) -> None:
+    """Refuse to sign what verifiers will refuse: the run must start from the release's tag
+    by one of the release workflow's triggers (a nightly: from a branch, scheduled or
+    dispatched), because the certificate names the run's ref and trigger and the policy
+    (``PipelineIdentity.bound_to``) requires them."""
+    bound = PipelineIdentity("o/r", "o/r", ("refs/heads/main",)).bound_to(version)
+    ref, event = claims.get("ref"), claims.get("event_name")
+    want = bound.source_ref or ""
+    if not isinstance(ref, str) or not (ref == want or ("*" in want and fnmatchcase(ref, want))):
+        raise CheckFailed(
+            f"refusing to sign {version}: this run started from {ref!r}, not {want}",
+            ["the signatures would never verify: dispatch the release workflow from its tag "
+             "(Run workflow -> Use workflow from -> Tags)" if not version.is_nightly
+             else "nightlies are signed from their branch"],
+        )
+    if event not in bound.triggers:
+        raise CheckFailed(
+            f"refusing to sign {version}: this run was triggered by {event!r}, not by "
+            f"{' or '.join(bound.triggers)}"
+        )
 
 
 def check_toolkit_commit(claims: dict[str, Any], checkout: Path) -> str:

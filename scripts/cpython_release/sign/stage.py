@@ -40,11 +40,12 @@ from cpython_release.sign.signer import (
     ExpectedSigner,
     SigstoreBackend,
     SigstoreSigner,
+    check_run_binding,
     check_signing_identity,
     check_toolkit_commit,
     detect_ambient_token,
 )
-from cpython_release.sigstore_policy import PipelineIdentity
+from cpython_release.sigstore_policy import GITHUB_ACTIONS_ISSUER, PipelineIdentity
 from cpython_release.version import ReleaseVersion
 
 SIGSTORE_WORKERS = 4
@@ -360,6 +361,8 @@ def sign_release(
                     "NOT Sigstore-signed; only GPG signatures (if any) and SHA256SUMS are made."
                 )
             else:
+                if ambient.claims.get("iss") == GITHUB_ACTIONS_ISSUER:
+                    check_run_binding(ambient.claims, release_version)
                 if toolkit_checkout is not None:
                     sha = check_toolkit_commit(ambient.claims, toolkit_checkout)
                     log(f"toolkit checkout {toolkit_checkout} is {sha}, as job_workflow_sha says")
