@@ -143,7 +143,14 @@ def test_published_release_is_signed_and_verified(release: tuple[ActRun, object,
     assert "Python-3.13.5.tgz.asc" in names and "Python-3.13.5.tar.xz.spdx.json" in names
     assert "SHA256SUMS" in names and "release-manifest.json" in names
     assert not any(n.endswith(".sigstore") for n in names)  # no OIDC identity under act
-    assert "valid" in run.job_log("verify-published/verify")
+    assert "Python 3.13.5: VALID" in run.job_log("verify-published/verify")
+    # no Sigstore identity under act: the rehearsal's GPG key (the sign job's public key) is
+    # the signer both verify jobs name, and every file carries its good .asc
+    for artifact in ("verify-report-3.13.5", "verify-report-3.13.5-published"):
+        report = json.loads((run.artifacts / artifact / "verify-report.json").read_text())
+        assert report["result"] == "valid", report["problems"]
+        assert report["policy"].startswith("OpenPGP keys in "), report["policy"]
+        assert {f["checks"]["gpg"]["status"] for f in report["files"]} == {"ok"}
     record = json.loads((run.artifacts / "run-record" / "run-record.json").read_text())
     # tag at 12:00 (the fake's tagger date), published when the publish job completed
     assert record["tag_to_published_s"] == 23 * 60 + 30
