@@ -76,14 +76,17 @@ def gates(
     *,
     binaries_for_security: bool = False,
     gpg: bool | None = None,
+    installers: bool = True,
 ) -> Gates:
     if phase is Phase.END_OF_LIFE:
         raise BadInput(
             f"{version.minor_version} is end-of-life in the release-cycle data: no more releases "
             "(pass a newer --release-cycle file if that is out of date)"
         )
-    binaries = phase in (Phase.BUGFIX, Phase.PRERELEASE) or (
-        phase is Phase.SECURITY and binaries_for_security
+    # ``installers=False``: a rehearsal or nightly that builds no Windows or macOS installers
+    binaries = installers and (
+        phase in (Phase.BUGFIX, Phase.PRERELEASE)
+        or (phase is Phase.SECURITY and binaries_for_security)
     )
     return Gates(
         docs=version.pre_kind in (None, "rc"),

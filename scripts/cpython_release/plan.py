@@ -88,13 +88,25 @@ def make_plan(
     gpg: bool | None = None,
     mode: str = "release",
     publish_target: str = "none",
+    installers: bool = True,
 ) -> Plan:
     check_mode(mode, publish_target, version)
+    if not installers and mode == "release":
+        raise BadInput(
+            "a release builds the installers its phase has: --no-installers is for "
+            "rehearsals and nightlies"
+        )
     phase = cycle.phase_of(version)
     if mode == "nightly" and gpg is None:
         # a GPG signature is a release manager's word for a release; nightlies carry none
         gpg = False
-    g = gates(version, phase, binaries_for_security=binaries_for_security, gpg=gpg)
+    g = gates(
+        version,
+        phase,
+        binaries_for_security=binaries_for_security,
+        gpg=gpg,
+        installers=installers,
+    )
     android = (
         [{"arch": arch, "runner": runner} for arch, runner in ANDROID_RUNNERS.items()]
         if g.android

@@ -128,3 +128,16 @@ def test_github_outputs_for_nightly(cli, tmp_path: Path, monkeypatch: pytest.Mon
     assert lines["release-tag"] == "nightly-main-20261121-" + SHA[:12]
     assert lines["publish-github"] == "true" and lines["publish-python-org"] == "false"
     assert lines["xyz"] == "3.15.0"
+
+
+def test_no_installers_for_a_linux_only_rehearsal_or_nightly(cli) -> None:  # type: ignore[no-untyped-def]
+    p = plan(cli, "3.15.1.dev20261121", "--mode", "nightly", "--no-installers")
+    assert p["jobs"]["windows"] is False and p["jobs"]["macos"] is False
+    assert p["windows_matrix"] == []
+    assert not [a for a in p["artifacts"] if a.endswith((".exe", ".pkg", ".nupkg")) or "embed" in a]
+    assert p["jobs"]["android"] is True and p["jobs"]["docs"] is True  # the rest is kept
+    p = plan(cli, "3.12.12", "--mode", "rehearsal", "--binaries-for-security", "--no-installers")
+    assert p["jobs"]["windows"] is False and p["jobs"]["macos"] is False
+    # a release builds what its phase has: the flag is refused, not ignored
+    r = cli("plan", "3.14.1", "--commit", SHA, "--no-installers")
+    assert r.code == 2 and "--no-installers" in r.err

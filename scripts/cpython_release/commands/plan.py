@@ -35,6 +35,13 @@ def register(sub: Subparsers) -> None:
         action="store_true",
         help="build Windows and macOS installers for a security-phase release",
     )
+    p.add_argument(
+        "--no-installers",
+        dest="installers",
+        action="store_false",
+        help="no Windows or macOS installers, whatever the phase (rehearsal and nightly "
+        "modes only: a fork's Linux-only run)",
+    )
     gpg = p.add_mutually_exclusive_group()
     gpg.add_argument(
         "--gpg", dest="gpg", action="store_true", default=None, help="GPG-sign even for 3.14+"
@@ -97,9 +104,7 @@ def check_secrets(
         "starts, after the approval"
         for n in sorted(needed.keys() & (in_environment - have))
     ]
-    missing = {
-        name: what for name, what in needed.items() if name not in have | in_environment
-    }
+    missing = {name: what for name, what in needed.items() if name not in have | in_environment}
     if not missing:
         return notices
     if mode == "release":
@@ -127,10 +132,9 @@ def run(args: argparse.Namespace) -> int:
         gpg=args.gpg,
         mode=mode,
         publish_target=args.publish_target,
+        installers=args.installers,
     )
-    notices = check_secrets(
-        plan.jobs, mode, args.secrets_present, args.secrets_in_environment
-    )
+    notices = check_secrets(plan.jobs, mode, args.secrets_present, args.secrets_in_environment)
     for notice in notices:
         print(notice, file=sys.stderr)
     data = {**plan.to_dict(), "notices": notices}
