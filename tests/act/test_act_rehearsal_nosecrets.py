@@ -1,0 +1,130 @@
+"""release.yml for 3.13.5 in rehearsal mode with no secrets at all, end to end under act.
+
+What a fork that set up nothing sees: no GPG key (3.13 would carry ``.asc`` signatures as a
+release), no python.org credentials, no OIDC identity (so no Sigstore), only the automatic
+``GITHUB_TOKEN``. The plan reports the missing key as a notice and goes on; the sign job skips
+GPG with a loud notice and still writes the signed-by-nobody manifest; verify accepts it as a
+rehearsal (``allow-unsigned``) and checks every hash. Nothing is published (``publish-target:
+none``), so the publish and verify-published jobs are skipped; the summary still runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from act.github_proxy import github_proxy
+from act_harness import TOOLKIT_REPO, ActHarness, ActRun
+from cpython_release.demo_repo import make_demo_repo
+from fakes_gh_issues.fake_github import FakeGitHub as IssuesFake
+from fakes_github.server import start_server
+
+pytestmark = pytest.mark.act
+
+SOURCE_REPO = "example/cpython"
+LINUX = ("ubuntu-24.04", "ubuntu-latest")
+RUN_ID = 4343
+
+
+@pytest.fixture(scope="module")
+def rehearsal(act: ActHarness, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActRun]:
+    tmp = tmp_path_factory.mktemp("nosecrets")
+    demo = make_demo_repo(tmp / "cpython", "3.13.5")
+    act.add_repo(SOURCE_REPO, demo.path)
+    with (
+        start_server(token="fake-token", repos=(SOURCE_REPO, TOOLKIT_REPO)) as gh,
+        IssuesFake(token=None) as issues,
+        github_proxy(gh.base_url, issues.url) as api,
+    ):
+        issues.repo(SOURCE_REPO)
+        issues.add_tag(SOURCE_REPO, "v3.13.5", "2025-06-11T12:00:00Z")
+        # the Actions jobs API for this run, which the summary job reads
+        issues.add_run(
+            TOOLKIT_REPO,
+            RUN_ID,
+            [
+                {
+                    "id": 1,
+                    "name": "plan / plan",
+                    "status": "completed",
+                    "conclusion": "success",
+                    "started_at": "2025-06-11T12:10:00Z",
+                    "completed_at": "2025-06-11T12:10:40Z",
+                    "labels": ["ubuntu-24.04"],
+                }
+            ],
+        )
+        yield act.run(
+            "release.yml",
+            inputs={
+                "version": "3.13.5",
+                "commit": demo.commit,
+                "repository": SOURCE_REPO,
+                "mode": "rehearsal",
+                "publish-target": "none",
+                "binaries-for-security": "false",
+            },
+            # the automatic token only (act has none of its own); no other secret
+            secrets={"GITHUB_TOKEN": "fake-token"},
+            env={
+                "GITHUB_API_URL": api.url,
+                "GITHUB_SERVER_URL": api.url,
+                "GITHUB_RUN_ID": str(RUN_ID),
+            },
+            labels=LINUX,
+            timeout=900,
+        )
+
+
+def test_every_job_accounted_for_and_verify_passes(rehearsal: ActRun) -> None:
+    rehearsal.assert_jobs(
+        ran={
+            "plan/plan",
+            "blockers",
+            "build-source/build",
+            "build-source/docs",
+            "build-source/test-source",
+            "sign/sign",
+            "blockers-after-approval",
+            "verify/verify",
+            "summary",
+        },
+        skipped={
+            "build-windows/build",
+            "build-windows/package",
+            "build-windows/index",
+            "build-windows/smoke",
+            "build-macos/build",
+            "build-macos/package",
+            "build-macos/smoke",
+            "build-mobile/android",
+            "build-mobile/ios",
+            "publish-python-org/publish",
+            "credentials/publish",  # python.org's credentials: not a python-org publish
+            "publish-github/publish",
+            "verify-published/verify",
+        },
+        unsupported={"build-source/rebuild"},
+    )
+    assert rehearsal.job_results["verify/verify"] == "success"
+    assert "valid" in rehearsal.job_log("verify/verify")
+
+
+def test_plan_reports_the_missing_key_as_a_notice(rehearsal: ActRun) -> None:
+    out = rehearsal.outputs("plan/plan")
+    # 3.13 is signed with GPG as a release; the plan keeps that and says the key is missing
+    assert out["gpg"] == "true"
+    plan = json.loads(out["plan"])
+    [notice] = plan["notices"]
+    assert "GPG_PRIVATE_KEY" in notice and "rehearsal" in notice
+
+
+def test_sign_skips_gpg_loudly_and_signs_nothing_with_it(rehearsal: ActRun) -> None:
+    log = rehearsal.job_log("sign/sign")
+    assert "GPG signing SKIPPED" in log and "GPG_PRIVATE_KEY" in log
+    released = sorted(p.name for p in (rehearsal.artifacts / "release").rglob("*") if p.is_file())
+    assert "Python-3.13.5.tgz" in released and "Python-3.13.5.tar.xz" in released
+    assert "release-manifest.json" in released and "SHA256SUMS" in released
+    assert not [n for n in released if n.endswith((".asc", ".sigstore"))]
