@@ -19,7 +19,8 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,9 @@ class ActRun:
     artifacts: Path
     workflow: Path
     project: Path
+    # maps the key act's log gives a job to the key :func:`all_jobs` has for it (act names a
+    # job of a workflow called from a called workflow after its nearest caller only)
+    rename: Callable[[str], str] | None = None
     job_results: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -190,16 +194,17 @@ class ActRun:
                 if self.job_results.get(key) not in ("failure", "cancelled"):
                     self.job_results[key] = e["jobResult"]
 
-    @staticmethod
-    def _job_key(e: Mapping[str, Any]) -> str:
+    def _job_key(self, e: Mapping[str, Any]) -> str:
         # act logs a job as "<workflow name>/<job id>", and a job of a called workflow as
         # "<caller job id>/<called workflow name>/<job id>". The key is the path of job ids:
         # "after", or "build-source/build".
         job_id = str(e.get("jobID") or "")
         parts = str(e.get("job") or "").split("/")
         if len(parts) >= 3 and job_id:
-            return f"{parts[0]}/{job_id}"
-        return job_id or str(e.get("job"))
+            key = f"{parts[0].strip()}/{job_id}"
+        else:
+            key = job_id or str(e.get("job"))
+        return self.rename(key) if self.rename else key
 
     def text(self) -> str:
         return "\n".join(str(e.get("msg", "")) for e in self.events)
@@ -234,11 +239,18 @@ class ActRun:
         )
 
     def assert_jobs(
-        self, ran: Iterable[str], skipped: Iterable[str] = (), unsupported: Iterable[str] = ()
+        self,
+        ran: Iterable[str],
+        skipped: Iterable[str] = (),
+        unsupported: Iterable[str] = (),
+        failed: Iterable[str] = (),
     ) -> None:
         """Every job either ran with success, was expected to be skipped (``if:``), or was
-        expected to be left out because its runner label was deliberately not mapped."""
+        expected to be left out because its runner label was deliberately not mapped; the
+        ``failed`` ones (also in ``ran``) are expected to have run and failed."""
         ran, skipped, unsupported = set(ran), set(skipped), set(unsupported)
+        expect_failed = set(failed)
+        assert expect_failed <= ran, f"failed jobs must be in ran: {sorted(expect_failed - ran)}"
         every = set(all_jobs(self.workflow, self.project))
         unknown = (ran | skipped | unsupported) - every
         assert not unknown, f"test names jobs the workflow does not have: {sorted(unknown)}"
@@ -251,8 +263,10 @@ class ActRun:
         )
         started = unsupported & set(self.job_results)
         assert not started, f"jobs expected to be left out ran: {sorted(started)}"
-        failed = {j: r for j, r in self.job_results.items() if r != "success"}
-        assert not failed, f"jobs failed: {failed}\n{self.tail()}"
+        bad = {j: r for j, r in self.job_results.items() if r != "success"}
+        assert set(bad) == expect_failed and all(r == "failure" for r in bad.values()), (
+            f"jobs failed: {bad}, expected to fail: {sorted(expect_failed)}\n{self.tail()}"
+        )
         did_run = {j for j in every if j in self.job_results}
         assert did_run == ran, (
             f"expected to run {sorted(ran)}, ran {sorted(did_run)}; silently skipped: "
@@ -289,6 +303,7 @@ class ActHarness:
         self.sha = snapshot_project(self.project)
         self.add_repo(TOOLKIT_REPO, self.project)
         self.runs = 0
+        self._lock = threading.Lock()
 
     def add_repo(self, name: str, path: Path) -> None:
         """Make ``name`` clonable by the checkout stand-in."""
@@ -326,14 +341,26 @@ class ActHarness:
         job: str | None = None,
         labels: Iterable[str] = LABELS,
         timeout: float = 300,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        matrix: Mapping[str, str] | None = None,
+        artifacts: Path | None = None,
+        rename: Callable[[str], str] | None = None,
     ) -> ActRun:
         """Run ``workflow``; only runner ``labels`` are mapped to the host (act reports jobs
-        on other labels as unsupported, which :meth:`ActRun.assert_jobs` checks)."""
-        self.runs += 1
-        self.translate()
-        run_dir = self.root / f"run{self.runs}"
-        artifacts = run_dir / "artifacts"
-        artifacts.mkdir(parents=True)
+        on other labels as unsupported, which :meth:`ActRun.assert_jobs` checks).
+
+        ``on_event`` sees each ``--json`` log event as act prints it, while the run goes on
+        (a fake can then answer later jobs with what earlier ones did). ``matrix`` runs only
+        the matrix legs with these values (act's ``--matrix``); runs given the same
+        ``artifacts`` directory share one artifact store, as the jobs of one GitHub run do."""
+        with self._lock:
+            self.runs += 1
+            self.translate()
+            run_dir = self.root / f"run{self.runs}"
+        if artifacts is None:
+            artifacts = run_dir / "artifacts"
+        run_dir.mkdir(parents=True)
+        artifacts.mkdir(parents=True, exist_ok=True)
         wf = self.project / ".github" / "workflows" / workflow
         cmd = [
             str(ACT),
@@ -371,24 +398,55 @@ class ActHarness:
             cmd += ["-e", str(payload)]
         if job:
             cmd += ["-j", job]
-        proc = subprocess.run(
-            cmd,
-            cwd=self.project,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            # the host executor inherits PATH: the runner stand-ins (sudo) come first
-            env={
-                **os.environ,
-                "NO_COLOR": "1",
-                "PATH": f"{STANDINS / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-            },
-        )
-        events = []
-        for line in proc.stdout.splitlines():
+        for k, v in (matrix or {}).items():
+            cmd += ["--matrix", f"{k}:{v}"]
+        # the host executor inherits PATH: the runner stand-ins (sudo) come first
+        proc_env = {
+            **os.environ,
+            "NO_COLOR": "1",
+            "PATH": f"{STANDINS / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        stderr_path = run_dir / "act.stderr"
+        events: list[dict[str, Any]] = []
+        lines: list[str] = []
+        with (
+            stderr_path.open("w") as stderr_file,
+            subprocess.Popen(
+                cmd,
+                cwd=self.project,
+                stdout=subprocess.PIPE,
+                stderr=stderr_file,
+                text=True,
+                env=proc_env,
+            ) as proc,
+        ):
+            timed_out = threading.Event()
+
+            def kill() -> None:
+                timed_out.set()
+                proc.kill()
+
+            timer = threading.Timer(timeout, kill)
+            timer.start()
             try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                events.append({"msg": line})
-        (run_dir / "act.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
-        return ActRun(proc.returncode, events, proc.stderr, artifacts, wf, self.project)
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    lines.append(line)
+                    try:
+                        parsed: Any = json.loads(line)
+                    except json.JSONDecodeError:
+                        parsed = None
+                    entry: dict[str, Any] = (
+                        parsed if isinstance(parsed, dict) else {"msg": line.rstrip("\n")}
+                    )
+                    events.append(entry)
+                    if on_event is not None:
+                        on_event(entry)
+                returncode = proc.wait()
+            finally:
+                timer.cancel()
+            if timed_out.is_set():
+                raise subprocess.TimeoutExpired(cmd, timeout)
+        stderr = stderr_path.read_text()
+        (run_dir / "act.log").write_text("".join(lines) + "\n--- stderr ---\n" + stderr)
+        return ActRun(returncode, events, stderr, artifacts, wf, self.project, rename)

@@ -2,8 +2,10 @@
 
 ``release.yml`` talks to one ``$GITHUB_API_URL``: releases and uploads go to the releases fake
 (``fakes_github``), everything else (issues, labels, the run's jobs) to the issues fake
-(``fakes_gh_issues``). URLs the backends put in bodies and ``Location`` headers are rewritten
-to this proxy's address, so clients (PyGithub checks the upload host) only ever see one host.
+(``fakes_gh_issues``). The git tag refs of the repositories named in ``releases_repos`` go to
+the releases fake too: that is where their releases' tags live (nightly retention deletes
+them). URLs the backends put in bodies and ``Location`` headers are rewritten to this proxy's
+address, so clients (PyGithub checks the upload host) only ever see one host.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import http.client
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -19,15 +21,17 @@ from urllib.parse import urlsplit
 RELEASES = re.compile(
     r"^/(?:repos/[^/]+/[^/]+/releases|api/uploads/|_storage/|[^/]+/[^/]+/releases/download/)"
 )
+TAG_REF = re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/git/refs?/tags/")
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
 
 class _Proxy(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, releases: str, other: str) -> None:
+    def __init__(self, releases: str, other: str, releases_repos: Iterable[str] = ()) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.releases, self.other = releases, other
+        self.releases_repos = {r.lower() for r in releases_repos}
         self.seen: list[tuple[str, str, str]] = []  # (method, path, backend)
 
     @property
@@ -43,7 +47,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _forward(self) -> None:
-        backend = self.server.releases if RELEASES.match(self.path) else self.server.other
+        tag_ref = TAG_REF.match(self.path)
+        to_releases = RELEASES.match(self.path) or (
+            tag_ref is not None and tag_ref["repo"].lower() in self.server.releases_repos
+        )
+        backend = self.server.releases if to_releases else self.server.other
         self.server.seen.append((self.command, self.path, backend))
         target = urlsplit(backend)
         length = int(self.headers.get("Content-Length") or 0)
@@ -67,8 +75,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def github_proxy(releases: str, other: str) -> Iterator[_Proxy]:
-    server = _Proxy(releases.rstrip("/"), other.rstrip("/"))
+def github_proxy(releases: str, other: str, releases_repos: Iterable[str] = ()) -> Iterator[_Proxy]:
+    server = _Proxy(releases.rstrip("/"), other.rstrip("/"), releases_repos)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
