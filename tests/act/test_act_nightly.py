@@ -3,7 +3,7 @@
 - ``3.13`` is the demo's ``main`` one commit past v3.13.5 (patchlevel ``3.13.5+``), as
   branch 3.13 (a nightly is named by the branch its version belongs to): its leg runs
   release.yml in nightly mode through build-source (build, docs, test-source), sign (no
-  secrets: GPG skipped with a notice; no OIDC, so no Sigstore), verify, publish as a GitHub
+  secrets: nightlies carry no GPG, and without OIDC no Sigstore), verify, publish as a GitHub
   pre-release in the fake GitHub, and verify of what that pre-release serves; then retention
   (14 older 3.13 nightlies are seeded: the oldest goes, with its tag) and track (the 3.13
   issue left open by an earlier failure is closed).
