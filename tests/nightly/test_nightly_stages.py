@@ -361,3 +361,42 @@ def test_sbom_skips_a_tree_that_predates_it(cli: Cli, head: DemoRepo, tmp_path: 
     assert "NOTICE: no SBOMs for " + NIGHTLY in r.err and "predates" in r.err
     assert not list(dist.glob("*.spdx.json"))
     assert all(a.sbom is None for a in Manifest.load(out).artifacts)
+
+
+def test_with_nothing_else_to_sign_a_key_of_this_run_signs_every_file(
+    cli: Cli, built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+    import subprocess
+
+    monkeypatch.delenv("GPG_PRIVATE_KEY", raising=False)
+    fragment = str(built / "fragment-build-source.json")
+    args = ("sign", "--collect-from", str(built), "--fragment", fragment,
+            "--sigstore", "off", "--nightly", "--ephemeral-gpg")  # fmt: skip
+    r = cli(args[0], str(tmp_path / "a"), *args[1:])  # a release would need its own key
+    assert r.code == 2 and "--gpg-optional" in r.err
+    outputs = tmp_path / "outputs"
+    outputs.write_text("")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    r = cli(args[0], str(tmp_path / "b"), *args[1:], "--gpg-optional")
+    assert r.code == 0, r.err
+    assert "key made for this run only" in r.err
+    signed = sorted(p.name for p in (tmp_path / "b").iterdir() if not p.name.endswith(".asc"))
+    assert signed and "release-manifest.json" in signed
+    m = re.search(r"gpg-public-key<<(\S+)\n(.*?)\n\1\n", outputs.read_text(), re.S)
+    assert m is not None, outputs.read_text()
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    subprocess.run(["gpg", "--batch", "--import"], input=m[2], text=True, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    for name in signed:  # every file, the manifest and the sums too, by that key
+        asc = tmp_path / "b" / f"{name}.asc"
+        done = subprocess.run(["gpg", "--batch", "--verify", str(asc), str(asc)[:-4]],
+                              env=env, capture_output=True)  # fmt: skip
+        assert done.returncode == 0, (name, done.stderr)
+    (tmp_path / "b" / signed[0]).write_bytes(b"tampered")
+    asc = tmp_path / "b" / f"{signed[0]}.asc"
+    done = subprocess.run(["gpg", "--batch", "--verify", str(asc), str(asc)[:-4]], env=env,
+                          capture_output=True)  # fmt: skip
+    assert done.returncode != 0

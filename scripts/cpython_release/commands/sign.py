@@ -78,6 +78,11 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--gpg-optional", action="store_true",
                    help=f"with no key in ${KEY_ENV}, skip GPG with a loud notice instead of "
                    "failing (rehearsal and nightly modes; a release needs its key)")
+    p.add_argument("--ephemeral-gpg", action="store_true",
+                   help="when nothing else signs (no GPG key, no Sigstore identity), GPG-sign "
+                   "every file with a key made for this run only, whose public half is the "
+                   "gpg-public-key output the run's verify jobs check against (with "
+                   "--gpg-optional: rehearsals and nightlies)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 
@@ -137,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         planned=_planned(args.plan),
         gpg=args.gpg,
         gpg_optional=args.gpg_optional,
+        ephemeral_gpg=args.ephemeral_gpg,
         gpg_key=os.environ.get(KEY_ENV) or None,
         passphrase=os.environ.get(PASSPHRASE_ENV) or None,
         sigstore_mode=mode,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -32,6 +33,7 @@ from cpython_release.hashing import FileDigest, sha256_file
 from cpython_release.integrity import check_directory
 from cpython_release.inventory import GPG, SIGSTORE
 from cpython_release.manifest import MANIFEST_NAME, Artifact, Manifest, Signature, merge
+from cpython_release.rehearsal.ephemeral_gpg import generate as generate_ephemeral_key
 from cpython_release.sign.checksums import SUMS_NAME, write_sums
 from cpython_release.sign.collect import collect
 from cpython_release.sign.gpg import KEY_ENV, GpgKey, GpgSigner
@@ -303,6 +305,7 @@ def sign_release(
     gpg_optional: bool = False,
     gpg_key: str | None = None,
     passphrase: str | None = None,
+    ephemeral_gpg: bool = False,
     sigstore_mode: SigstoreMode | str = SigstoreMode.AUTO,
     identity: PipelineIdentity | ExpectedSigner | None = None,
     signer: SigstoreBackend | None = None,
@@ -318,11 +321,16 @@ def sign_release(
     for the job's OIDC token). ``identity`` is the policy every new bundle must satisfy.
     ``gpg=None`` signs with GPG for 3.13 and earlier; ``gpg_key`` is the armored secret key;
     with ``gpg_optional`` (rehearsals and nightlies) a missing key skips GPG with a notice.
+    ``ephemeral_gpg`` (rehearsals and nightlies only): when nothing else would sign (no GPG,
+    no Sigstore identity), sign every file with a GPG key made for this run, so the run's
+    verify jobs can still check each file against the sign job's output (``gpg_public_key``).
     ``nightly`` (when not None) is the mode the fragments' version must be in; ``planned``
     (the plan's artifact list) is the exact set of files the builds must have produced.
     ``collect_from`` (a tree of downloaded workflow artifacts) fills an empty ``directory``
     with exactly the files the fragments list.
     """
+    if ephemeral_gpg and not gpg_optional:
+        raise BadInput("--ephemeral-gpg is for rehearsals and nightlies (with --gpg-optional)")
     mode = SigstoreMode(sigstore_mode)
     manifest = load_and_check(
         directory, fragments, version, collect_from, nightly=nightly, planned=planned
@@ -379,6 +387,17 @@ def sign_release(
             check_signing_identity(backend, identity)
             sigstore_state, note = "signed", f"verified against {identity.describe()} ({how})"
     policy = identity if isinstance(identity, PipelineIdentity) else None
+
+    if ephemeral_gpg and not use_gpg and sigstore_state != "signed":
+        with tempfile.TemporaryDirectory(prefix="cpython-release-ephemeral-") as tmp:
+            key = generate_ephemeral_key(Path(tmp), "CPython release, this run only <run@invalid>")
+        gpg_key, passphrase, use_gpg = key.armored_secret, None, True
+        warn(
+            f"NOTICE: nothing else signs this run, so every file is GPG-signed with a key made "
+            f"for this run only ({key.fingerprint}). Its public half is this job's "
+            "gpg-public-key output, which the run's verify jobs check the files against; it "
+            "says nothing about who built them."
+        )
 
     with ExitStack() as stack:
         gpg_signer = (
