@@ -3,8 +3,9 @@
 What a fork that set up nothing sees: no GPG key (3.13 would carry ``.asc`` signatures as a
 release), no python.org credentials, no OIDC identity (so no Sigstore), only the automatic
 ``GITHUB_TOKEN``. The plan reports the missing key as a notice and goes on; the sign job skips
-GPG with a loud notice and still writes the signed-by-nobody manifest; verify accepts it as a
-rehearsal (``allow-unsigned``) and checks every hash. Nothing is published (``publish-target:
+GPG with a loud notice; as nothing else would sign, it signs every file with a GPG key made
+for this run only, and verify checks every file and hash against that key (the sign job's
+``gpg-public-key`` output). Nothing is published (``publish-target:
 none``), so the publish and verify-published jobs are skipped; the summary still runs.
 """
 
@@ -121,10 +122,15 @@ def test_plan_reports_the_missing_key_as_a_notice(rehearsal: ActRun) -> None:
     assert "GPG_PRIVATE_KEY" in notice and "rehearsal" in notice
 
 
-def test_sign_skips_gpg_loudly_and_signs_nothing_with_it(rehearsal: ActRun) -> None:
+def test_sign_skips_the_release_key_loudly_and_signs_with_a_key_of_this_run(
+    rehearsal: ActRun,
+) -> None:
     log = rehearsal.job_log("sign/sign")
     assert "GPG signing SKIPPED" in log and "GPG_PRIVATE_KEY" in log
+    # nothing else signs (no key, no OIDC): a key made for this run, which verify checks
+    assert "key made for this run only" in log
     released = sorted(p.name for p in (rehearsal.artifacts / "release").rglob("*") if p.is_file())
     assert "Python-3.13.5.tgz" in released and "Python-3.13.5.tar.xz" in released
     assert "release-manifest.json" in released and "SHA256SUMS" in released
-    assert not [n for n in released if n.endswith((".asc", ".sigstore"))]
+    assert "Python-3.13.5.tgz.asc" in released and "release-manifest.json.asc" in released
+    assert not [n for n in released if n.endswith(".sigstore")]
