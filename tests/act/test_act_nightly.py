@@ -307,7 +307,13 @@ def test_green_leg_runs_every_stage(nightly: Nightly) -> None:
         unsupported=leg_jobs("build-source/rebuild"),
     )
     assert nightly.green.outputs("nightly/plan/plan")["gpg"] == "false"  # nightlies: no GPG
-    assert "valid" in nightly.green.job_log("nightly/verify-published/verify")
+    stamp = nightly.day.strftime("%Y%m%d")
+    version = f"3.13.6.dev{stamp}"
+    assert f"Python {version}: VALID" in nightly.green.job_log("nightly/verify-published/verify")
+    for name in (f"verify-report-{version}", f"verify-report-{version}-published"):
+        report = json.loads((nightly.artifacts / name / "verify-report.json").read_text())
+        assert report["result"] == "valid", report["problems"]
+        assert {f["checks"]["gpg"]["status"] for f in report["files"]} == {"ok"}
 
 
 def test_green_leg_is_a_github_prerelease(nightly: Nightly) -> None:

@@ -110,7 +110,14 @@ def test_every_job_accounted_for_and_verify_passes(rehearsal: ActRun) -> None:
         unsupported={"build-source/rebuild"},
     )
     assert rehearsal.job_results["verify/verify"] == "success"
-    assert "valid" in rehearsal.job_log("verify/verify")
+    assert "Python 3.13.5: VALID" in rehearsal.job_log("verify/verify")
+    # the signer verify names is the run's own key (the sign job's public key): every .asc good
+    report = json.loads(
+        (rehearsal.artifacts / "verify-report-3.13.5" / "verify-report.json").read_text()
+    )
+    assert report["result"] == "valid", report["problems"]
+    assert report["policy"].startswith("OpenPGP keys in "), report["policy"]
+    assert {f["checks"]["gpg"]["status"] for f in report["files"]} == {"ok"}
 
 
 def test_plan_reports_the_missing_key_as_a_notice(rehearsal: ActRun) -> None:
