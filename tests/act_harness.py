@@ -155,6 +155,63 @@ def translate_self_location(
     return EXPRESSION.sub(expression, SELF_USES.sub(uses, text))
 
 
+# The steps only Windows or macOS can run (MSBuild, Doc\\make.bat, WiX, build-installer.py, the
+# installers' smoke tests), replaced under act by recorded stand-ins
+# (tests/act/standins/platform_standin.py). Every other step of those jobs runs for real:
+# setup, tag checks, signing without secrets, PC/layout's packaging through the toolkit (with a
+# stand-in python.exe and nuget), pkgbuild/productbuild packaging (stand-in tools on PATH),
+# SBOMs, fragments, uploads, and the PyManager index.
+PLATFORM_ONLY = {
+    ".github/workflows/build-windows.yml": {
+        "Build (PGO release, debug, free-threaded)": "windows-build",
+        "HTML docs (bundled by the installer and PyManager packages)": "windows-docs",
+        "Installer": "windows-installer",
+        "Install, check, uninstall": "windows-smoke",
+    },
+    ".github/workflows/build-macos.yml": {
+        "Build (build-installer.py, universal2)": "macos-build",
+        "Install and check": "macos-smoke",
+    },
+}
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def replace_platform_steps(text: str, file_path: str) -> str:
+    """``text`` with the ``run:`` of each PLATFORM_ONLY step of ``file_path`` replaced by its
+    stand-in (its ``env:`` stays). A listed step that is missing is an error."""
+    lines = text.splitlines(keepends=True)
+    for name, command in PLATFORM_ONLY.get(file_path, {}).items():
+        starts = [i for i, ln in enumerate(lines) if ln.strip() == f"- name: {name}"]
+        if len(starts) != 1:
+            raise ValueError(f"{file_path}: {len(starts)} steps named {name!r}")
+        start = starts[0]
+        key_indent = _indent(lines[start]) + 2
+        end = start + 1
+        while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) >= key_indent):
+            end += 1
+        body = lines[start + 1 : end]
+        runs = [
+            i
+            for i, ln in enumerate(body)
+            if _indent(ln) == key_indent and ln.lstrip().startswith("run:")
+        ]
+        if len(runs) != 1:
+            raise ValueError(f"{file_path}: step {name!r} has no run:")
+        r = runs[0]
+        r_end = r + 1
+        while r_end < len(body) and (not body[r_end].strip() or _indent(body[r_end]) > key_indent):
+            r_end += 1
+        standin = (
+            " " * key_indent + f'run: python3 "$ACT_STANDIN_DIR/platform_standin.py" {command}\n'
+        )
+        body[r:r_end] = [standin]
+        lines[start + 1 : end] = body
+    return "".join(lines)
+
+
 def yaml_files(project: Path) -> list[Path]:
     """The files GitHub reads ``uses:`` and expressions from: workflows and actions."""
     return sorted(
@@ -315,17 +372,15 @@ class ActHarness:
 
     def translate(self) -> None:
         """Rewrite ``$/`` and ``job.workflow_*`` in the project's workflows and actions (those
-        a test wrote too) for act. The snapshot commit keeps the originals: a checkout at
-        ``job.workflow_sha`` gets the code as committed."""
+        a test wrote too) for act, and put the PLATFORM_ONLY stand-ins in. The snapshot commit
+        keeps the originals: a checkout at ``job.workflow_sha`` gets the code as committed."""
         for path in yaml_files(self.project):
             text = path.read_text(encoding="utf-8")
+            rel = path.relative_to(self.project).as_posix()
             done = translate_self_location(
-                text,
-                file_path=path.relative_to(self.project).as_posix(),
-                repository=TOOLKIT_REPO,
-                sha=self.sha,
-                ref="refs/heads/main",
+                text, file_path=rel, repository=TOOLKIT_REPO, sha=self.sha, ref="refs/heads/main"
             )
+            done = replace_platform_steps(done, rel)
             if done != text:
                 path.write_text(done, encoding="utf-8")
 

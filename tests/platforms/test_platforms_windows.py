@@ -369,3 +369,25 @@ def test_cli_sign_with_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     rec.respond(["sign"], returncode=1, stderr="403 Forbidden")
     assert main(["windows", "sign", str(build), "--source", str(source),
                  "--version", "3.14.0rc2"]) == 1
+
+
+def test_cli_layout_and_installer_resolve_a_relative_source(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The commands run inside the source tree, so a relative --source (as the workflow
+    passes it) must reach PC/layout and MSBuild as an absolute path (found under act)."""
+    source = tmp_path / "cpython"
+    (source / "Doc" / "build" / "html").mkdir(parents=True)
+    (source / "Doc" / "build" / "html" / "index.html").write_text("<html/>")
+    monkeypatch.chdir(tmp_path)
+    for var in (*windows.SIGN_ENV.values(), "AZURE_CLIENT_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+    assert main(["windows", "layout", "--source", "cpython", "--out", "build", "--work", "w",
+                 "--dist", "d", "--nuget-output", "n", "--index-dir", "i", "--created", "0",
+                 "--version", "3.13.5", "--arch", "amd64", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"{source}/PC/layout -vv -s {source} " in out
+    assert main(["windows", "installer", "--source", "cpython", "--out", "build", "--dist", "d",
+                 "--msbuild", "msbuild", "--version", "3.13.5", "--arch", "amd64",
+                 "--dry-run"]) == 0
+    assert f"msbuild {source}/Tools/msi/launcher/launcher.wixproj" in capsys.readouterr().out

@@ -182,7 +182,7 @@ def run_docs(args: argparse.Namespace) -> int:
 def run_layout(args: argparse.Namespace) -> int:
     version = parse_version(args.version, args)
     runner = make_runner(args)
-    plan = windows.layout_plan(args.source, args.out.resolve(), args.work.resolve(),
+    plan = windows.layout_plan(args.source.resolve(), args.out.resolve(), args.work.resolve(),
                                args.dist.resolve(), version, args.arch)
     windows.run_steps(runner, plan.steps)
     if args.dry_run:
@@ -217,7 +217,7 @@ def run_installer(args: argparse.Namespace) -> int:
                                 windows.sign_base_argv(config, f"Python {version}"))
     msbuild = args.msbuild or windows.find_msbuild(runner)
     out = args.out.resolve()
-    windows.run_steps(runner, windows.installer_steps(msbuild, args.source, out, version,
+    windows.run_steps(runner, windows.installer_steps(msbuild, args.source.resolve(), out, version,
                                                       args.arch, sign_command))
     if args.dry_run:
         return 0
@@ -229,7 +229,7 @@ def run_installer(args: argparse.Namespace) -> int:
 def run_index(args: argparse.Namespace) -> int:
     version = parse_version(args.version, args)
     if not has_pymanager(version):
-        print(f"no PyManager index for {version}: PyManager packages start with 3.14")
+        print(f"no PyManager index for {version}: PyManager packages start with 3.13")
         return 0
     records = sorted(args.index_dir.glob("*.install.json"))
     if not records:

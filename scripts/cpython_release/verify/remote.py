@@ -33,6 +33,9 @@ READ = 64 << 10
 SAFE_NAME = re.compile(r"(?!/)(?!.*(^|/)\.\.?(/|$))[A-Za-z0-9._+-]+(/[A-Za-z0-9._+-]+)*")
 
 
+GITHUB_RELEASE = re.compile(r"/releases/download/[^/]+/$")
+
+
 def is_url(source: object) -> bool:
     return isinstance(source, str) and source.startswith(("http://", "https://"))
 
@@ -89,6 +92,11 @@ class RemoteDirectory:
         return s
 
     def url(self, name: str) -> str:
+        # A GitHub release is flat: publish-github names `amd64/core.msi` `amd64--core.msi`.
+        if GITHUB_RELEASE.search(urlsplit(self.base).path) and "/" in name:
+            from cpython_release.publish.github_release import asset_name
+
+            name = asset_name(name)
         return urljoin(self.base, name)
 
     def remaining(self) -> float:

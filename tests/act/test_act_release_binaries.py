@@ -1,0 +1,206 @@
+"""release.yml under act with Windows and macOS: a fork's rehearsal of a security release
+with binaries-for-security, as far as a Linux host can go.
+
+Every job of release.yml runs, the Windows (three architectures) and macOS jobs included, on
+this host. The harness replaces only the steps in its PLATFORM_ONLY table (MSBuild,
+Doc\\make.bat, WiX, build-installer.py, the installers' smoke tests) by recorded stand-ins;
+setup, the tag checks, binary signing (unsigned: no secrets), PC/layout packaging through the
+toolkit (with a stand-in python.exe and nuget), pkgbuild/productbuild packaging through the
+toolkit (stand-in tools), SBOMs, fragments and uploads run for real, and their files flow
+through sign (held to the plan), verify and publish to a fake GitHub, and verify again as
+served. Release mode cannot run here: it requires Sigstore bundles, and act has no OIDC
+identity (tests/act/test_installer_signing_jobs.py covers its refusal of unsigned installers).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from act.github_proxy import github_proxy
+from act_harness import GIT_ENV, PLATFORM_ONLY, TOOLKIT_REPO, ActHarness, ActRun
+from cpython_release.demo_repo import make_demo_repo
+from cpython_release.rehearsal.ephemeral_gpg import generate
+from fakes_gh_issues.fake_github import FakeGitHub as IssuesFake
+from fakes_github.server import start_server
+from platforms.test_platforms_macos_sbom import RECIPES
+
+pytestmark = pytest.mark.act
+
+SOURCE_REPO = "example/cpython"
+VERSION = "3.13.5"
+ARCHES = ("amd64", "arm64", "win32")
+WINDOWS_JOBS = {
+    "build-windows/build",
+    "build-windows/package",
+    "build-windows/index",
+    "build-windows/smoke",
+}
+MACOS_JOBS = {"build-macos/build", "build-macos/package", "build-macos/smoke"}
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+    ).stdout.strip()
+
+
+def add_build_installer(repo: Path) -> str:
+    """The release commit gets Mac/BuildScript/build-installer.py (the demo repository has
+    none), whose library recipes the macOS SBOM reads; the tag moves with it."""
+    script = repo / "Mac" / "BuildScript" / "build-installer.py"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(RECIPES, encoding="utf-8")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", f"Python {VERSION} (with the macOS build script)")
+    _git(repo, "tag", "-f", "-a", "-m", f"Python {VERSION}", f"v{VERSION}")
+    return _git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture(scope="module")
+def release(
+    act: ActHarness, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ActRun, object, str]]:
+    tmp = tmp_path_factory.mktemp("release-binaries")
+    demo = make_demo_repo(tmp / "cpython", VERSION)
+    commit = add_build_installer(demo.path)
+    act.add_repo(SOURCE_REPO, demo.path)
+    key = generate(tmp)
+    with (
+        start_server(token="fake-token", repos=(SOURCE_REPO, TOOLKIT_REPO)) as gh,
+        IssuesFake(token=None) as issues,
+        github_proxy(gh.base_url, issues.url) as api,
+    ):
+        issues.repo(SOURCE_REPO)
+        issues.add_run(
+            TOOLKIT_REPO,
+            4343,
+            [
+                {
+                    "id": 1,
+                    "name": "plan / plan",
+                    "status": "completed",
+                    "conclusion": "success",
+                    "started_at": "2025-06-11T12:10:00Z",
+                    "completed_at": "2025-06-11T12:10:40Z",
+                    "labels": ["ubuntu-24.04"],
+                }
+            ],
+        )
+        issues.add_tag(SOURCE_REPO, f"v{VERSION}", "2025-06-11T12:00:00Z")
+        run = act.run(
+            "release.yml",
+            inputs={
+                "version": VERSION,
+                "commit": commit,
+                "repository": SOURCE_REPO,
+                "mode": "rehearsal",
+                "publish-target": "github",
+                "binaries-for-security": "true",
+            },
+            secrets={"GITHUB_TOKEN": "fake-token", "GPG_PRIVATE_KEY": key.armored_secret},
+            env={"GITHUB_API_URL": api.url, "GITHUB_SERVER_URL": api.url, "GITHUB_RUN_ID": "4343"},
+            timeout=1500,
+        )
+        yield run, gh, commit
+
+
+def test_every_job_runs_windows_and_macos_included(release: tuple[ActRun, object, str]) -> None:
+    run, _, _ = release
+    run.assert_jobs(
+        ran={
+            "plan/plan",
+            "blockers",
+            "build-source/build",
+            "build-source/docs",
+            "build-source/test-source",
+            "build-source/rebuild",
+            *WINDOWS_JOBS,
+            *MACOS_JOBS,
+            "sign/sign",
+            "blockers-after-approval",
+            "verify/verify",
+            "publish-github/publish",
+            "verify-published/verify",
+            "summary",
+        },
+        skipped={"build-mobile/android", "build-mobile/ios", "publish-python-org/publish"},
+    )
+    plan = run.outputs("plan/plan")
+    assert plan["windows"] == "true" and plan["macos"] == "true"
+    assert len(json.loads(plan["windows-matrix"])["include"]) == 3
+
+
+def test_only_platform_only_steps_were_stood_in(release: tuple[ActRun, object, str]) -> None:
+    run, _, _ = release
+    # exactly the PLATFORM_ONLY steps were replaced in what act ran, and every step ran
+    for rel, table in PLATFORM_ONLY.items():
+        text = (run.project / rel).read_text(encoding="utf-8")
+        assert text.count("platform_standin.py") == len(table), rel
+    for job in WINDOWS_JOBS | MACOS_JOBS:
+        steps = {s.name: s.result for s in run.steps(job)}
+        assert steps and set(steps.values()) == {"success"}, (job, steps)
+    # the portable steps ran the real toolkit: signing without secrets says so, PC/layout and
+    # nuget were driven by `windows layout`, pkgbuild/productbuild by `macos package`
+    log = run.job_log("build-windows/package")
+    assert "UNSIGNED" in log
+    assert "PC/layout stand-in wrote" in log and "nuget stand-in packed" in log
+    mac = run.job_log("build-macos/package")
+    assert "UNSIGNED and not notarized" in mac and "stand-in wrote" in mac
+
+
+def test_windows_and_macos_fragments(release: tuple[ActRun, object, str]) -> None:
+    run, _, commit = release
+    for arch in ARCHES:
+        name = f"fragment-windows-{arch}"
+        fragment = json.loads((run.artifacts / name / f"{name}.json").read_text())
+        assert fragment["release"]["commit"] == commit
+        found = {a["name"]: a for a in fragment["artifacts"]}
+        exe = f"python-{VERSION}.exe" if arch == "win32" else f"python-{VERSION}-{arch}.exe"
+        assert exe in found and f"python-{VERSION}-embed-{arch}.zip" in found
+        assert f"{arch}/core.msi" in found
+        assert found[exe]["producer"] == f"build-windows ({arch})"
+        assert found[exe]["sbom"]["name"] == exe + ".spdx.json"
+        assert (run.artifacts / f"windows-{arch}" / exe).stat().st_size == found[exe]["size"]
+        nupkg = {"amd64": "python", "win32": "pythonx86", "arm64": "pythonarm64"}[arch]
+        assert (run.artifacts / f"nuget-windows-{arch}" / f"{nupkg}.{VERSION}.nupkg").is_file()
+    mac = json.loads((run.artifacts / "fragment-macos" / "fragment-macos.json").read_text())
+    [pkg] = mac["artifacts"]
+    assert pkg["name"] == f"python-{VERSION}-macos11.pkg" and pkg["platform"] == "macos"
+    assert (run.artifacts / "macos" / f"python-{VERSION}-macos11.pkg.spdx.json").is_file()
+
+
+def test_installers_are_signed_published_and_verified(
+    release: tuple[ActRun, object, str],
+) -> None:
+    run, gh, commit = release
+    repo = gh.state.repos[TOOLKIT_REPO.lower()]  # type: ignore[attr-defined]
+    [rel] = list(repo.releases.values())
+    assert rel.tag_name == f"v{VERSION}" and rel.target_commitish == commit
+    names = {a.name for a in rel.assets.values()}
+    for name in (
+        f"python-{VERSION}-amd64.exe",
+        f"python-{VERSION}-arm64.exe",
+        f"python-{VERSION}.exe",
+        f"python-{VERSION}-embed-win32.zip",
+        f"python-{VERSION}-amd64.exe.asc",
+        f"python-{VERSION}-amd64.exe.spdx.json",
+        f"python-{VERSION}-macos11.pkg",
+        f"python-{VERSION}-macos11.pkg.asc",
+    ):
+        assert name in names, name
+    manifest = json.loads((run.artifacts / "release" / "release-manifest.json").read_text())
+    producers = {a["producer"] for a in manifest["artifacts"]}
+    assert {f"build-windows ({a})" for a in ARCHES} | {"build-macos"} <= producers
+    assert "valid" in run.job_log("verify/verify")
+    assert "valid" in run.job_log("verify-published/verify")
