@@ -241,7 +241,7 @@ def test_plan_stops_a_release_without_its_gpg_key(cli: Cli, head: DemoRepo) -> N
             "--secrets-in-environment", "GPG_PRIVATE_KEY GPG_PASSPHRASE")  # fmt: skip
     assert r.code == 0, r.err
     [notice] = json.loads(r.out)["notices"]
-    assert "GPG_PRIVATE_KEY is kept in the signing environment" in notice
+    assert "GPG_PRIVATE_KEY is declared to be kept in the signing environment" in notice
 
 
 # --- a nightly is a branch head between releases, dated between its commit and tomorrow ------

@@ -42,9 +42,17 @@ CYCLE = ReleaseCycle(
 
 
 def finals(*names: str, latest: str = "") -> list[RemoteRelease]:
-    return [RemoteRelease(f"/api/v1/downloads/release/{i}/", f"Python {n}", "", True, False,
-                          is_latest=(n == latest))
-            for i, n in enumerate(names, 1)]
+    return [
+        RemoteRelease(
+            f"/api/v1/downloads/release/{i}/",
+            f"Python {n}",
+            "",
+            True,
+            False,
+            is_latest=(n == latest),
+        )
+        for i, n in enumerate(names, 1)
+    ]
 
 
 def v(text: str) -> ReleaseVersion:
@@ -55,9 +63,11 @@ def v(text: str) -> ReleaseVersion:
 def test_release_notes_url_is_the_changelog_section_blurb_heads() -> None:
     base = "https://docs.python.org/release/"
     assert release_notes_url(v("3.14.0rc2")) == (
-        f"{base}3.14.0rc2/whatsnew/changelog.html#python-3-14-0-release-candidate-2")
+        f"{base}3.14.0rc2/whatsnew/changelog.html#python-3-14-0-release-candidate-2"
+    )
     assert release_notes_url(v("3.13.5")) == (
-        f"{base}3.13.5/whatsnew/changelog.html#python-3-13-5-final")
+        f"{base}3.13.5/whatsnew/changelog.html#python-3-13-5-final"
+    )
     assert release_notes_url(v("3.15.0a1")).endswith("#python-3-15-0-alpha-1")
     assert release_notes_url(v("3.15.0b3")).endswith("#python-3-15-0-beta-3")
 
@@ -89,9 +99,13 @@ def test_is_latest_only_for_the_newest_final_of_the_newest_stable_minor() -> Non
 
 
 def test_api_base_with_or_without_the_api_path() -> None:
-    for given in ("https://www.python.org", "https://www.python.org/",
-                  "https://www.python.org/api/v1/", "https://www.python.org/api/v1",
-                  "https://www.python.org/api/"):
+    for given in (
+        "https://www.python.org",
+        "https://www.python.org/",
+        "https://www.python.org/api/v1/",
+        "https://www.python.org/api/v1",
+        "https://www.python.org/api/",
+    ):
         assert site_root(given) == "https://www.python.org/"
     assert site_root("http://127.0.0.1:8000/sub/api/v1/") == "http://127.0.0.1:8000/sub/"
     with pytest.raises(BadInput):
@@ -102,18 +116,21 @@ def test_api_base_with_or_without_the_api_path() -> None:
 def test_a_final_is_created_complete_and_published_latest_in_one_patch(
     make_api: Callable[..., PythonOrgAPI], fake_state: FakeState, pyorg: FakeServer
 ) -> None:
-    old = fake_state.add_release("Python 3.14.1", slug="python-3141", is_published=True,
-                                 is_latest=True)
+    old = fake_state.add_release(
+        "Python 3.14.1", slug="python-3141", is_published=True, is_latest=True
+    )
     journal = Journal()
     api = make_api(v2_token=V2_TOKEN, journal=journal)
     version = v("3.14.2")
     dry = sync_release(api, make_manifest("3.14.2"), version, cycle=CYCLE, dry_run=True)
     created = next(a for a in dry.actions if a.verb is Verb.CREATE)
     assert "is_latest=True (the newest final of 3.14" in created.detail
-    assert "demotes Python 3.14.1" in created.detail and fake_state.release_pk(
-        "Python 3.14.2") is None
-    result = sync_release(api, make_manifest("3.14.2"), version, cycle=CYCLE,
-                          release_date="2026-12-02")
+    assert (
+        "demotes Python 3.14.1" in created.detail and fake_state.release_pk("Python 3.14.2") is None
+    )
+    result = sync_release(
+        api, make_manifest("3.14.2"), version, cycle=CYCLE, release_date="2026-12-02"
+    )
     pk = fake_state.release_pk("Python 3.14.2")
     assert pk is not None
     rel = fake_state.releases[pk]
@@ -129,8 +146,7 @@ def test_a_final_is_created_complete_and_published_latest_in_one_patch(
 def test_without_a_token_the_admin_step_lists_every_field_left(
     make_api: Callable[..., PythonOrgAPI], fake_state: FakeState
 ) -> None:
-    fake_state.add_release("Python 3.14.1", slug="python-3141", is_published=True,
-                           is_latest=True)
+    fake_state.add_release("Python 3.14.1", slug="python-3141", is_published=True, is_latest=True)
     with pytest.raises(ReleaseNotPublished) as info:
         sync_release(make_api(), make_manifest("3.14.2"), v("3.14.2"), cycle=CYCLE)
     steps = info.value.result.last_steps  # type: ignore[attr-defined]
@@ -143,8 +159,9 @@ def test_credentials_checks_write_nothing(
     make_api: Callable[..., PythonOrgAPI], fake_state: FakeState
 ) -> None:
     pk = fake_state.add_release("Python 3.14.0rc1")
-    fake_state.add_file(pk, "source", name="x", slug="x",
-                        url="https://www.python.org/ftp/python/3.14.0/x")
+    fake_state.add_file(
+        pk, "source", name="x", slug="x", url="https://www.python.org/ftp/python/3.14.0/x"
+    )
     journal = Journal()
     api = make_api(v2_token=V2_TOKEN, journal=journal)
     api.check_staff_key()
@@ -176,8 +193,23 @@ def test_429_prints_the_wait_and_past_the_budget_names_when_to_rerun(
             api._os_cache.clear()
     assert lines and all(re.search(r"429 .*waiting \d+s .*of the 150s budget", x) for x in lines)
     assert sum(clock.slept) <= 150
-    m = re.search(r"Re-run after (\d\d):(\d\d) UTC", str(info.value))
+    m = re.search(r"Re-run after \d{4}-\d\d-\d\d (\d\d):(\d\d) UTC", str(info.value))
     assert m is not None
     now = datetime.now(UTC)
     ahead = (int(m[1]) * 60 + int(m[2]) - (now.hour * 60 + now.minute)) % (24 * 60)
     assert 1 <= ahead <= 5  # the server's Retry-After (~100 s), rounded up to the minute
+
+
+@pytest.mark.parametrize("header", ["inf", "1e400", "99999999999"])
+def test_429_with_an_absurd_retry_after_fails_cleanly(
+    make_api: Callable[..., PythonOrgAPI], fake_state: FakeState, header: str
+) -> None:
+    """A hostile Retry-After must not overflow the re-run time (it raised OverflowError)."""
+    import requests
+
+    api = make_api(max_wait=30)
+    response = requests.Response()
+    response.status_code = 429
+    response.headers["Retry-After"] = header
+    with pytest.raises(RateLimited, match=r"Re-run after \d{4}-\d\d-\d\d \d\d:\d\d UTC"):
+        api._wait_429("POST", "http://x/api/v1/downloads/release/", response, 1)

@@ -100,8 +100,9 @@ def check_secrets(
     have, in_environment = _names(present), _names(declared)
     needed = {"GPG_PRIVATE_KEY": "GPG signatures (.asc)"} if plan_jobs.get("gpg") else {}
     notices = [
-        f"NOTICE: {n} is kept in the signing environment: it is checked when the sign job "
-        "starts, after the approval"
+        f"NOTICE: {n} is declared to be kept in the signing environment, where the plan "
+        "cannot see it: whether it is there is only known when the sign job starts, after "
+        "the approval"
         for n in sorted(needed.keys() & (in_environment - have))
     ]
     missing = {name: what for name, what in needed.items() if name not in have | in_environment}

@@ -254,6 +254,14 @@ def run(args: argparse.Namespace) -> int:
             code = CheckFailed.exit_code
             raise after_changes(exc, journal, args.journal) from exc
         raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # python.org (or a server posing as it) answered in a shape the client did not
+        # expect: a failed check (exit 1) with the journal, never a traceback
+        status, code, error = "failed", CheckFailed.exit_code, repr(exc)
+        unexpected = CheckFailed(f"python.org answered something unexpected: {exc!r}")
+        if journal.changed:
+            raise after_changes(unexpected, journal, args.journal) from exc
+        raise unexpected from exc
     except BaseException as exc:
         status, code, error = "interrupted", 130, repr(exc)
         raise

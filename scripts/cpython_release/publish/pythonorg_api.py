@@ -305,10 +305,12 @@ class PythonOrgAPI:
         delay = _retry_after(response)
         if delay is None:
             delay = min(60.0, 2.0**attempt)
-        # At least a second: Tastypie counts whole seconds and may say "Retry-After: 0".
-        delay = max(1.0, delay)
+        # At least a second: Tastypie counts whole seconds and may say "Retry-After: 0"; at
+        # most a week (a hostile "inf" or "1e400" must not overflow the date below).
+        delay = min(max(1.0, delay), 7 * 86400.0) if delay == delay else 60.0
         if self.waited + delay > self.max_wait:
-            when = (datetime.now(UTC) + timedelta(seconds=delay + 59)).strftime("%H:%M")
+            # the date as well: a wait may pass midnight
+            when = (datetime.now(UTC) + timedelta(seconds=delay + 59)).strftime("%Y-%m-%d %H:%M")
             raise RateLimited(
                 f"python.org API: 429 Too Many Requests for {method} {url} (600 requests per "
                 f"hour per user); waiting {delay:.0f}s more would exceed the {self.max_wait:.0f}s "

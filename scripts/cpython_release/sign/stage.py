@@ -175,6 +175,8 @@ def load_and_check(
     if not fragments:
         raise BadInput("no manifest fragments given: the sign stage only signs listed files")
     manifest = merge([Manifest.load(p) for p in fragments])
+    if not manifest.artifacts:
+        raise BadInput("the fragments list no artifacts: an empty release is never signed")
     if collect_from is not None:
         directory.mkdir(parents=True, exist_ok=True)
         collect(manifest, collect_from, directory)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cpython_release.errors import BadInput
 from cpython_release.hashing import FileDigest
 from cpython_release.inventory import GPG, SBOM, SIGSTORE
 from cpython_release.manifest import MANIFEST_NAME, Manifest
@@ -358,7 +359,9 @@ class Checks:
         listed = files.present if files.complete_listing else set(files.index or ())
         known = {n for e in entries for n in e.names()} | ignore_unlisted
         for name in sorted(listed - known):
-            if self.strict:
+            if self.strict or _is_release_file(self.version, name):
+                # a file named as this release's (or any, with --strict) that no signed list
+                # covers is never waved through: deleting its signature must not hide it
                 self.fail(name, "unlisted file (not in the release's list of files)")
             else:
                 self.report.warnings.append(f"unlisted file: {name}")
@@ -366,3 +369,14 @@ class Checks:
             self.report.warnings.append(
                 "unlisted files not checked: the server shows no directory index"
             )
+
+
+def _is_release_file(version: ReleaseVersion, name: str) -> bool:
+    """Whether ``name`` is a file a release of ``version`` publishes (python.org's names)."""
+    from cpython_release.inventory import classify
+
+    try:
+        classify(version, name.rsplit("/", 1)[-1])
+    except BadInput:
+        return False
+    return True
