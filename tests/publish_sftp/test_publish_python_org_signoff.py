@@ -251,9 +251,15 @@ def test_failure_after_changes_is_exit_1_with_the_journal_and_the_rerun_converge
     assert end["event"] == "end" and end["exit"] == 1 and end["status"] == "failed"
     assert end["changes"] == len([e for e in entries if e["event"] == "change"])
     # The re-run converges: no duplicates, and the release is published.
+    assert cdn.purges == []  # the failed run stopped before its purge...
     pyorg.state.fail_posts, pyorg.state.fail_requests = {}, set()
     again = cli(*argv(server, directory, pyorg, cdn, "--journal", str(journal)))
     assert again.code == 0, again.err
+    # ...so the re-run, which completes the Release, purges the files the failed run put up
+    # (it changed none of them itself)
+    paths = {path for _, path, _ in cdn.purges}
+    assert f"/ftp/python/{XYZ}/Python-{VERSION}.tgz" in paths
+    assert f"/ftp/python/{XYZ}/" in paths and "/downloads/" in paths
     assert_published(server, directory, manifest)
     pk = pyorg.state.release_pk(f"Python {VERSION}")
     assert pk is not None and len(pyorg.state.releases) == 1

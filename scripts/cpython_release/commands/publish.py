@@ -381,6 +381,7 @@ def publish_python_org(
                 else:
                     docs_changed = True
     records_changed = False
+    release_completed = False
     if api is not None:
         from cpython_release.publish.pythonorg_sync import ReleaseNotPublished, sync_release
 
@@ -399,10 +400,17 @@ def publish_python_org(
         for step in synced.last_steps:
             journal.last_step(step.what, step.url)
         records_changed = synced.changed()
+        # the Release record was created or completed/published by this run
+        release_completed = any(
+            a.subject.startswith("release ") and a.verb in (Verb.CREATE, Verb.UPDATE)
+            for a in synced.actions
+        )
     if "purge" not in skip:
         from cpython_release.publish.cdn import changed_urls, purge, purge_urls
 
-        if args.purge_all:
+        # A run that creates or completes the Release purges the whole release: an earlier
+        # run that stopped before its purge may have left public files the CDN serves stale.
+        if args.purge_all or release_completed:
             urls = [*purge_urls(version, manifest),
                     *(DOWNLOADS_URL + i.dest for i in lists)]
         else:
