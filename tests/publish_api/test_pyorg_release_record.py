@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from cpython_release.phase import ReleaseCycle
 from cpython_release.publish.actions import Verb
 from cpython_release.publish.journal import Journal
 from cpython_release.publish.pythonorg_api import (
+    APIError,
     AuthenticationFailed,
     PythonOrgAPI,
     RateLimited,
@@ -213,3 +215,34 @@ def test_429_with_an_absurd_retry_after_fails_cleanly(
     response.headers["Retry-After"] = header
     with pytest.raises(RateLimited, match=r"Re-run after \d{4}-\d\d-\d\d \d\d:\d\d UTC"):
         api._wait_429("POST", "http://x/api/v1/downloads/release/", response, 1)
+
+
+@pytest.mark.parametrize(
+    ("nxt", "message"),
+    [
+        ("https://evil.example/steal/", "points off"),
+        ("http://{host}/api/v1/downloads/release/", "points off"),  # another scheme
+        ("/api/v1/downloads/release/?offset=100", "loops back"),
+    ],
+)
+def test_the_key_never_follows_meta_next_off_the_site(
+    make_api: Callable[..., PythonOrgAPI], monkeypatch: pytest.MonkeyPatch, nxt: str, message: str
+) -> None:
+    """A hostile or tampered list answer must not send the staff key to another host (it
+    did: meta.next was followed anywhere) nor keep the client paging forever."""
+    api = make_api()
+    host = api.base_url.split("//", 1)[1].split("/", 1)[0]
+    scheme = "https" if api.base_url.startswith("http://") else "http"
+    target = nxt.replace("{host}", host).replace("http://", f"{scheme}://", 1)
+    asked: list[str] = []
+
+    def request(method: str, url: str, **kwargs: Any) -> str:
+        asked.append(url)
+        return url
+
+    monkeypatch.setattr(api, "request", request)
+    monkeypatch.setattr(api, "_json", lambda r: {"meta": {"next": target}, "objects": []})
+    with pytest.raises(APIError, match=message):
+        api.get_list("release", {})
+    assert all(u.startswith(api.base_url) for u in asked)
+    assert len(asked) <= 2

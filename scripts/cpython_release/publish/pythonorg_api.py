@@ -481,13 +481,23 @@ class PythonOrgAPI:
         url: str | None = self.v1(f"downloads/{resource}/")
         query: Mapping[str, str] | None = {**params, "limit": "100"}
         out: list[dict[str, Any]] = []
+        origin = urlsplit(self.base_url)[:2]
+        seen: set[str] = set()
         while url:
             data = self._json(self.request("GET", url, params=query))
             if not isinstance(data, dict) or not isinstance(data.get("objects"), list):
                 raise APIError(f"python.org API: GET {url}: not a Tastypie list")
             out.extend(data["objects"])
-            nxt = (data.get("meta") or {}).get("next")
-            url = self.absolute(nxt) if nxt else None
+            meta = data.get("meta")
+            nxt = meta.get("next") if isinstance(meta, dict) else None
+            url = self.absolute(str(nxt)) if nxt else None
+            # The key goes with every request: never to another origin, and never in a loop.
+            if url is not None and urlsplit(url)[:2] != origin:
+                raise APIError(f"python.org API: meta.next points off {self.base_url}: {url}")
+            if url is not None and url in seen:
+                raise APIError(f"python.org API: meta.next loops back to {url}")
+            if url is not None:
+                seen.add(url)
             query = None  # ``next`` carries the query
         return out
 
