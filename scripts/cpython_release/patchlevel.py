@@ -15,6 +15,13 @@ from cpython_release.errors import BadInput
 BASE_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?\+?")
 #: A nightly version: the release it leads to plus ``.devYYYYMMDD``.
 NIGHTLY = re.compile(r"(\d+\.\d+\.\d+(?:(?:a|b|rc)[1-9]\d*)?)\.dev(\d{8})")
+_PY_VERSION = re.compile(r'#define\s+PY_VERSION\s+"([^"]+)"')
+
+
+def py_version(patchlevel_h: str) -> str | None:
+    """``PY_VERSION`` of an ``Include/patchlevel.h``, or None when it defines none."""
+    m = _PY_VERSION.search(patchlevel_h)
+    return m.group(1) if m else None
 
 
 def next_release(base: str) -> str:

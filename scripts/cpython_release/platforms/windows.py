@@ -21,7 +21,7 @@ from typing import Any
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.hashing import sha256_file
 from cpython_release.inventory import WINDOWS_ARCHES, has_pymanager, windows_arches
-from cpython_release.patchlevel import next_release, patchlevel_problem
+from cpython_release.patchlevel import next_release, patchlevel_problem, py_version
 from cpython_release.platforms.runner import CommandRunner
 from cpython_release.version import ReleaseVersion
 
@@ -162,8 +162,7 @@ def verify_source_version(runner: CommandRunner, source: Path,
             text = header.read_text(encoding="utf-8")
         except OSError as exc:
             raise BadInput(f"cannot read {header}: {exc.strerror or exc}") from exc
-        m = re.search(r'#define\s+PY_VERSION\s+"([^"]+)"', text)
-        problem = patchlevel_problem(m.group(1) if m else None, str(version))
+        problem = patchlevel_problem(py_version(text), str(version))
         if problem:
             problems.append(problem)
     if problems:

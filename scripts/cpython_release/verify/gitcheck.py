@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
 from cpython_release.errors import BadInput
-from cpython_release.patchlevel import patchlevel_problem
+from cpython_release.patchlevel import patchlevel_problem, py_version
 
 
 def _check_repo(repo: Path) -> None:
@@ -60,6 +59,5 @@ def check_nightly_commit(repo: Path, commit: str, version: str) -> str | None:
     )
     if out.returncode != 0:
         return f"manifest commit {commit} is not in {repo}, or has no Include/patchlevel.h"
-    m = re.search(r'#define\s+PY_VERSION\s+"([^"]+)"', out.stdout)
-    problem = patchlevel_problem(m.group(1) if m else None, version)
+    problem = patchlevel_problem(py_version(out.stdout), version)
     return f"manifest commit {commit}: {problem}" if problem else None
