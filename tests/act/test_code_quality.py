@@ -1,5 +1,5 @@
-"""The standards the project holds itself to: ruff and mypy --strict stay clean, and code
-that runs on Windows runners uses nothing POSIX-only."""
+"""The standards the project holds itself to: ruff check, ruff format and mypy --strict stay
+clean, and code that runs on Windows runners uses nothing POSIX-only."""
 
 from __future__ import annotations
 
@@ -16,6 +16,16 @@ BIN = Path(sys.executable).parent
 def test_ruff_clean() -> None:
     done = subprocess.run(
         [str(BIN / "ruff"), "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ruff_format_clean() -> None:
+    done = subprocess.run(
+        [str(BIN / "ruff"), "format", "--check", "--no-cache", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 

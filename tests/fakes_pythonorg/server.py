@@ -205,9 +205,7 @@ class Logged:
 class Reply(Exception):  # tastypie's ImmediateHttpResponse
     """A response raised out of the handler (not logged for the throttle, as in tastypie)."""
 
-    def __init__(
-        self, status: int, body: Any = b"", headers: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, status: int, body: Any = b"", headers: dict[str, str] | None = None) -> None:
         super().__init__(status)
         self.status = status
         if isinstance(body, bytes):
@@ -514,16 +512,29 @@ class FakeState:
         bits = key.split("__")
         name = bits.pop(0)
         rule = FILTERING[resource].get(name)
-        lookups = {"exact", "contains", "startswith", "iexact", "icontains", "gt", "gte", "lt",
-                   "lte", "in", "isnull", "range"}
+        lookups = {
+            "exact",
+            "contains",
+            "startswith",
+            "iexact",
+            "icontains",
+            "gt",
+            "gte",
+            "lt",
+            "lte",
+            "in",
+            "isnull",
+            "range",
+        }
         lookup = bits.pop() if bits and bits[-1] in lookups else "exact"
         if rule is None:
             raise _bad_request(f"The '{name}' field does not allow filtering.")
         if rule not in (ALL, ALL_WITH_RELATIONS) and lookup not in rule:
             raise _bad_request(f"'{lookup}' is not an allowed filter on the '{name}' field.")
         if bits and rule != ALL_WITH_RELATIONS:
-            raise _bad_request(f"Lookups are not allowed more than one level deep on the "
-                               f"'{name}' field.")
+            raise _bad_request(
+                f"Lookups are not allowed more than one level deep on the '{name}' field."
+            )
         rec = self._table(resource)[pk]
         have = rec[name]
         if resource == "release_file" and name in ("os", "release"):
@@ -607,9 +618,11 @@ class FakeState:
             raise Reply(404) from None  # obj_get ValueError -> NotFound
         if pk not in self._table(resource):
             raise Reply(404)  # get_detail/delete_detail: HttpNotFound, empty body
-        if resource == "release" and not self._is_staff(user) and not self.releases[pk][
-            "is_published"
-        ]:
+        if (
+            resource == "release"
+            and not self._is_staff(user)
+            and not self.releases[pk]["is_published"]
+        ):
             raise Reply(401)  # OnlyPublishedAuthorization.read_detail False -> Unauthorized
         return pk
 
@@ -700,8 +713,10 @@ class FakeState:
         elif resource == "release":
             rec = self._hydrate_release(data)
         else:
-            rec = {"name": self._scalar("name", data.get("name", "")),
-                   "slug": self._scalar("slug", data.get("slug", ""))}
+            rec = {
+                "name": self._scalar("name", data.get("name", "")),
+                "slug": self._scalar("slug", data.get("slug", "")),
+            }
         self._require_staff(user)  # tastypie save(): authorized_create_detail after is_valid
         self.posts += 1
         fault = self.fail_posts.get(self.posts)
@@ -788,8 +803,9 @@ class FakeState:
         if set(query) != {"release"} or len(query["release"]) != 1:
             raise _bad_request("Deleting release files requires exactly one 'release' filter.")
         doomed = [
-            pk for pk in self.files if self._matches("release_file", pk, "release",
-                                                     query["release"][0])
+            pk
+            for pk in self.files
+            if self._matches("release_file", pk, "release", query["release"][0])
         ]
         self._require_staff(user)  # StaffAuthorization.delete_list
         for pk in doomed:
@@ -835,8 +851,11 @@ class FakeState:
             "name": "Release List",
             "description": "DRF viewset for CRUD operations on releases.",
             "renders": ["application/json"],
-            "parses": ["application/json", "application/x-www-form-urlencoded",
-                       "multipart/form-data"],
+            "parses": [
+                "application/json",
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+            ],
         }
         if user is not None and user.is_staff:  # drf.py IsStaffOrReadOnly
             out["actions"] = {"POST": {name: {"type": "field"} for name in FIELDS["release"]}}

@@ -332,8 +332,15 @@ def test_the_publish_journal_is_kept_in_the_run_record(
     second.change("api", "POST", "https://www.python.org/api/v1/downloads/release/", "/1/")
     second.change("sftp", "put", "/srv/.../.staging/x")
     record_path = tmp_path / "record.json"
-    res = cli("summary", "--jobs-json", str(JOBS), "--record", str(record_path),
-              "--publish-journal", str(path))
+    res = cli(
+        "summary",
+        "--jobs-json",
+        str(JOBS),
+        "--record",
+        str(record_path),
+        "--publish-journal",
+        str(path),
+    )
     assert res.code == 0, res.err
     got = json.loads(record_path.read_text())["publish_journal"]
     assert got["runs"] == 2 and got["status"] == "killed" and got["exit"] is None
@@ -344,15 +351,31 @@ def test_the_publish_journal_is_kept_in_the_run_record(
     third = Journal(path, stream=io.StringIO())
     third.last_step("write the release page text", "https://www.python.org/admin/x/")
     third.end("ok", 0)
-    cli("summary", "--jobs-json", str(JOBS), "--record", str(record_path),
-        "--publish-journal", str(path))
+    cli(
+        "summary",
+        "--jobs-json",
+        str(JOBS),
+        "--record",
+        str(record_path),
+        "--publish-journal",
+        str(path),
+    )
     got = json.loads(record_path.read_text())["publish_journal"]
     assert got["status"] == "ok" and got["changes"] == 0
-    assert got["last_steps"] == [{"what": "write the release page text",
-                                  "url": "https://www.python.org/admin/x/"}]
+    assert got["last_steps"] == [
+        {"what": "write the release page text", "url": "https://www.python.org/admin/x/"}
+    ]
     assert "Left to a release manager: write the release page text" in (
-        actions_env["summary"].read_text())
+        actions_env["summary"].read_text()
+    )
     # No journal (nothing was published): recorded as such.
-    cli("summary", "--jobs-json", str(JOBS), "--record", str(record_path),
-        "--publish-journal", str(tmp_path / "none.jsonl"))
+    cli(
+        "summary",
+        "--jobs-json",
+        str(JOBS),
+        "--record",
+        str(record_path),
+        "--publish-journal",
+        str(tmp_path / "none.jsonl"),
+    )
     assert json.loads(record_path.read_text())["publish_journal"] is None

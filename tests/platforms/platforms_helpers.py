@@ -7,8 +7,9 @@ from pathlib import Path
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
-def make_mac_build_dir(root: Path, mm: str = "3.14", *, docs: bool = True,
-                       threaded: bool = False) -> Path:
+def make_mac_build_dir(
+    root: Path, mm: str = "3.14", *, docs: bool = True, threaded: bool = False
+) -> Path:
     """What build-installer.py leaves behind, reduced to the parts packaging reads."""
     build = root / "build"
     fw = build / "_root" / "Library" / "Frameworks" / "Python.framework" / "Versions" / mm
@@ -16,10 +17,12 @@ def make_mac_build_dir(root: Path, mm: str = "3.14", *, docs: bool = True,
     (fw / "bin" / f"python{mm}").write_bytes(b"\xca\xfe\xba\xbe" + b"\0" * 60)
     (fw / "Resources" / "Python.app" / "Contents" / "MacOS").mkdir(parents=True)
     (fw / "Resources" / "Python.app" / "Contents" / "MacOS" / "Python").write_bytes(
-        b"\xcf\xfa\xed\xfe" + b"\0" * 60)
+        b"\xcf\xfa\xed\xfe" + b"\0" * 60
+    )
     (fw / "lib" / f"python{mm}" / "lib-dynload").mkdir(parents=True)
     (fw / "lib" / f"python{mm}" / "lib-dynload" / "_ssl.cpython-314-darwin.so").write_bytes(
-        b"\xca\xfe\xba\xbe" + b"\0" * 60)
+        b"\xca\xfe\xba\xbe" + b"\0" * 60
+    )
     (fw / "lib" / "libssl.3.dylib").write_bytes(b"\xca\xfe\xba\xbe" + b"\0" * 60)
     (fw / "lib" / f"python{mm}" / "os.py").write_text("# not Mach-O\n", encoding="utf-8")
     apps = build / "_root" / "Applications" / f"Python {mm}"
@@ -29,12 +32,12 @@ def make_mac_build_dir(root: Path, mm: str = "3.14", *, docs: bool = True,
     (apps / "Install Certificates.command").write_text("#!/bin/sh\n", encoding="utf-8")
     (build / "_root" / "usr" / "local" / "bin").mkdir(parents=True)
     (build / "_root" / "usr" / "local" / "bin" / f"python{mm}").symlink_to(
-        f"../../../Library/Frameworks/Python.framework/Versions/{mm}/bin/python{mm}")
+        f"../../../Library/Frameworks/Python.framework/Versions/{mm}/bin/python{mm}"
+    )
     keys = ["PythonFramework", "PythonProfileChanges", "PythonInstallPip"]
     if docs:
         (build / "_root" / "pydocs" / "html").mkdir(parents=True)
-        (build / "_root" / "pydocs" / "html" / "index.html").write_text("<html/>",
-                                                                        encoding="utf-8")
+        (build / "_root" / "pydocs" / "html" / "index.html").write_text("<html/>", encoding="utf-8")
         keys.append("PythonDocumentation")
     if threaded:
         tfw = build / "_root" / "Library" / "Frameworks" / "PythonT.framework" / "Versions" / mm

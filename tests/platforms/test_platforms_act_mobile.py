@@ -20,7 +20,7 @@ from cpython_release.manifest import Manifest
 pytestmark = pytest.mark.act
 VERSION = "3.15.0a1"
 
-FAKE_TOOL = '''\
+FAKE_TOOL = """\
 import pathlib, sys, tarfile, io
 want = {want!r}
 if sys.argv[1:] != want[:-1] + [sys.argv[-1]] or sys.argv[-1] not in want[-1]:
@@ -34,12 +34,18 @@ with tarfile.open(dist / name, "w:gz") as tf:
     info.size = len(data)
     tf.addfile(info, io.BytesIO(data))
 print("stand-in CPython tool built", name)
-'''
+"""
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV}).stdout.strip()
+    return subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+    ).stdout.strip()
 
 
 def make_cpython(root: Path) -> str:
@@ -48,14 +54,22 @@ def make_cpython(root: Path) -> str:
     (repo / "Include" / "patchlevel.h").write_text(f'#define PY_VERSION "{VERSION}"\n')
     android = repo / "Platforms" / "Android"
     android.mkdir(parents=True)
-    (android / "__main__.py").write_text(FAKE_TOOL.format(
-        want=["ci", "--fast-ci", ["aarch64-linux-android", "x86_64-linux-android"]],
-        dist="cross-build/{host}/dist", name=f"python-{VERSION}-{{host}}.tar.gz"))
+    (android / "__main__.py").write_text(
+        FAKE_TOOL.format(
+            want=["ci", "--fast-ci", ["aarch64-linux-android", "x86_64-linux-android"]],
+            dist="cross-build/{host}/dist",
+            name=f"python-{VERSION}-{{host}}.tar.gz",
+        )
+    )
     apple = repo / "Platforms" / "Apple"
     apple.mkdir(parents=True)
-    (apple / "__main__.py").write_text(FAKE_TOOL.format(
-        want=["ci", "iOS", ["--slow-ci"]], dist="cross-build/dist",
-        name=f"python-{VERSION}-iOS-XCframework.tar.gz"))
+    (apple / "__main__.py").write_text(
+        FAKE_TOOL.format(
+            want=["ci", "iOS", ["--slow-ci"]],
+            dist="cross-build/dist",
+            name=f"python-{VERSION}-iOS-XCframework.tar.gz",
+        )
+    )
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", f"Python {VERSION}")
@@ -103,7 +117,10 @@ def test_build_mobile_workflow(act_mobile: ActHarness, tmp_path: Path) -> None:
         assert fragments[name].release.commit == commit
     ios = fragments["fragment-ios"].artifacts[0]
     assert (ios.name, ios.kind, ios.platform) == (
-        f"python-{VERSION}-iOS-XCframework.tar.gz", "framework", "ios")
+        f"python-{VERSION}-iOS-XCframework.tar.gz",
+        "framework",
+        "ios",
+    )
     for arch in ("aarch64", "x86_64"):
         art = fragments[f"fragment-android-{arch}"].artifacts[0]
         built = run.artifacts / f"android-{arch}" / art.name
@@ -118,8 +135,9 @@ def test_build_mobile_rejects_a_moved_tag(act_mobile: ActHarness, tmp_path: Path
     assert head != commit
     act_mobile.add_repo("python/cpython", tmp_path / "cpython")
     caller = act_mobile.project / ".github" / "workflows" / "test-mobile-caller.yml"
-    caller.write_text(CALLER.format(commit=head, version=VERSION).replace(
-        "android: true", "android: false"))
+    caller.write_text(
+        CALLER.format(commit=head, version=VERSION).replace("android: true", "android: false")
+    )
     run = act_mobile.run("test-mobile-caller.yml")
     assert run.job_results == {"mobile/ios": "failure"}, run.tail()
     assert f"v{VERSION} points to {commit}, expected {head}" in run.text()

@@ -44,8 +44,14 @@ def test_missing_tag_is_fetched_once(tmp_path: Path) -> None:
     rec.responders.append(rev)
     rec.respond(["git", "rev-parse", "HEAD"], stdout=COMMIT)
     verify_tag(rec, tmp_path, V, COMMIT)
-    assert rec.argvs()[1] == ("git", "fetch", "--no-tags", "--depth=1", "origin",
-                              "+refs/tags/v3.14.0rc2:refs/tags/v3.14.0rc2")
+    assert rec.argvs()[1] == (
+        "git",
+        "fetch",
+        "--no-tags",
+        "--depth=1",
+        "origin",
+        "+refs/tags/v3.14.0rc2:refs/tags/v3.14.0rc2",
+    )
 
 
 def test_tag_missing_after_fetch(rec: RecordingRunner, tmp_path: Path) -> None:
@@ -74,29 +80,65 @@ def test_short_sha_is_bad_input(rec: RecordingRunner, tmp_path: Path) -> None:
 
 def test_real_git_repository(tmp_path: Path) -> None:
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(tmp_path), *args], check=True,
-                              capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(tmp_path), *args], check=True, capture_output=True, text=True
+        ).stdout.strip()
 
     git("init", "-q")
-    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q",
-        "--allow-empty", "-m", "release")
-    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "tag", "-a", "-m", "t",
-        "v3.14.0rc2")
+    git(
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.invalid",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "release",
+    )
+    git(
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.invalid",
+        "tag",
+        "-a",
+        "-m",
+        "t",
+        "v3.14.0rc2",
+    )
     head = git("rev-parse", "HEAD")
     assert verify_tag(SubprocessRunner(io.StringIO()), tmp_path, V, head) == head
-    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q",
-        "--allow-empty", "-m", "later")
+    git(
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.invalid",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "later",
+    )
     with pytest.raises(CheckFailed, match="not the tagged release commit"):
         verify_tag(SubprocessRunner(io.StringIO()), tmp_path, V, head)
 
 
 def test_created_from_a_checkout(tmp_path: Path) -> None:
-    env = {"GIT_COMMITTER_DATE": "2025-08-12T12:00:00Z", "GIT_AUTHOR_DATE": "2025-08-12T12:00:00Z",
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    env = {
+        "GIT_COMMITTER_DATE": "2025-08-12T12:00:00Z",
+        "GIT_AUTHOR_DATE": "2025-08-12T12:00:00Z",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    subprocess.run(["git", "-C", str(tmp_path), "commit", "-q", "--allow-empty", "-m", "x"],
-                   check=True, env={**os.environ, **env})
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "commit", "-q", "--allow-empty", "-m", "x"],
+        check=True,
+        env={**os.environ, **env},
+    )
     assert commit_time(SubprocessRunner(io.StringIO()), tmp_path) == 1755000000
     rec = RecordingRunner()
     rec.respond(["git", "log"], stdout="not a time\n")

@@ -11,9 +11,25 @@ from platforms.platforms_helpers import COMMIT
 
 
 def _fragment(tmp_path: Path, dist: Path, version: str = "3.14.0rc2") -> int:
-    return main(["windows", "fragment", str(dist), "--version", version, "--commit", COMMIT,
-                 "--repository", "python/cpython", "--created", "1755000000",
-                 "--producer", "build-windows (amd64)", "-o", str(tmp_path / "frag.json")])
+    return main(
+        [
+            "windows",
+            "fragment",
+            str(dist),
+            "--version",
+            version,
+            "--commit",
+            COMMIT,
+            "--repository",
+            "python/cpython",
+            "--created",
+            "1755000000",
+            "--producer",
+            "build-windows (amd64)",
+            "-o",
+            str(tmp_path / "frag.json"),
+        ]
+    )
 
 
 def test_windows_fragment_with_msi_parts_and_sbom(tmp_path: Path) -> None:
@@ -39,10 +55,12 @@ def test_windows_fragment_with_msi_parts_and_sbom(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "frag.json").read_text())["schema_version"] == 1
 
 
-@pytest.mark.parametrize("name", ["python-3.14.0rc2-amd64.msi", "amd64rc1/core.msi",
-                                  "amd64rc2/core.txt", "notes.txt"])
-def test_fragment_rejects_unknown_names(tmp_path: Path, name: str,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "name", ["python-3.14.0rc2-amd64.msi", "amd64rc1/core.msi", "amd64rc2/core.txt", "notes.txt"]
+)
+def test_fragment_rejects_unknown_names(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     dist = tmp_path / "dist"
     (dist / name).parent.mkdir(parents=True, exist_ok=True)
     (dist / name).write_bytes(b"x")

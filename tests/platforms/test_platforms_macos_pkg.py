@@ -18,8 +18,14 @@ V = ReleaseVersion.parse("3.14.0rc2")
 def test_components_follow_the_official_layout(mac_build: Path) -> None:
     components = macos_pkg.plan_components(mac_build, V)
     assert [c.key for c in components] == [
-        "PythonFramework", "PythonApplications", "PythonUnixTools", "PythonDocumentation",
-        "PythonProfileChanges", "PythonInstallPip", "PythonInstallCertificates"]
+        "PythonFramework",
+        "PythonApplications",
+        "PythonUnixTools",
+        "PythonDocumentation",
+        "PythonProfileChanges",
+        "PythonInstallPip",
+        "PythonInstallCertificates",
+    ]
     fw = components[0]
     assert fw.identifier(V) == "org.python.Python.PythonFramework-3.14"
     assert fw.required and fw.install_location == "/Library/Frameworks/Python.framework"
@@ -39,8 +45,17 @@ def test_optional_docs_and_free_threaded(tmp_path: Path) -> None:
 
 
 def test_missing_postflight_or_framework(mac_build: Path, tmp_path: Path) -> None:
-    flight = (mac_build / "installer" / "Python.mpkg" / "Contents" / "Packages"
-              / "PythonInstallPip-3.14.pkg" / "Contents" / "Resources" / "postflight")
+    flight = (
+        mac_build
+        / "installer"
+        / "Python.mpkg"
+        / "Contents"
+        / "Packages"
+        / "PythonInstallPip-3.14.pkg"
+        / "Contents"
+        / "Resources"
+        / "postflight"
+    )
     flight.unlink()
     with pytest.raises(CheckFailed, match="no postflight script for PythonInstallPip"):
         macos_pkg.plan_components(mac_build, V)
@@ -54,21 +69,43 @@ def test_prepare_package(mac_build: Path, tmp_path: Path) -> None:
     plan = macos_pkg.prepare_package(mac_build, work, V, out)
     root = mac_build / "_root"
     assert plan.commands[0] == [
-        "pkgbuild", "--identifier", "org.python.Python.PythonFramework-3.14",
-        "--version", "3.14.0rc2",
-        "--root", str(root / "Library" / "Frameworks" / "Python.framework"),
-        "--install-location", "/Library/Frameworks/Python.framework",
-        "--component-plist", str(work / "plists" / "PythonFramework.plist"),
-        "--scripts", str(work / "scripts" / "PythonFramework"),
-        str(work / "packages" / "Python_Framework.pkg")]
+        "pkgbuild",
+        "--identifier",
+        "org.python.Python.PythonFramework-3.14",
+        "--version",
+        "3.14.0rc2",
+        "--root",
+        str(root / "Library" / "Frameworks" / "Python.framework"),
+        "--install-location",
+        "/Library/Frameworks/Python.framework",
+        "--component-plist",
+        str(work / "plists" / "PythonFramework.plist"),
+        "--scripts",
+        str(work / "scripts" / "PythonFramework"),
+        str(work / "packages" / "Python_Framework.pkg"),
+    ]
     pip = plan.commands[5]
-    assert pip == ["pkgbuild", "--identifier", "org.python.Python.PythonInstallPip-3.14",
-                   "--version", "3.14.0rc2", "--nopayload", "--scripts",
-                   str(work / "scripts" / "PythonInstallPip"),
-                   str(work / "packages" / "Python_Install_Pip.pkg")]
+    assert pip == [
+        "pkgbuild",
+        "--identifier",
+        "org.python.Python.PythonInstallPip-3.14",
+        "--version",
+        "3.14.0rc2",
+        "--nopayload",
+        "--scripts",
+        str(work / "scripts" / "PythonInstallPip"),
+        str(work / "packages" / "Python_Install_Pip.pkg"),
+    ]
     assert plan.commands[-1] == [
-        "productbuild", "--distribution", str(work / "Distribution.xml"), "--resources",
-        str(work / "resources"), "--package-path", str(work / "packages"), str(out)]
+        "productbuild",
+        "--distribution",
+        str(work / "Distribution.xml"),
+        "--resources",
+        str(work / "resources"),
+        "--package-path",
+        str(work / "packages"),
+        str(out),
+    ]
     script = work / "scripts" / "PythonFramework" / "postinstall"
     assert script.read_text(encoding="utf-8") == "#!/bin/sh\necho PythonFramework 3.14\n"
     assert os.access(script, os.X_OK)
@@ -76,11 +113,21 @@ def test_prepare_package(mac_build: Path, tmp_path: Path) -> None:
     assert "pip install --disable-pip-version-check --upgrade certifi" in certs
     assert certs.rstrip().endswith("exit 0")
     plist = plistlib.loads((work / "plists" / "PythonFramework.plist").read_bytes())
-    assert plist == [{"BundleHasStrictIdentifier": True, "BundleIsRelocatable": False,
-                      "BundleIsVersionChecked": True, "BundleOverwriteAction": "upgrade",
-                      "RootRelativeBundlePath": "Versions/3.14/Resources/Python.app"}]
+    assert plist == [
+        {
+            "BundleHasStrictIdentifier": True,
+            "BundleIsRelocatable": False,
+            "BundleIsVersionChecked": True,
+            "BundleOverwriteAction": "upgrade",
+            "RootRelativeBundlePath": "Versions/3.14/Resources/Python.app",
+        }
+    ]
     assert sorted(p.name for p in (work / "resources").iterdir()) == [
-        "Conclusion.rtf", "License.rtf", "ReadMe.rtf", "Welcome.rtf"]
+        "Conclusion.rtf",
+        "License.rtf",
+        "ReadMe.rtf",
+        "Welcome.rtf",
+    ]
 
 
 def test_distribution_xml(mac_build: Path, tmp_path: Path) -> None:

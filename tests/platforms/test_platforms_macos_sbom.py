@@ -18,7 +18,7 @@ V = ReleaseVersion.parse("3.14.0rc2")
 
 # The shape of Mac/BuildScript/build-installer.py's library_recipes() (written for this
 # test): nested conditions, string formatting, str.format, f-strings, helper calls.
-RECIPES = '''
+RECIPES = """
 import os
 
 def shellQuote(value):
@@ -69,22 +69,30 @@ def library_recipes():
 
 def pkg_recipes():
     return [dict(name="PythonFramework")]
-'''
+"""
 
 
 def test_library_recipes_modern_build_host() -> None:
     libs = macos_sbom.library_recipes(RECIPES)
     assert [(lib.name, lib.version) for lib in libs] == [
-        ("OpenSSL", "3.0.16"), ("Tcl", "8.6.16"), ("XZ", "5.8.1"), ("NCurses", "6.5"),
-        ("libmpdec", "4.0.0")]
+        ("OpenSSL", "3.0.16"),
+        ("Tcl", "8.6.16"),
+        ("XZ", "5.8.1"),
+        ("NCurses", "6.5"),
+        ("libmpdec", "4.0.0"),
+    ]
     assert libs[1].url == "https://example.org/tcl8.6.16-src.tar.gz"
     assert libs[3].url == "https://example.org/ncurses-6.5.tar.gz" and libs[3].checksum is None
 
 
 def test_library_recipes_follow_the_build_context() -> None:
     old_host = macos_sbom.library_recipes(RECIPES, BuildContext(build_macos=(10, 14)))
-    assert old_host[1] == LibraryRecipe("Tcl", "8.6.8", "https://example.org/tcl8.6.8-src.tar.gz",
-                                        "81656d3367af032e0ae6157eff134f89")
+    assert old_host[1] == LibraryRecipe(
+        "Tcl",
+        "8.6.8",
+        "https://example.org/tcl8.6.8-src.tar.gz",
+        "81656d3367af032e0ae6157eff134f89",
+    )
     ancient = macos_sbom.library_recipes(RECIPES, BuildContext(deployment_target=(10, 4)))
     assert [lib.name for lib in ancient] == ["OpenSSL", "XZ", "NCurses", "libmpdec", "Bzip2"]
 
@@ -101,8 +109,13 @@ def test_library_recipes_refuse_what_they_cannot_read() -> None:
 
 
 def _write_sbom(tmp_path: Path) -> Path:
-    doc = macos_sbom.pkg_sbom(V, "python-3.14.0rc2-macos11.pkg", "ab" * 32,
-                              macos_sbom.library_recipes(RECIPES), 1755000000)
+    doc = macos_sbom.pkg_sbom(
+        V,
+        "python-3.14.0rc2-macos11.pkg",
+        "ab" * 32,
+        macos_sbom.library_recipes(RECIPES),
+        1755000000,
+    )
     path = tmp_path / "python-3.14.0rc2-macos11.pkg.spdx.json"
     path.write_text(macos_sbom.dumps(doc), encoding="utf-8")
     return path
@@ -113,19 +126,33 @@ def test_sbom_is_valid_spdx_23(tmp_path: Path) -> None:
     document = parse_file(str(path))
     assert validate_full_spdx_document(document) == []
     names = {p.name: p.version for p in document.packages}
-    assert names == {"CPython": "3.14.0rc2", "OpenSSL": "3.0.16", "Tcl": "8.6.16",
-                     "XZ": "5.8.1", "NCurses": "6.5", "libmpdec": "4.0.0"}
+    assert names == {
+        "CPython": "3.14.0rc2",
+        "OpenSSL": "3.0.16",
+        "Tcl": "8.6.16",
+        "XZ": "5.8.1",
+        "NCurses": "6.5",
+        "libmpdec": "4.0.0",
+    }
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["creationInfo"]["created"] == "2025-08-12T12:00:00Z"
     openssl = next(p for p in data["packages"] if p["name"] == "OpenSSL")
     assert openssl["externalRefs"][0]["referenceLocator"] == (
-        "cpe:2.3:a:openssl:openssl:3.0.16:*:*:*:*:*:*:*")
-    assert openssl["checksums"] == [{"algorithm": "SHA256", "checksumValue": "57e03c50feab5d31"
-                                     "b152af2b764f10379aecd8ee92f16c985983ce4a99f7ef86"}]
+        "cpe:2.3:a:openssl:openssl:3.0.16:*:*:*:*:*:*:*"
+    )
+    assert openssl["checksums"] == [
+        {
+            "algorithm": "SHA256",
+            "checksumValue": "57e03c50feab5d31b152af2b764f10379aecd8ee92f16c985983ce4a99f7ef86",
+        }
+    ]
     xz = next(p for p in data["packages"] if p["name"] == "XZ")
     assert xz["checksums"][0]["algorithm"] == "MD5"
-    contains = [r["relatedSpdxElement"] for r in data["relationships"]
-                if r["relationshipType"] == "CONTAINS"]
+    contains = [
+        r["relatedSpdxElement"]
+        for r in data["relationships"]
+        if r["relationshipType"] == "CONTAINS"
+    ]
     assert len(contains) == 5
 
 
@@ -144,12 +171,43 @@ def test_cli_sbom(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     dist.mkdir()
     (dist / "python-3.14.0rc2-macos11.pkg").write_bytes(b"xar!")
-    assert main(["macos", "sbom", "--source", str(tmp_path / "cpython"), "--dist", str(dist),
-                 "--created", "1755000000", "--version", "3.14.0rc2"]) == 0
+    assert (
+        main(
+            [
+                "macos",
+                "sbom",
+                "--source",
+                str(tmp_path / "cpython"),
+                "--dist",
+                str(dist),
+                "--created",
+                "1755000000",
+                "--version",
+                "3.14.0rc2",
+            ]
+        )
+        == 0
+    )
     sbom = json.loads((dist / "python-3.14.0rc2-macos11.pkg.spdx.json").read_text())
     assert sbom["packages"][0]["checksums"][0]["checksumValue"] == (
-        hashlib.sha256(b"xar!").hexdigest())
+        hashlib.sha256(b"xar!").hexdigest()
+    )
     assert sbom["documentNamespace"].endswith(hashlib.sha256(b"xar!").hexdigest())
     (dist / "python-3.14.0rc2-macos11.pkg").unlink()
-    assert main(["macos", "sbom", "--source", str(tmp_path / "cpython"), "--dist", str(dist),
-                 "--created", "1755000000", "--version", "3.14.0rc2"]) == 2
+    assert (
+        main(
+            [
+                "macos",
+                "sbom",
+                "--source",
+                str(tmp_path / "cpython"),
+                "--dist",
+                str(dist),
+                "--created",
+                "1755000000",
+                "--version",
+                "3.14.0rc2",
+            ]
+        )
+        == 2
+    )

@@ -14,9 +14,12 @@ def test_android_shim_for_314(tmp_path: Path) -> None:
     (tmp_path / "Android").mkdir()
     (tmp_path / "Android" / "android.py").write_text("print('android')\n")
     assert mobile.ensure_android_tool(tmp_path) == [
-        "Platforms/Android -> ../Android", "Android/__main__.py -> android.py"]
+        "Platforms/Android -> ../Android",
+        "Android/__main__.py -> android.py",
+    ]
     assert (tmp_path / "Platforms" / "Android" / "__main__.py").read_text() == (
-        "print('android')\n")
+        "print('android')\n"
+    )
     assert mobile.ensure_android_tool(tmp_path) == []
 
 
@@ -27,6 +30,7 @@ def test_android_shim_needs_a_tool(tmp_path: Path) -> None:
 
 def test_names_and_gates() -> None:
     from cpython_release.version import ReleaseVersion
+
     v = ReleaseVersion.parse("3.15.0a1")
     assert mobile.android_name(v, "x86_64") == "python-3.15.0a1-x86_64-linux-android.tar.gz"
     assert mobile.ios_name(v) == "python-3.15.0a1-iOS-XCframework.tar.gz"
@@ -52,23 +56,51 @@ def test_cli_android(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     name = "python-3.14.0-aarch64-linux-android.tar.gz"
     rec = _builder(src, src / "cross-build" / "aarch64-linux-android" / "dist", name)
     monkeypatch.setattr("cpython_release.commands.mobile.make_runner", lambda args: rec)
-    assert main(["mobile", "android", "--source", str(src), "--arch", "aarch64", "--dist",
-                 str(tmp_path / "dist"), "--version", "3.14.0"]) == 0
-    assert rec.calls[0].argv == ("python3", "Platforms/Android", "ci", "--fast-ci",
-                                 "aarch64-linux-android")
+    assert (
+        main(
+            [
+                "mobile",
+                "android",
+                "--source",
+                str(src),
+                "--arch",
+                "aarch64",
+                "--dist",
+                str(tmp_path / "dist"),
+                "--version",
+                "3.14.0",
+            ]
+        )
+        == 0
+    )
+    assert rec.calls[0].argv == (
+        "python3",
+        "Platforms/Android",
+        "ci",
+        "--fast-ci",
+        "aarch64-linux-android",
+    )
     assert rec.calls[0].cwd == src
     assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == [name]
 
 
-def test_cli_android_missing_output_and_old_version(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_android_missing_output_and_old_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "cpython"
     (src / "Platforms" / "Android").mkdir(parents=True)
     rec = _builder(src, src / "cross-build" / "x86_64-linux-android" / "dist", "wrong.tar.gz")
     monkeypatch.setattr("cpython_release.commands.mobile.make_runner", lambda args: rec)
-    args = ["mobile", "android", "--source", str(src), "--arch", "x86_64", "--dist",
-            str(tmp_path / "dist")]
+    args = [
+        "mobile",
+        "android",
+        "--source",
+        str(src),
+        "--arch",
+        "x86_64",
+        "--dist",
+        str(tmp_path / "dist"),
+    ]
     assert main([*args, "--version", "3.14.0"]) == 1
     assert "found: other.txt, wrong.tar.gz" in capsys.readouterr().err
     assert main([*args, "--version", "3.13.5"]) == 2
@@ -80,7 +112,20 @@ def test_cli_ios(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     name = "python-3.15.0a1-iOS-XCframework.tar.gz"
     rec = _builder(src, src / "cross-build" / "dist", name)
     monkeypatch.setattr("cpython_release.commands.mobile.make_runner", lambda args: rec)
-    assert main(["mobile", "ios", "--source", str(src), "--dist", str(tmp_path / "d"),
-                 "--version", "3.15.0a1"]) == 0
+    assert (
+        main(
+            [
+                "mobile",
+                "ios",
+                "--source",
+                str(src),
+                "--dist",
+                str(tmp_path / "d"),
+                "--version",
+                "3.15.0a1",
+            ]
+        )
+        == 0
+    )
     assert rec.calls[0].argv == ("python3", "Platforms/Apple", "ci", "iOS", "--slow-ci")
     assert (tmp_path / "d" / name).read_bytes() == b"tarball"

@@ -19,7 +19,10 @@ def test_subprocess_runner_passes_cwd_env_and_captures(tmp_path: Path) -> None:
     log = io.StringIO()
     result = SubprocessRunner(log).run(
         [sys.executable, "-c", "import os; print(os.getcwd()); print(os.environ['XYZ_T'])"],
-        cwd=tmp_path, env={"XYZ_T": "value"}, capture=True)
+        cwd=tmp_path,
+        env={"XYZ_T": "value"},
+        capture=True,
+    )
     assert result.ok
     assert result.stdout.splitlines() == [str(tmp_path.resolve()), "value"]
     assert log.getvalue().startswith("+ ")
@@ -30,8 +33,15 @@ def test_subprocess_runner_failure_redacts_secrets() -> None:
     log = io.StringIO()
     with pytest.raises(CommandFailed) as info:
         SubprocessRunner(log).run(
-            [sys.executable, "-c", "import sys; print('bad hunter2', file=sys.stderr); "
-             "sys.exit(3)", "hunter2"], capture=True, redact=["hunter2"])
+            [
+                sys.executable,
+                "-c",
+                "import sys; print('bad hunter2', file=sys.stderr); sys.exit(3)",
+                "hunter2",
+            ],
+            capture=True,
+            redact=["hunter2"],
+        )
     text = str(info.value)
     assert "exit status 3" in text
     assert "hunter2" not in text and "hunter2" not in log.getvalue()
@@ -40,8 +50,9 @@ def test_subprocess_runner_failure_redacts_secrets() -> None:
 
 
 def test_subprocess_runner_unchecked_failure_returns_result() -> None:
-    result = SubprocessRunner(io.StringIO()).run([sys.executable, "-c", "raise SystemExit(4)"],
-                                                 check=False)
+    result = SubprocessRunner(io.StringIO()).run(
+        [sys.executable, "-c", "raise SystemExit(4)"], check=False
+    )
     assert result.returncode == 4 and not result.ok
 
 

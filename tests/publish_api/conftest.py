@@ -32,9 +32,7 @@ def pyorg(fake_state: FakeState) -> Iterator[FakeServer]:
 
 @pytest.fixture
 def make_api(pyorg: FakeServer, clock: FakeClock) -> Callable[..., PythonOrgAPI]:
-    def make(
-        username: str = STAFF[0], key: str = STAFF[1], **kwargs: object
-    ) -> PythonOrgAPI:
+    def make(username: str = STAFF[0], key: str = STAFF[1], **kwargs: object) -> PythonOrgAPI:
         kwargs.setdefault("sleep", clock.sleep)
         return PythonOrgAPI(pyorg.base_url, username, key, **kwargs)  # type: ignore[arg-type]
 

@@ -38,8 +38,14 @@ def cdn() -> Iterator[Recorder]:
         disable_nagle_algorithm = True
 
         def do_PURGE(self) -> None:
-            rec.seen.append((self.command, self.headers.get("Host", ""), self.path,
-                             self.headers.get("Fastly-Soft-Purge", "")))
+            rec.seen.append(
+                (
+                    self.command,
+                    self.headers.get("Host", ""),
+                    self.path,
+                    self.headers.get("Fastly-Soft-Purge", ""),
+                )
+            )
             status = 200
             if self.path in rec.broken:
                 status = 500
@@ -101,8 +107,8 @@ def test_purge_urls_for_a_release_candidate() -> None:
     files = [u for u in urls if not u.endswith("/")]
     assert len(files) == len(manifest.all_files())
     # Leaves before the pages that list them.
-    assert urls.index(f"{ftp}Python-3.14.0rc2.tgz") < urls.index(ftp) < urls.index(
-        f"{WWW}/downloads/"
+    assert (
+        urls.index(f"{ftp}Python-3.14.0rc2.tgz") < urls.index(ftp) < urls.index(f"{WWW}/downloads/")
     )
 
 
@@ -121,7 +127,9 @@ def test_purge_urls_for_a_security_release_without_docs() -> None:
 def test_final_release_docs_url_is_not_doubled() -> None:
     v = ReleaseVersion.parse("3.14.1")
     urls = purge_urls(v, make_manifest("3.14.1"))
-    assert [u for u in urls if "docs.python.org" in u] == ["https://docs.python.org/release/3.14.1/"]
+    assert [u for u in urls if "docs.python.org" in u] == [
+        "https://docs.python.org/release/3.14.1/"
+    ]
 
 
 def test_soft_purge_of_every_url(cdn: Recorder) -> None:
@@ -148,8 +156,10 @@ def test_purge_reports_every_failure_after_trying_all(cdn: Recorder) -> None:
     urls = [f"{WWW}/a/", f"{WWW}/b/", f"{WWW}/c/"]
     with pytest.raises(CheckFailed) as info:
         purge(urls, cdn_base=cdn.base, backoff=0, retries=2)
-    assert info.value.problems == [f"{WWW}/a/: 500 Internal Server Error",
-                                   f"{WWW}/c/: 500 Internal Server Error"]
+    assert info.value.problems == [
+        f"{WWW}/a/: 500 Internal Server Error",
+        f"{WWW}/c/: 500 Internal Server Error",
+    ]
     assert "2 of 3 URLs" in str(info.value)
     assert [s[2] for s in cdn.seen].count("/b/") == 1
     assert [s[2] for s in cdn.seen].count("/a/") == 3  # 1 + 2 retries

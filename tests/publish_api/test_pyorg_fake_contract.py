@@ -123,22 +123,44 @@ def test_unknown_keys_are_ignored_and_slug_defaults_to_slugified_name(
 @pytest.mark.parametrize(
     ("change", "status", "expected"),
     [
-        ({"os": None}, 400, {"error": "The 'os' field has no data and doesn't allow a default "
-                                      "or null value."}),
+        (
+            {"os": None},
+            400,
+            {"error": "The 'os' field has no data and doesn't allow a default or null value."},
+        ),
         ({"release": None}, 400, None),
-        ({"release": 7}, 400, {"error": "The 'release' field was given data that was not a URI, "
-                                        "not a dictionary-alike and does not have a 'pk' "
-                                        "attribute: 7."}),
+        (
+            {"release": 7},
+            400,
+            {
+                "error": "The 'release' field was given data that was not a URI, "
+                "not a dictionary-alike and does not have a 'pk' "
+                "attribute: 7."
+            },
+        ),
         ({"release": "/api/v1/downloads/release/999999/"}, 400, None),
         ({"os": "/api/v1/downloads/release/3/"}, 404, {"error_message": CANNED_500}),
-        ({"url": "http://www.python.org/ftp/python/x.tgz", "sigstore_bundle_file": ""}, 400,
-         {"downloads/release_file": {
-             "url": ["Release file URLs must begin with 'https://www.python.org/'."]}}),
+        (
+            {"url": "http://www.python.org/ftp/python/x.tgz", "sigstore_bundle_file": ""},
+            400,
+            {
+                "downloads/release_file": {
+                    "url": ["Release file URLs must begin with 'https://www.python.org/'."]
+                }
+            },
+        ),
         ({"url": "https://evil.example/x.tgz", "sigstore_bundle_file": ""}, 400, None),
-        ({"sigstore_bundle_file": URL + ".sig"}, 400,
-         {"downloads/release_file": {
-             "sigstore_bundle_file": ["Sidecar URL must match the artifact URL plus "
-                                      "'.sigstore'."]}}),
+        (
+            {"sigstore_bundle_file": URL + ".sig"},
+            400,
+            {
+                "downloads/release_file": {
+                    "sigstore_bundle_file": [
+                        "Sidecar URL must match the artifact URL plus '.sigstore'."
+                    ]
+                }
+            },
+        ),
         ({"gpg_signature_file": "https://www.python.org/other.tgz.asc"}, 400, None),
         ({"sbom_spdx2_file": URL + ".spdx"}, 400, None),
     ],
@@ -168,8 +190,12 @@ def test_missing_release_is_400(http: Client, release: int) -> None:
 
 
 def test_non_json_body_is_400(http: Client, release: int) -> None:
-    r = http("POST", "api/v1/downloads/release_file/",
-             {**RM, "Content-Type": "application/json"}, data=b"{not json")
+    r = http(
+        "POST",
+        "api/v1/downloads/release_file/",
+        {**RM, "Content-Type": "application/json"},
+        data=b"{not json",
+    )
     assert (r.status_code, r.json()) == (400, {"error": "Request is not valid JSON."})
 
 
@@ -177,8 +203,13 @@ def test_release_creation_and_bad_date(http: Client, fake_state: FakeState) -> N
     bad = {"name": "Python 3.14.0rc3", "release_date": "yesterday"}
     r = http("POST", "api/v1/downloads/release/", RM, json=bad)
     assert r.status_code == 400 and "release_date" in r.json()["error"]
-    good = {"name": "Python 3.14.0rc3", "slug": "python-3140rc3", "version": 3,
-            "pre_release": True, "release_date": "2026-10-07T12:00:00"}
+    good = {
+        "name": "Python 3.14.0rc3",
+        "slug": "python-3140rc3",
+        "version": 3,
+        "pre_release": True,
+        "release_date": "2026-10-07T12:00:00",
+    }
     r = http("POST", "api/v1/downloads/release/", RM, json=good)
     assert r.status_code == 201 and r.content == b""
     rec = fake_state.releases[int(r.headers["Location"].rstrip("/").rsplit("/", 1)[1])]
@@ -194,8 +225,9 @@ def test_writes_need_staff(http: Client, fake_state: FakeState, release: int) ->
     assert r.status_code == 401
     pk = fake_state.add_file(release, "source", name="x", slug="x", url=URL)
     assert http("DELETE", f"api/v1/downloads/release_file/{pk}/", VIEW).status_code == 401
-    assert http("DELETE", f"api/v1/downloads/release_file/?release={release}",
-                VIEW).status_code == 401
+    assert (
+        http("DELETE", f"api/v1/downloads/release_file/?release={release}", VIEW).status_code == 401
+    )
     assert pk in fake_state.files
 
 
@@ -227,19 +259,29 @@ def test_duplicates_and_second_download_button_are_500(
         assert (r.status_code, r.json()) == (500, {"error_message": CANNED_500})
     assert len(fake_state.files) == 1
     # The button is per OS: a Windows file may have one too.
-    win = body(release, slug="win", os="/api/v1/downloads/os/1/",
-               url=URL.replace("Python-3.14.0rc2.tar.xz", "python-3.14.0rc2-amd64.exe"),
-               sigstore_bundle_file="")
+    win = body(
+        release,
+        slug="win",
+        os="/api/v1/downloads/os/1/",
+        url=URL.replace("Python-3.14.0rc2.tar.xz", "python-3.14.0rc2-amd64.exe"),
+        sigstore_bundle_file="",
+    )
     assert http("POST", "api/v1/downloads/release_file/", RM, json=win).status_code == 201
 
 
 def test_get_filters_and_pagination(http: Client, fake_state: FakeState, release: int) -> None:
     other = fake_state.add_release("Python 3.14.0rc1")
     for i in range(45):
-        fake_state.add_file(release, "windows", name=f"f{i:02}", slug=f"s{i}",
-                            url=f"https://www.python.org/ftp/python/3.14.0/f{i}")
-    fake_state.add_file(other, "source", name="old", slug="old",
-                        url="https://www.python.org/ftp/python/3.14.0/old")
+        fake_state.add_file(
+            release,
+            "windows",
+            name=f"f{i:02}",
+            slug=f"s{i}",
+            url=f"https://www.python.org/ftp/python/3.14.0/f{i}",
+        )
+    fake_state.add_file(
+        other, "source", name="old", slug="old", url="https://www.python.org/ftp/python/3.14.0/old"
+    )
     first = http("GET", f"api/v1/downloads/release_file/?release={other}", RM).json()
     assert [o["slug"] for o in first["objects"]] == ["old"]
     page = http("GET", f"api/v1/downloads/release_file/?release={release}", RM).json()
@@ -249,12 +291,14 @@ def test_get_filters_and_pagination(http: Client, fake_state: FakeState, release
         page = http("GET", page["meta"]["next"].lstrip("/"), RM).json()
         seen.extend(o["slug"] for o in page["objects"])
     assert sorted(seen) == sorted(f"s{i}" for i in range(45))
-    assert [o["name"] for o in http("GET", "api/v1/downloads/release_file/?slug=s7").json()[
-        "objects"]] == ["f07"]
-    assert http("GET", "api/v1/downloads/release_file/?name=f08").json()["meta"][
-        "total_count"] == 1
-    assert http("GET", "api/v1/downloads/os/?slug=source").json()["objects"][0][
-        "resource_uri"] == "/api/v1/downloads/os/3/"
+    assert [
+        o["name"] for o in http("GET", "api/v1/downloads/release_file/?slug=s7").json()["objects"]
+    ] == ["f07"]
+    assert http("GET", "api/v1/downloads/release_file/?name=f08").json()["meta"]["total_count"] == 1
+    assert (
+        http("GET", "api/v1/downloads/os/?slug=source").json()["objects"][0]["resource_uri"]
+        == "/api/v1/downloads/os/3/"
+    )
     # Filtering on a field the resource does not allow is a 400; unknown keys are ignored.
     r = http("GET", f"api/v1/downloads/release_file/?url={URL}")
     assert r.status_code == 400 and "does not allow filtering" in r.json()["error"]
@@ -267,8 +311,7 @@ def test_delete_one_and_all_files_of_a_release(
 ) -> None:
     other = fake_state.add_release("Python 3.14.0rc1")
     keep = fake_state.add_file(other, "source", slug="keep", url=URL + "1")
-    pks = [fake_state.add_file(release, "source", slug=f"s{i}", url=f"{URL}{i}x")
-           for i in range(3)]
+    pks = [fake_state.add_file(release, "source", slug=f"s{i}", url=f"{URL}{i}x") for i in range(3)]
     r = http("DELETE", f"api/v1/downloads/release_file/{pks[0]}/", RM)
     assert (r.status_code, r.content) == (204, b"")
     assert http("DELETE", f"api/v1/downloads/release_file/{pks[0]}/", RM).status_code == 404
@@ -276,8 +319,9 @@ def test_delete_one_and_all_files_of_a_release(
         r = http("DELETE", f"api/v1/downloads/release_file/{bad}", RM)
         assert r.status_code == 400, bad
         assert "exactly one 'release' filter" in r.json()["error"]
-    assert http("DELETE", f"api/v1/downloads/release_file/?release={release}",
-                RM).status_code == 204
+    assert (
+        http("DELETE", f"api/v1/downloads/release_file/?release={release}", RM).status_code == 204
+    )
     assert set(fake_state.files) == {keep}
     assert http("DELETE", "api/v1/downloads/os/", RM).status_code == 405
 

@@ -61,8 +61,13 @@ def seeded() -> dict[str, Any]:
     state.releases[pk]["is_published"] = False
     doomed = next(f for f, r in state.files.items() if r["slug"] == MISSING_SLUG)
     del state.files[doomed]
-    state.add_file(pk, "windows", name="Stray", slug="3140-rc2-Stray",
-                   url="https://www.python.org/ftp/python/3.14.0/stray.zip")
+    state.add_file(
+        pk,
+        "windows",
+        name="Stray",
+        slug="3140-rc2-Stray",
+        url="https://www.python.org/ftp/python/3.14.0/stray.zip",
+    )
     want = desired_view(state, target_manifest(), "3.14.0rc2", pk)
     correct = {
         fpk: copy.deepcopy(rec)
@@ -70,8 +75,12 @@ def seeded() -> dict[str, Any]:
         if rec["slug"] in want and _same(state, rec, want[rec["slug"]])
     }
     assert len(correct) == 9
-    return {"releases": state.releases, "files": state.files, "counters": state.counters,
-            "correct": correct}
+    return {
+        "releases": state.releases,
+        "files": state.files,
+        "counters": state.counters,
+        "correct": correct,
+    }
 
 
 def _same(state: FakeState, rec: dict[str, Any], want: dict[str, Any]) -> bool:
@@ -94,8 +103,9 @@ def server_from(seeded: dict[str, Any] | None) -> Iterator[tuple[FakeServer, Fak
         yield server, clock
 
 
-def client(server: FakeServer, clock: FakeClock, crash_at: int = 0,
-           after: bool = False) -> PythonOrgAPI:
+def client(
+    server: FakeServer, clock: FakeClock, crash_at: int = 0, after: bool = False
+) -> PythonOrgAPI:
     """A client whose ``crash_at``-th HTTP call crashes (before sending it, or after)."""
     api = PythonOrgAPI(server.base_url, *STAFF, v2_token=V2_TOKEN, sleep=clock.sleep)
     if crash_at:
@@ -131,8 +141,12 @@ def calls_of_a_clean_run(seeded: dict[str, Any] | None, prune: bool) -> int:
 def test_the_seeded_run_does_every_kind_of_change(seeded: dict[str, Any]) -> None:
     with server_from(seeded) as (server, clock):
         result = sync_release(client(server, clock), target_manifest(), V, prune=True)
-        assert (result.count(Verb.CREATE), result.count(Verb.REPLACE),
-                result.count(Verb.DELETE), result.count(Verb.UPDATE)) == (1, 2, 2, 1)
+        assert (
+            result.count(Verb.CREATE),
+            result.count(Verb.REPLACE),
+            result.count(Verb.DELETE),
+            result.count(Verb.UPDATE),
+        ) == (1, 2, 2, 1)
         assert_converged(server.state, target_manifest())
         assert_never_lost(server.state, seeded["correct"])
         before = server.state.requests
@@ -142,9 +156,7 @@ def test_the_seeded_run_does_every_kind_of_change(seeded: dict[str, Any]) -> Non
 
 
 @pytest.mark.parametrize("after", [False, True], ids=["before-send", "after-answer"])
-def test_a_crash_at_any_call_then_a_rerun_converges(
-    seeded: dict[str, Any], after: bool
-) -> None:
+def test_a_crash_at_any_call_then_a_rerun_converges(seeded: dict[str, Any], after: bool) -> None:
     total = calls_of_a_clean_run(seeded, prune=True)
     assert total > 10
     for n in range(1, total + 1):
@@ -160,9 +172,7 @@ def test_a_crash_at_any_call_then_a_rerun_converges(
 
 
 @pytest.mark.parametrize("mode", ["before", "after"])
-def test_a_500_on_any_post_is_reconciled_in_the_same_run(
-    seeded: dict[str, Any], mode: str
-) -> None:
+def test_a_500_on_any_post_is_reconciled_in_the_same_run(seeded: dict[str, Any], mode: str) -> None:
     posts = 3  # 1 create + 2 replacements
     for n in range(1, posts + 1):
         with server_from(seeded) as (server, clock):
@@ -214,8 +224,7 @@ def test_429s_and_500s_together_converge(seeded: dict[str, Any]) -> None:
 
 def test_without_prune_a_crash_never_deletes_the_dropped_record(seeded: dict[str, Any]) -> None:
     total = calls_of_a_clean_run(seeded, prune=False)
-    dropped = next(pk for pk, r in seeded["files"].items()
-                   if r["url"].endswith(DROPPED))
+    dropped = next(pk for pk, r in seeded["files"].items() if r["url"].endswith(DROPPED))
     for n in range(1, total + 1, 2):
         with server_from(seeded) as (server, clock):
             with pytest.raises(Crash):

@@ -27,23 +27,52 @@ V313 = ReleaseVersion.parse("3.13.5")
 CASES_314 = [
     ("Python-3.14.0rc2.tgz", "Gzipped source tarball", "source", False, ""),
     ("Python-3.14.0rc2.tar.xz", "XZ compressed source tarball", "source", True, ""),
-    ("windows-3.14.0rc2.json", "Windows release manifest", "windows", False,
-     "Install with 'py install 3.14'"),
-    ("python-3.14.0rc2-embed-amd64.zip", "Windows embeddable package (64-bit)", "windows",
-     False, ""),
-    ("python-3.14.0rc2-embed-arm64.zip", "Windows embeddable package (ARM64)", "windows",
-     False, ""),
-    ("python-3.14.0rc2-embed-win32.zip", "Windows embeddable package (32-bit)", "windows",
-     False, ""),
+    (
+        "windows-3.14.0rc2.json",
+        "Windows release manifest",
+        "windows",
+        False,
+        "Install with 'py install 3.14'",
+    ),
+    (
+        "python-3.14.0rc2-embed-amd64.zip",
+        "Windows embeddable package (64-bit)",
+        "windows",
+        False,
+        "",
+    ),
+    (
+        "python-3.14.0rc2-embed-arm64.zip",
+        "Windows embeddable package (ARM64)",
+        "windows",
+        False,
+        "",
+    ),
+    (
+        "python-3.14.0rc2-embed-win32.zip",
+        "Windows embeddable package (32-bit)",
+        "windows",
+        False,
+        "",
+    ),
     ("python-3.14.0rc2-arm64.exe", "Windows installer (ARM64)", "windows", False, "Experimental"),
     ("python-3.14.0rc2-amd64.exe", "Windows installer (64-bit)", "windows", True, "Recommended"),
     ("python-3.14.0rc2.exe", "Windows installer (32-bit)", "windows", False, ""),
-    ("python-3.14.0rc2-macos11.pkg", "macOS installer", "macos", True,
-     "for macOS 10.15 and later"),
-    ("python-3.14.0rc2-aarch64-linux-android.tar.gz", "Android embeddable package (aarch64)",
-     "android", False, ""),
-    ("python-3.14.0rc2-x86_64-linux-android.tar.gz", "Android embeddable package (x86_64)",
-     "android", False, ""),
+    ("python-3.14.0rc2-macos11.pkg", "macOS installer", "macos", True, "for macOS 10.15 and later"),
+    (
+        "python-3.14.0rc2-aarch64-linux-android.tar.gz",
+        "Android embeddable package (aarch64)",
+        "android",
+        False,
+        "",
+    ),
+    (
+        "python-3.14.0rc2-x86_64-linux-android.tar.gz",
+        "Android embeddable package (x86_64)",
+        "android",
+        False,
+        "",
+    ),
     ("python-3.14.0rc2-iOS-XCframework.tar.gz", "iOS XCframework", "ios", False, ""),
 ]
 
@@ -91,8 +120,12 @@ def test_first_matching_rule_wins() -> None:
 
 @pytest.mark.parametrize(
     ("version", "expected"),
-    [("3.9.0a1", "390-a1"), ("3.10.0b3", "3100-b3"), ("3.14.0rc2", "3140-rc2"),
-     ("3.12.15", "31215")],
+    [
+        ("3.9.0a1", "390-a1"),
+        ("3.10.0b3", "3100-b3"),
+        ("3.14.0rc2", "3140-rc2"),
+        ("3.12.15", "31215"),
+    ],
 )
 def test_version_slug(version: str, expected: str) -> None:
     assert version_slug(ReleaseVersion.parse(version)) == expected
@@ -149,8 +182,11 @@ def test_desired_set_for_a_full_release() -> None:
     manifest = make_manifest("3.15.0rc1")
     for d in files:
         names = {c.name for c in manifest.artifact(d.filename).companion_files()}
-        for attr, suffix in (("sigstore_bundle_file", ".sigstore"),
-                             ("sbom_spdx2_file", ".spdx.json"), ("gpg_signature_file", ".asc")):
+        for attr, suffix in (
+            ("sigstore_bundle_file", ".sigstore"),
+            ("sbom_spdx2_file", ".spdx.json"),
+            ("gpg_signature_file", ".asc"),
+        ):
             want = d.url + suffix if d.filename + suffix in names else ""
             assert getattr(d, attr) == want, (d.filename, attr)
     assert by_file["python-3.15.0rc1-macos11.pkg"].sbom_spdx2_file == ""
@@ -168,10 +204,13 @@ def test_gpg_companion_for_3_13() -> None:
 
 def test_security_release_lists_only_the_sources() -> None:
     gates = Gates(False, False, False, False, False, True, False)
-    files = desired_release_files(make_manifest("3.12.15", gates=gates),
-                                  ReleaseVersion.parse("3.12.15"))
-    assert [d.slug for d in files] == ["31215-Gzipped-source-tarball",
-                                       "31215-XZ-compressed-source-tarball"]
+    files = desired_release_files(
+        make_manifest("3.12.15", gates=gates), ReleaseVersion.parse("3.12.15")
+    )
+    assert [d.slug for d in files] == [
+        "31215-Gzipped-source-tarball",
+        "31215-XZ-compressed-source-tarball",
+    ]
 
 
 def test_conflicts_are_refused() -> None:

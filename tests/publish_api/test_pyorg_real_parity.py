@@ -54,8 +54,9 @@ def answer(r: requests.Response) -> Answer:
 
 
 def runner(base: str) -> Call:
-    def call(method: str, path: str, headers: dict[str, str] | None = None,
-             **kw: Any) -> requests.Response:
+    def call(
+        method: str, path: str, headers: dict[str, str] | None = None, **kw: Any
+    ) -> requests.Response:
         return requests.request(method, base + path, headers=headers, timeout=30, **kw)
 
     return call
@@ -70,15 +71,22 @@ def script(call: Call, xyz: str) -> list[tuple[str, Answer]]:
         return r
 
     add("os", call("GET", "api/v1/downloads/os/?slug=windows"))
-    for h in ("ApiKey rm:wrong", "ApiKey nobody:k", "ApiKey rmkey", "ApiKey rm:a:b",
-              "Bearer rm:s3cret-key", "ApiKey"):
+    for h in (
+        "ApiKey rm:wrong",
+        "ApiKey nobody:k",
+        "ApiKey rmkey",
+        "ApiKey rm:a:b",
+        "Bearer rm:s3cret-key",
+        "ApiKey",
+    ):
         add(f"auth {h}", call("GET", "api/v1/downloads/os/", {"Authorization": h}))
     add("legacy", call("GET", f"api/v1/downloads/os/?username={STAFF[0]}&api_key={STAFF[1]}"))
     name = f"Python {xyz}"
     slug = "python-" + xyz.replace(".", "")
     rel = {"name": name, "slug": slug, "version": 3, "pre_release": False}
     loc = add("post release", call("POST", "api/v1/downloads/release/", RM, json=rel)).headers.get(
-        "Location", "")
+        "Location", ""
+    )
     q = name.replace(" ", "+")
     add("get release", call("GET", loc.lstrip("/"), RM))
     add("anon list", call("GET", f"api/v1/downloads/release/?name={q}"))
@@ -86,20 +94,38 @@ def script(call: Call, xyz: str) -> list[tuple[str, Answer]]:
     add("staff list", call("GET", f"api/v1/downloads/release/?name={q}", RM))
     add("anon detail", call("GET", loc.lstrip("/")))
     add("dup release", call("POST", "api/v1/downloads/release/", RM, json=rel))
-    add("bad date", call("POST", "api/v1/downloads/release/", RM,
-                         json={"name": name + "x", "release_date": "yesterday"}))
+    add(
+        "bad date",
+        call(
+            "POST",
+            "api/v1/downloads/release/",
+            RM,
+            json={"name": name + "x", "release_date": "yesterday"},
+        ),
+    )
     pk = loc.rstrip("/").rsplit("/", 1)[-1]
     url = f"https://www.python.org/ftp/python/{xyz}/Python-{xyz}.tar.xz"
-    good = {"name": "XZ", "slug": f"{slug}-XZ", "os": "/api/v1/downloads/os/3/", "release": loc,
-            "url": url, "sha256_sum": "0" * 64, "filesize": 3, "download_button": True,
-            "sigstore_bundle_file": url + ".sigstore"}
+    good = {
+        "name": "XZ",
+        "slug": f"{slug}-XZ",
+        "os": "/api/v1/downloads/os/3/",
+        "release": loc,
+        "url": url,
+        "sha256_sum": "0" * 64,
+        "filesize": 3,
+        "download_button": True,
+        "sigstore_bundle_file": url + ".sigstore",
+    }
 
     def v(**kw: Any) -> dict[str, Any]:
         return {k: x for k, x in {**good, **kw}.items() if x is not None}
 
     for case, data in {
-        "no os": v(os=None), "no release": v(release=None), "bare release": v(release=int(pk)),
-        "string pk": v(release=pk), "os uri as release": v(release="/api/v1/downloads/os/3/"),
+        "no os": v(os=None),
+        "no release": v(release=None),
+        "bare release": v(release=int(pk)),
+        "string pk": v(release=pk),
+        "os uri as release": v(release="/api/v1/downloads/os/3/"),
         "unknown release": v(release="/api/v1/downloads/release/99999999/"),
         "http url": v(url="http://www.python.org/x.tgz", sigstore_bundle_file=""),
         "sidecar": v(sigstore_bundle_file=url + ".sig"),
@@ -107,8 +133,7 @@ def script(call: Call, xyz: str) -> list[tuple[str, Answer]]:
         "sbom host": v(sbom_spdx2_file="https://example.org/x.spdx.json"),
     }.items():
         add(case, call("POST", FILES, RM, json=data))
-    add("non-json", call("POST", FILES, {**RM, "Content-Type": "application/json"},
-                         data=b"{nope"))
+    add("non-json", call("POST", FILES, {**RM, "Content-Type": "application/json"}, data=b"{nope"))
     add("viewer valid", call("POST", FILES, VIEW, json=good))
     add("viewer invalid", call("POST", FILES, VIEW, json=v(os=None)))
     add("anon valid", call("POST", FILES, json=good))
@@ -116,11 +141,24 @@ def script(call: Call, xyz: str) -> list[tuple[str, Answer]]:
     add("get file", call("GET", floc.lstrip("/"), RM))
     add("dup slug", call("POST", FILES, RM, json=v(url=url + "x", sigstore_bundle_file="")))
     add("dup url", call("POST", FILES, RM, json=v(slug=f"{slug}-o", download_button=False)))
-    add("2nd button", call("POST", FILES, RM, json=v(slug=f"{slug}-p", url=url + "y",
-                                                       sigstore_bundle_file="")))
-    add("win button", call("POST", FILES, RM, json=v(slug=f"{slug}-w", url=url + "z",
-                                                       sigstore_bundle_file="",
-                                                       os="/api/v1/downloads/os/1/")))
+    add(
+        "2nd button",
+        call("POST", FILES, RM, json=v(slug=f"{slug}-p", url=url + "y", sigstore_bundle_file="")),
+    )
+    add(
+        "win button",
+        call(
+            "POST",
+            FILES,
+            RM,
+            json=v(
+                slug=f"{slug}-w",
+                url=url + "z",
+                sigstore_bundle_file="",
+                os="/api/v1/downloads/os/1/",
+            ),
+        ),
+    )
     for m in ("PUT", "PATCH"):
         add(f"{m} file", call(m, floc.lstrip("/"), RM, json={"name": "x"}))
         add(f"{m} release", call(m, loc.lstrip("/"), RM, json={"is_published": True}))
@@ -155,9 +193,15 @@ def script(call: Call, xyz: str) -> list[tuple[str, Answer]]:
         out.append((f"v2 options {who}", (r.status_code, str(sorted(actions)), {})))
     v2 = f"api/v2/downloads/release/{pk}/"
     hj = {"Content-Type": "application/json"}
-    publish = json.dumps({"is_published": True, "is_latest": True, "pre_release": True,
-                          "release_date": "2026-12-02T10:00:00Z",
-                          "release_notes_url": "https://docs.python.org/release/x/"})
+    publish = json.dumps(
+        {
+            "is_published": True,
+            "is_latest": True,
+            "pre_release": True,
+            "release_date": "2026-12-02T10:00:00Z",
+            "release_notes_url": "https://docs.python.org/release/x/",
+        }
+    )
     add("v2 anon", call("PATCH", v2, hj, data=publish))
     add("v2 bad token", call("PATCH", v2, {**hj, "Authorization": "Token nope"}, data=publish))
     add("v2 ok", call("PATCH", v2, {**hj, "Authorization": f"Token {V2_TOKEN}"}, data=publish))
@@ -176,8 +220,9 @@ def test_the_fake_answers_like_pythondotorg() -> None:
         fake = script(runner(server.base_url), xyz)
     real = script(runner(REAL), xyz)
     assert [n for n, _ in fake] == [n for n, _ in real]
-    diffs = [f"{n}:\n  fake {a}\n  real {b}" for (n, a), (_, b) in zip(fake, real, strict=True)
-             if a != b]
+    diffs = [
+        f"{n}:\n  fake {a}\n  real {b}" for (n, a), (_, b) in zip(fake, real, strict=True) if a != b
+    ]
     assert not diffs, "\n".join(diffs)
     assert len(fake) >= 60
 
@@ -212,20 +257,20 @@ def test_is_latest_and_every_field_on_pythondotorg() -> None:
     try:
         for text, date in (("3.199.1", "2026-12-01"), ("3.199.2", "2026-12-02T18:30:00Z")):
             version = ReleaseVersion.parse(text)
-            result = sync_release(api, make_manifest(text), version, cycle=cycle,
-                                  release_date=date)
+            result = sync_release(api, make_manifest(text), version, cycle=cycle, release_date=date)
             assert result.release is not None and result.release.latest.value is True
         first, second = (api.find_release(n) for n in names)
         assert first is not None and second is not None
         assert second.is_latest and second.is_published and not first.is_latest
         assert second.release_date.startswith("2026-12-02T18:30:00")
         assert second.release_notes_url == (
-            "https://docs.python.org/release/3.199.2/whatsnew/changelog.html"
-            "#python-3-199-2-final")
+            "https://docs.python.org/release/3.199.2/whatsnew/changelog.html#python-3-199-2-final"
+        )
         assert not second.pre_release
         # A re-run of the older one never takes the flag back.
-        again = sync_release(api, make_manifest("3.199.1"), ReleaseVersion.parse("3.199.1"),
-                             cycle=cycle)
+        again = sync_release(
+            api, make_manifest("3.199.1"), ReleaseVersion.parse("3.199.1"), cycle=cycle
+        )
         assert again.release is not None and again.release.latest.value is False
         assert not again.changed()
     finally:

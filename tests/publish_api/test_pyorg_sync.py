@@ -119,8 +119,10 @@ def test_a_changed_file_is_replaced_and_nothing_else_is_touched(
     assert result.count(Verb.REPLACE) == 2
     pks_after = {rec["slug"]: fpk for fpk, rec in fake_state.files_of(pk).items()}
     kept = {s for s in pks_before if pks_before[s] == pks_after[s]}
-    assert kept == set(pks_before) - {"3140-rc2-Windows-installer-64-bit",
-                                      "3140-rc2-Gzipped-source-tarball"}
+    assert kept == set(pks_before) - {
+        "3140-rc2-Windows-installer-64-bit",
+        "3140-rc2-Gzipped-source-tarball",
+    }
     w = writes(fake_state, before)
     assert len(w) == 4 and w[0].startswith("DELETE") and w[1].startswith("POST")
 
@@ -133,8 +135,13 @@ def test_extra_records_are_kept_unless_prune(
     sync_release(api, manifest, V)
     pk = fake_state.release_pk("Python 3.14.0rc2")
     assert pk is not None
-    stray = fake_state.add_file(pk, "windows", name="Old thing", slug="3140-rc2-Old-thing",
-                                url="https://www.python.org/ftp/python/3.14.0/old.zip")
+    stray = fake_state.add_file(
+        pk,
+        "windows",
+        name="Old thing",
+        slug="3140-rc2-Old-thing",
+        url="https://www.python.org/ftp/python/3.14.0/old.zip",
+    )
     kept = sync_release(api, manifest, V)
     assert stray in fake_state.files and not kept.changed()
     assert any("kept (--prune)" in a.detail for a in kept.actions)
@@ -149,9 +156,14 @@ def test_a_stale_record_holding_the_download_button_is_replaced(
     """An old macOS record with the button (other slug and url) blocks the new one."""
     api = make_api(v2_token=V2_TOKEN)
     pk = fake_state.add_release("Python 3.14.0rc2", slug="python-3140rc2")
-    old = fake_state.add_file(pk, "macos", name="macOS 64-bit installer",
-                              slug="3140-rc2-macOS-64-bit-installer", download_button=True,
-                              url="https://www.python.org/ftp/python/3.14.0/old-macos.pkg")
+    old = fake_state.add_file(
+        pk,
+        "macos",
+        name="macOS 64-bit installer",
+        slug="3140-rc2-macOS-64-bit-installer",
+        download_button=True,
+        url="https://www.python.org/ftp/python/3.14.0/old-macos.pkg",
+    )
     manifest = make_manifest()
     result = sync_release(api, manifest, V)  # no --prune needed: it blocks a desired record
     assert old not in fake_state.files
@@ -169,21 +181,22 @@ def test_existing_published_release_is_left_published(
     assert_converged(fake_state, make_manifest())
 
 
-def test_release_slug_taken_by_another_release(
-    api: PythonOrgAPI, fake_state: FakeState
-) -> None:
+def test_release_slug_taken_by_another_release(api: PythonOrgAPI, fake_state: FakeState) -> None:
     fake_state.add_release("Python 3.14.0rc2 (test)", slug="python-3140rc2")
     with pytest.raises(CheckFailed, match="slug python-3140rc2 is taken by the release"):
         sync_release(api, make_manifest(), V)
     assert fake_state.files == {}
 
 
-def test_file_slug_taken_by_another_release(
-    api: PythonOrgAPI, fake_state: FakeState
-) -> None:
+def test_file_slug_taken_by_another_release(api: PythonOrgAPI, fake_state: FakeState) -> None:
     other = fake_state.add_release("Python 3.14.0rc1")
-    fake_state.add_file(other, "source", name="x", slug="3140-rc2-Gzipped-source-tarball",
-                        url="https://www.python.org/ftp/python/3.14.0/elsewhere.tgz")
+    fake_state.add_file(
+        other,
+        "source",
+        name="x",
+        slug="3140-rc2-Gzipped-source-tarball",
+        url="https://www.python.org/ftp/python/3.14.0/elsewhere.tgz",
+    )
     with pytest.raises(CheckFailed, match="belongs to a file of another release"):
         sync_release(api, make_manifest(), V)
 
@@ -218,9 +231,13 @@ def test_400_shows_the_field_errors(api: PythonOrgAPI, fake_state: FakeState) ->
     pk = fake_state.add_release("Python 3.14.0rc2")
     release = api.get_release(f"/api/v1/downloads/release/{pk}/")
     assert isinstance(release, RemoteRelease) and not release.is_published
-    payload = {"name": "x", "os": api.os_uri("source"), "release": release.uri,
-               "url": "http://www.python.org/x.tgz",
-               "sigstore_bundle_file": "https://www.python.org/y.tgz.sigstore"}
+    payload = {
+        "name": "x",
+        "os": api.os_uri("source"),
+        "release": release.uri,
+        "url": "http://www.python.org/x.tgz",
+        "sigstore_bundle_file": "https://www.python.org/y.tgz.sigstore",
+    }
     with pytest.raises(ValidationFailed) as info:
         api.create_file(payload)
     text = str(info.value)
@@ -265,8 +282,13 @@ def test_transient_5xx_on_reads_is_retried(api: PythonOrgAPI, fake_state: FakeSt
 def test_lists_follow_every_page(api: PythonOrgAPI, fake_state: FakeState) -> None:
     pk = fake_state.add_release("Python 3.14.0rc2")
     for i in range(230):
-        fake_state.add_file(pk, "windows", name=f"f{i}", slug=f"s{i}",
-                            url=f"https://www.python.org/ftp/python/3.14.0/f{i}")
+        fake_state.add_file(
+            pk,
+            "windows",
+            name=f"f{i}",
+            slug=f"s{i}",
+            url=f"https://www.python.org/ftp/python/3.14.0/f{i}",
+        )
     release = api.find_release("Python 3.14.0rc2")
     assert release is not None
     files = api.list_files(release)

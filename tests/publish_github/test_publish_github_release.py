@@ -442,8 +442,13 @@ def test_signed_manifest_sums_and_their_signatures_are_assets(
     (d / "SHA256SUMS.asc").write_bytes(b"-----BEGIN PGP SIGNATURE-----\n")
     run(github, release)
     remote = remote_files(github, "v3.14.0rc2")
-    for name in ("release-manifest.json", "release-manifest.json.sigstore", "SHA256SUMS",
-                 "SHA256SUMS.sigstore", "SHA256SUMS.asc"):
+    for name in (
+        "release-manifest.json",
+        "release-manifest.json.sigstore",
+        "SHA256SUMS",
+        "SHA256SUMS.sigstore",
+        "SHA256SUMS.asc",
+    ):
         assert remote[name] == (d / name).read_bytes(), name
     # A re-run after the signature was lost from the release restores it alone.
     rel = github.state.release_by_tag(REPO, "v3.14.0rc2")

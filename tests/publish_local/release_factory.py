@@ -38,7 +38,7 @@ class Spec:
 
 
 def specs(version: str) -> list[Spec]:
-    pre = version[len(XYZ):] if version.startswith(XYZ) else ""
+    pre = version[len(XYZ) :] if version.startswith(XYZ) else ""
     return [
         Spec(f"Python-{version}.tgz", "source", "source", sbom=True),
         Spec(f"Python-{version}.tar.xz", "source", "source", sbom=True),
@@ -107,13 +107,23 @@ def make_release(
             (directory / f"{spec.name}.spdx.json").write_bytes(b'{"spdxVersion": "SPDX-2.3"}')
             sbom = FileRef(f"{spec.name}.spdx.json", *_ref(directory, spec.name + ".spdx.json"))
         size_, sha = _ref(directory, spec.name)
-        artifacts.append(Artifact(
-            name=spec.name, kind=spec.kind, platform=spec.platform, arch=spec.arch,
-            size=size_, sha256=sha, producer="test", signatures=tuple(sigs), sbom=sbom,
-        ))
+        artifacts.append(
+            Artifact(
+                name=spec.name,
+                kind=spec.kind,
+                platform=spec.platform,
+                arch=spec.arch,
+                size=size_,
+                sha256=sha,
+                producer="test",
+                signatures=tuple(sigs),
+                sbom=sbom,
+            )
+        )
     manifest = Manifest(
-        ReleaseInfo(version, f"v{version}", "0" * 40, "python/cpython", "0.1.0",
-                    "2026-01-01T00:00:00Z"),
+        ReleaseInfo(
+            version, f"v{version}", "0" * 40, "python/cpython", "0.1.0", "2026-01-01T00:00:00Z"
+        ),
         tuple(artifacts),
     )
     manifest.write(directory / MANIFEST_NAME)
@@ -129,7 +139,8 @@ def make_release(
 def public_files(root: Path) -> dict[str, bytes]:
     """Every file below ``root`` (relative POSIX path -> bytes)."""
     return {
-        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
         if p.is_file()
     }
 
@@ -139,14 +150,17 @@ def expected_downloads(directory: Path, manifest: Manifest) -> dict[str, bytes]:
     layout.py: docs archives in doc/V/, everything else, MSI subdirectories included, in XYZ/)."""
     version = manifest.release.version
     out = {
-        (f"doc/{version}/" if "-docs" in ref.name else f"{XYZ}/") + ref.name:
-        (directory / ref.name).read_bytes()
+        (f"doc/{version}/" if "-docs" in ref.name else f"{XYZ}/") + ref.name: (
+            directory / ref.name
+        ).read_bytes()
         for ref in manifest.all_files()
     }
     # The signed lists and their signatures, named by version (XYZ/ is shared by every
     # pre-release of XYZ).
-    for name, published in ((MANIFEST_NAME, f"release-manifest-{version}.json"),
-                            ("SHA256SUMS", f"SHA256SUMS-{version}")):
+    for name, published in (
+        (MANIFEST_NAME, f"release-manifest-{version}.json"),
+        ("SHA256SUMS", f"SHA256SUMS-{version}"),
+    ):
         for suffix in ("", ".sigstore", ".asc"):
             if (directory / (name + suffix)).is_file():
                 out[f"{XYZ}/{published}{suffix}"] = (directory / (name + suffix)).read_bytes()

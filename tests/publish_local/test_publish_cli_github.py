@@ -29,8 +29,17 @@ def test_github_target_publishes_then_skips(
 ) -> None:
     directory = tmp_path / "artifacts"
     manifest = make_release(directory)
-    base = ["publish", "--target", "github", "--dir", str(directory), "--repo", REPO,
-            "--github-api-url", github.base_url]
+    base = [
+        "publish",
+        "--target",
+        "github",
+        "--dir",
+        str(directory),
+        "--repo",
+        REPO,
+        "--github-api-url",
+        github.base_url,
+    ]
     dry = cli(*base, "--dry-run")
     assert dry.code == 0, dry.err
     assert "github  upload" in dry.out and github.state.releases(REPO) == []
@@ -53,8 +62,17 @@ def test_github_target_without_token_touches_nothing(
     monkeypatch.delenv("GITHUB_TOKEN")
     directory = tmp_path / "artifacts"
     make_release(directory)
-    r = cli("publish", "--target", "github", "--dir", str(directory), "--repo", REPO,
-            "--github-api-url", github.base_url)
+    r = cli(
+        "publish",
+        "--target",
+        "github",
+        "--dir",
+        str(directory),
+        "--repo",
+        REPO,
+        "--github-api-url",
+        github.base_url,
+    )
     assert r.code == 2
     assert "missing credentials, nothing was touched: GITHUB_TOKEN" in r.err
     assert github.state.releases(REPO) == []

@@ -177,8 +177,9 @@ class FlakyTree(LocalTree):
 def _items(tmp_path: Path) -> list[staging.Item]:
     directory = tmp_path / "a"
     manifest = make_release(directory)
-    return [staging.Item(p.dest, directory / p.name, p.size, p.sha256)
-            for p in placements(manifest)]
+    return [
+        staging.Item(p.dest, directory / p.name, p.size, p.sha256) for p in placements(manifest)
+    ]
 
 
 def test_corrupted_upload_is_caught_before_anything_is_public(tmp_path: Path) -> None:
@@ -255,9 +256,7 @@ def test_cli_local_publish_rerun_and_tamper(
     assert not fresh.exists()
 
 
-def test_cli_refuses_different_content_exit_1(
-    cli: Callable[..., Any], tmp_path: Path
-) -> None:
+def test_cli_refuses_different_content_exit_1(cli: Callable[..., Any], tmp_path: Path) -> None:
     root = tmp_path / "site"
     a, b = tmp_path / "a", tmp_path / "b"
     make_release(a)
@@ -271,15 +270,25 @@ def test_cli_refuses_different_content_exit_1(
     assert "replace" in r.out
 
 
-def test_cli_check_credentials(cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
-                               ) -> None:
-    for var in ("PYTHON_ORG_API_KEY", "PYTHON_ORG_SSH_KEY", "PYTHON_ORG_KNOWN_HOSTS",
-                "PYTHON_ORG_SSH_USER", "PYTHON_ORG_API_USER", "GITHUB_TOKEN"):
+def test_cli_check_credentials(cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in (
+        "PYTHON_ORG_API_KEY",
+        "PYTHON_ORG_SSH_KEY",
+        "PYTHON_ORG_KNOWN_HOSTS",
+        "PYTHON_ORG_SSH_USER",
+        "PYTHON_ORG_API_USER",
+        "GITHUB_TOKEN",
+    ):
         monkeypatch.delenv(var, raising=False)
     r = cli("publish", "--target", "python-org", "--check-credentials")
     assert r.code == 2
-    for name in ("PYTHON_ORG_API_KEY", "PYTHON_ORG_SSH_KEY", "PYTHON_ORG_KNOWN_HOSTS",
-                 "PYTHON_ORG_SSH_USER", "PYTHON_ORG_API_USER"):
+    for name in (
+        "PYTHON_ORG_API_KEY",
+        "PYTHON_ORG_SSH_KEY",
+        "PYTHON_ORG_KNOWN_HOSTS",
+        "PYTHON_ORG_SSH_USER",
+        "PYTHON_ORG_API_USER",
+    ):
         assert name in r.err
     assert "nothing was touched" in r.err
     # Present credentials are then tried (tests/publish_sftp/test_publish_python_org_cli.py).
@@ -340,14 +349,14 @@ def test_interrupted_between_renames_rerun_moves_the_rest_without_reuploading(
 def test_nightly_version_publishes_with_bare_records(tmp_path: Path) -> None:
     """A .devN nightly has no python.org inventory: directories come from the platform."""
     directory = tmp_path / "a"
-    base = make_release(directory, only={f"Python-{VERSION}.tgz",
-                                         f"python-{VERSION}-docs.epub"})
-    nightly = Manifest(dataclasses.replace(base.release, version="3.14.0rc2.dev4"),
-                       base.artifacts)
+    base = make_release(directory, only={f"Python-{VERSION}.tgz", f"python-{VERSION}-docs.epub"})
+    nightly = Manifest(dataclasses.replace(base.release, version="3.14.0rc2.dev4"), base.artifacts)
     root = tmp_path / "site"
     publish_local(nightly, directory, root)
     assert (root / FTP / XYZ / f"Python-{VERSION}.tgz").is_file()
     assert (root / FTP / "doc" / "3.14.0rc2.dev4" / f"python-{VERSION}-docs.epub").is_file()
     index = json.loads((root / "api" / "3.14.0rc2.dev4.json").read_text())
-    assert [f["file"] for f in index["files"]] == [f"Python-{VERSION}.tgz",
-                                                    f"python-{VERSION}-docs.epub"]
+    assert [f["file"] for f in index["files"]] == [
+        f"Python-{VERSION}.tgz",
+        f"python-{VERSION}-docs.epub",
+    ]

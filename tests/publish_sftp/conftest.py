@@ -51,8 +51,7 @@ def _free_port() -> int:
 
 
 def _keygen(path: Path) -> None:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)],
-                   check=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
 
 
 def _sshd_binary() -> str:
@@ -96,8 +95,9 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHD]:
     )
     log = d / "sshd.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([binary, "-D", "-e", "-f", str(config)], stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [binary, "-D", "-e", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -114,8 +114,9 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHD]:
         host_pub = (d / "host_key.pub").read_text().split()
         line = f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}"
         (d / "known_hosts").write_text(line + "\n")
-        yield SSHD("127.0.0.1", port, getpass.getuser(), d / "user_key", d / "known_hosts",
-                   line, log)
+        yield SSHD(
+            "127.0.0.1", port, getpass.getuser(), d / "user_key", d / "known_hosts", line, log
+        )
     finally:
         proc.terminate()
         try:
@@ -136,14 +137,38 @@ class Server:
     def argv(self, directory: Path, *extra: str) -> list[str]:
         """``cpython-release publish`` arguments for the files and docs parts only."""
         return [
-            "publish", "--target", "python-org", "--skip", "api", "--skip", "purge",
-            "--dir", str(directory),
-            "--host", self.sshd.host, "--port", str(self.sshd.port),
-            "--docs-host", self.sshd.host, "--docs-port", str(self.sshd.port),
-            "--ftp-root", str(self.ftp_root), "--docs-root", str(self.docs_root),
-            "--group", TEST_GROUP, "--docs-group", TEST_GROUP,
-            "--ssh-user", self.sshd.user, "--ssh-key", str(self.sshd.key_file),
-            "--known-hosts", str(self.sshd.known_hosts), *extra,
+            "publish",
+            "--target",
+            "python-org",
+            "--skip",
+            "api",
+            "--skip",
+            "purge",
+            "--dir",
+            str(directory),
+            "--host",
+            self.sshd.host,
+            "--port",
+            str(self.sshd.port),
+            "--docs-host",
+            self.sshd.host,
+            "--docs-port",
+            str(self.sshd.port),
+            "--ftp-root",
+            str(self.ftp_root),
+            "--docs-root",
+            str(self.docs_root),
+            "--group",
+            TEST_GROUP,
+            "--docs-group",
+            TEST_GROUP,
+            "--ssh-user",
+            self.sshd.user,
+            "--ssh-key",
+            str(self.sshd.key_file),
+            "--known-hosts",
+            str(self.sshd.known_hosts),
+            *extra,
         ]
 
 
@@ -179,8 +204,13 @@ class CDN:
 
         class Handler(BaseHTTPRequestHandler):
             def do_PURGE(self) -> None:
-                cdn.purges.append((self.headers.get("Host", ""), self.path,
-                                   self.headers.get("Fastly-Soft-Purge", "")))
+                cdn.purges.append(
+                    (
+                        self.headers.get("Host", ""),
+                        self.path,
+                        self.headers.get("Fastly-Soft-Purge", ""),
+                    )
+                )
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -190,8 +220,7 @@ class CDN:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
 
 
 @pytest.fixture

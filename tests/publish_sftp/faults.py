@@ -16,8 +16,15 @@ class FaultySocket:
     """A real TCP socket to sshd that fails after ``drop_after`` bytes were sent (the
     connection is really closed), and sleeps ``delay`` seconds per ``chunk`` bytes sent."""
 
-    def __init__(self, host: str, port: int, *, drop_after: int | None = None,
-                 delay: float = 0.0, chunk: int = 1 << 30) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        drop_after: int | None = None,
+        delay: float = 0.0,
+        chunk: int = 1 << 30,
+    ) -> None:
         self.sock = socket.create_connection((host, port), timeout=10)
         self.sent = 0
         self.drop_after = drop_after

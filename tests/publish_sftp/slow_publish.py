@@ -34,8 +34,9 @@ def main(argv: list[str]) -> int:
     )
     manifest = Manifest.load(Path(directory) / MANIFEST_NAME)
     print("starting", flush=True)
-    publish_sftp(manifest, Path(directory), options,
-                 connector=faulty_connector(delay=0.01, chunk=4096))
+    publish_sftp(
+        manifest, Path(directory), options, connector=faulty_connector(delay=0.01, chunk=4096)
+    )
     print("finished", flush=True)
     return 0
 

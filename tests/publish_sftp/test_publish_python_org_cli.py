@@ -34,9 +34,17 @@ def argv(server: Server, directory: Path, pyorg: FakeServer, cdn: CDN, *extra: s
     args = server.argv(directory)
     for part in ("api", "purge"):
         i = args.index(part)
-        del args[i - 1:i + 1]  # this test runs every part
-    return [*args, "--api-url", pyorg.base_url, "--api-user", STAFF[0], "--cdn-base", cdn.url,
-            *extra]
+        del args[i - 1 : i + 1]  # this test runs every part
+    return [
+        *args,
+        "--api-url",
+        pyorg.base_url,
+        "--api-user",
+        STAFF[0],
+        "--cdn-base",
+        cdn.url,
+        *extra,
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +54,10 @@ def api_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_files_then_records_then_purge_and_rerun(
-    cli: Callable[..., Any], server: Server, pyorg: FakeServer, cdn: CDN,
+    cli: Callable[..., Any],
+    server: Server,
+    pyorg: FakeServer,
+    cdn: CDN,
     release: tuple[Path, Manifest],
 ) -> None:
     directory, manifest = release
@@ -66,8 +77,12 @@ def test_files_then_records_then_purge_and_rerun(
     urls = sorted(f["url"] for f in pyorg.state.files_of(pk).values())
     assert urls == sorted(
         f"https://www.python.org/ftp/python/{XYZ}/{n}"
-        for n in (f"Python-{VERSION}.tgz", f"Python-{VERSION}.tar.xz",
-                  f"python-{VERSION}-amd64.exe", f"python-{VERSION}-macos11.pkg")
+        for n in (
+            f"Python-{VERSION}.tgz",
+            f"Python-{VERSION}.tar.xz",
+            f"python-{VERSION}-amd64.exe",
+            f"python-{VERSION}-macos11.pkg",
+        )
     )
     purged = {(host, path) for host, path, soft in cdn.purges if soft == "1"}
     assert ("www.python.org", f"/ftp/python/{XYZ}/") in purged
@@ -80,7 +95,11 @@ def test_files_then_records_then_purge_and_rerun(
 
 
 def test_refused_files_stop_before_the_api_and_the_cdn(
-    cli: Callable[..., Any], server: Server, pyorg: FakeServer, cdn: CDN, tmp_path: Path,
+    cli: Callable[..., Any],
+    server: Server,
+    pyorg: FakeServer,
+    cdn: CDN,
+    tmp_path: Path,
 ) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     make_release(first)
@@ -100,7 +119,10 @@ def test_refused_files_stop_before_the_api_and_the_cdn(
 
 
 def test_tampered_directory_refused_before_connecting(
-    cli: Callable[..., Any], server: Server, pyorg: FakeServer, cdn: CDN,
+    cli: Callable[..., Any],
+    server: Server,
+    pyorg: FakeServer,
+    cdn: CDN,
     release: tuple[Path, Manifest],
 ) -> None:
     directory, _ = release

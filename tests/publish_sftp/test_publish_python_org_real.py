@@ -49,13 +49,22 @@ class SlowProxy:
                 time.sleep(proxy.delay)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                r = requests.request(self.command, upstream.rstrip("/") + self.path,
-                                     headers=headers, data=body or None, timeout=30,
-                                     allow_redirects=False)
+                r = requests.request(
+                    self.command,
+                    upstream.rstrip("/") + self.path,
+                    headers=headers,
+                    data=body or None,
+                    timeout=30,
+                    allow_redirects=False,
+                )
                 self.send_response(r.status_code)
                 for k, v in r.headers.items():
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection",
-                                         "content-encoding"):
+                    if k.lower() not in (
+                        "content-length",
+                        "transfer-encoding",
+                        "connection",
+                        "content-encoding",
+                    ):
                         self.send_header(k, v)
                 self.send_header("Content-Length", str(len(r.content)))
                 self.end_headers()
@@ -93,23 +102,36 @@ def real_argv(server: Server, directory: Path, api_url: str, cdn: CDN, *extra: s
     args = server.argv(directory)
     for part in ("api", "purge"):
         i = args.index(part)
-        del args[i - 1:i + 1]
+        del args[i - 1 : i + 1]
     return [*args, "--api-url", api_url, "--api-user", STAFF[0], "--cdn-base", cdn.url, *extra]
 
 
 def env(key: str = STAFF[1], token: str = V2_TOKEN) -> dict[str, str]:
-    return {**os.environ, "PYTHON_ORG_API_KEY": key, "PYTHON_ORG_API_TOKEN": token,
-            "PYTHONPATH": str(ROOT / "scripts")}
+    return {
+        **os.environ,
+        "PYTHON_ORG_API_KEY": key,
+        "PYTHON_ORG_API_TOKEN": token,
+        "PYTHONPATH": str(ROOT / "scripts"),
+    }
 
 
 def run(args: list[str], environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cpython_release", *args], env=environ,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "cpython_release", *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def releases_named(name: str) -> list[dict[str, Any]]:
-    r = requests.get(f"{REAL}api/v1/downloads/release/", params={"name": name},
-                     headers={"Authorization": f"ApiKey {STAFF[0]}:{STAFF[1]}"}, timeout=30)
+    r = requests.get(
+        f"{REAL}api/v1/downloads/release/",
+        params={"name": name},
+        headers={"Authorization": f"ApiKey {STAFF[0]}:{STAFF[1]}"},
+        timeout=30,
+    )
     r.raise_for_status()
     objects: list[dict[str, Any]] = r.json()["objects"]
     return objects
@@ -117,9 +139,12 @@ def releases_named(name: str) -> list[dict[str, Any]]:
 
 def files_of(release_uri: str) -> list[dict[str, Any]]:
     pk = release_uri.rstrip("/").rsplit("/", 1)[-1]
-    r = requests.get(f"{REAL}api/v1/downloads/release_file/",
-                     params={"release": pk, "limit": "100"},
-                     headers={"Authorization": f"ApiKey {STAFF[0]}:{STAFF[1]}"}, timeout=30)
+    r = requests.get(
+        f"{REAL}api/v1/downloads/release_file/",
+        params={"release": pk, "limit": "100"},
+        headers={"Authorization": f"ApiKey {STAFF[0]}:{STAFF[1]}"},
+        timeout=30,
+    )
     r.raise_for_status()
     objects: list[dict[str, Any]] = r.json()["objects"]
     return objects
@@ -149,7 +174,11 @@ def test_a_wrong_key_or_token_leaves_nothing_public(
 
 
 def test_complete_record_then_kill_mid_run_and_rerun_converges(
-    server: Server, cdn: CDN, tmp_path: Path, proxy: SlowProxy, version: str,
+    server: Server,
+    cdn: CDN,
+    tmp_path: Path,
+    proxy: SlowProxy,
+    version: str,
     record_property: Callable[[str, object], None],
 ) -> None:
     name = f"Python {version}"
@@ -158,16 +187,22 @@ def test_complete_record_then_kill_mid_run_and_rerun_converges(
     journal = tmp_path / "journal.jsonl"
     # 1. Killed (SIGKILL) in the middle of the API writes.
     proxy.delay = 0.4
-    args = real_argv(server, directory, proxy.url, cdn, "--journal", str(journal),
-                     "--release-date", "2026-12-02")
-    proc = subprocess.Popen([sys.executable, "-m", "cpython_release", *args], env=env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    args = real_argv(
+        server, directory, proxy.url, cdn, "--journal", str(journal), "--release-date", "2026-12-02"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cpython_release", *args],
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     posts: list[dict[str, Any]] = []
     while time.monotonic() < deadline and proc.poll() is None:
         if journal.is_file():
-            posts = [e for e in read(journal)
-                     if e.get("event") == "change" and e.get("op") == "POST"]
+            posts = [
+                e for e in read(journal) if e.get("event") == "change" and e.get("op") == "POST"
+            ]
             if len(posts) >= 2:
                 proc.send_signal(signal.SIGKILL)
                 break
@@ -189,8 +224,12 @@ def test_complete_record_then_kill_mid_run_and_rerun_converges(
 
     # 2. The re-run converges: no duplicates, published, every field.
     proxy.delay = 0.0
-    again = run(real_argv(server, directory, REAL, cdn, "--journal", str(journal),
-                          "--release-date", "2026-12-02"), env())
+    again = run(
+        real_argv(
+            server, directory, REAL, cdn, "--journal", str(journal), "--release-date", "2026-12-02"
+        ),
+        env(),
+    )
     assert again.returncode == 0, again.stderr
     assert_published(server, directory, manifest)
     (rel,) = releases_named(name)
@@ -201,7 +240,8 @@ def test_complete_record_then_kill_mid_run_and_rerun_converges(
     assert rel["release_date"].startswith("2026-12-02T00:00:00")
     assert rel["release_notes_url"] == (
         f"https://docs.python.org/release/{version}/whatsnew/changelog.html"
-        "#python-3-14-0-release-candidate-2")
+        "#python-3-14-0-release-candidate-2"
+    )
     assert rel["pre_release"] is True
     assert rel["is_latest"] is False  # a pre-release
     assert rel["release_page"] is None and rel["show_on_download_page"] is True

@@ -42,9 +42,11 @@ def nothing_public(server: Server) -> bool:
 
 
 def api_writes(pyorg: FakeServer, since: int = 0) -> list[tuple[str, str, str]]:
-    return [(e.method, e.path, e.query) for e in pyorg.state.log[since:]
-            if e.method not in ("GET", "OPTIONS")
-            and (e.method, e.path, e.query) not in PREFLIGHT]
+    return [
+        (e.method, e.path, e.query)
+        for e in pyorg.state.log[since:]
+        if e.method not in ("GET", "OPTIONS") and (e.method, e.path, e.query) not in PREFLIGHT
+    ]
 
 
 @pytest.mark.parametrize(
@@ -55,9 +57,16 @@ def api_writes(pyorg: FakeServer, since: int = 0) -> list[tuple[str, str, str]]:
     ],
 )
 def test_a_wrong_key_or_token_fails_before_any_upload(
-    cli: Callable[..., Any], server: Server, pyorg: FakeServer, cdn: CDN,
-    release: tuple[Path, Manifest], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-    variable: str, value: str, message: str,
+    cli: Callable[..., Any],
+    server: Server,
+    pyorg: FakeServer,
+    cdn: CDN,
+    release: tuple[Path, Manifest],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    variable: str,
+    value: str,
+    message: str,
 ) -> None:
     directory, _ = release
     monkeypatch.setenv(variable, value)
@@ -75,22 +84,37 @@ def test_a_wrong_key_or_token_fails_before_any_upload(
 
 
 def test_a_non_staff_key_fails_before_any_upload(
-    cli: Callable[..., Any], server: Server, pyorg: FakeServer, cdn: CDN,
-    release: tuple[Path, Manifest], monkeypatch: pytest.MonkeyPatch,
+    cli: Callable[..., Any],
+    server: Server,
+    pyorg: FakeServer,
+    cdn: CDN,
+    release: tuple[Path, Manifest],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     directory, _ = release
     pyorg.state.add_user("viewer", "viewer-key", is_staff=False)
     monkeypatch.setenv("PYTHON_ORG_API_KEY", "viewer-key")
-    r = cli(*argv(server, directory, pyorg, cdn)[:-6], "--api-url", pyorg.base_url,
-            "--api-user", "viewer", "--cdn-base", cdn.url)
+    r = cli(
+        *argv(server, directory, pyorg, cdn)[:-6],
+        "--api-url",
+        pyorg.base_url,
+        "--api-user",
+        "viewer",
+        "--cdn-base",
+        cdn.url,
+    )
     assert r.code == 2, r.err
     assert "is valid but may not write (the user is not staff)" in r.err
     assert nothing_public(server) and pyorg.state.releases == {}
 
 
 def test_a_missing_root_or_a_refused_login_fails_before_any_upload(
-    cli: Callable[..., Any], server: Server, pyorg: FakeServer, cdn: CDN,
-    release: tuple[Path, Manifest], tmp_path: Path,
+    cli: Callable[..., Any],
+    server: Server,
+    pyorg: FakeServer,
+    cdn: CDN,
+    release: tuple[Path, Manifest],
+    tmp_path: Path,
 ) -> None:
     directory, _ = release
     server.docs_root.rmdir()
@@ -112,8 +136,12 @@ def test_a_missing_root_or_a_refused_login_fails_before_any_upload(
 
 
 def test_check_credentials_connects_and_writes_nothing(
-    cli: Callable[..., Any], server: Server, pyorg: FakeServer, cdn: CDN,
-    release: tuple[Path, Manifest], monkeypatch: pytest.MonkeyPatch,
+    cli: Callable[..., Any],
+    server: Server,
+    pyorg: FakeServer,
+    cdn: CDN,
+    release: tuple[Path, Manifest],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     directory, _ = release
     args = [a for a in argv(server, directory, pyorg, cdn) if a != str(directory)]
@@ -132,8 +160,12 @@ def test_check_credentials_connects_and_writes_nothing(
 
 
 def test_complete_record_journal_purges_and_signed_lists(
-    cli: Callable[..., Any], server: Server, pyorg: FakeServer, cdn: CDN,
-    release: tuple[Path, Manifest], tmp_path: Path,
+    cli: Callable[..., Any],
+    server: Server,
+    pyorg: FakeServer,
+    cdn: CDN,
+    release: tuple[Path, Manifest],
+    tmp_path: Path,
 ) -> None:
     directory, manifest = release
     journal = tmp_path / "journal.jsonl"
@@ -145,10 +177,14 @@ def test_complete_record_journal_purges_and_signed_lists(
     assert_published(server, directory, manifest)
     # The signed lists and their signatures sit next to the files, named by version.
     public = public_files(server.ftp_root)
-    assert public[f"{XYZ}/release-manifest-{VERSION}.json"] == (
-        directory / "release-manifest.json").read_bytes()
-    assert public[f"{XYZ}/release-manifest-{VERSION}.json.sigstore"] == (
-        directory / "release-manifest.json.sigstore").read_bytes()
+    assert (
+        public[f"{XYZ}/release-manifest-{VERSION}.json"]
+        == (directory / "release-manifest.json").read_bytes()
+    )
+    assert (
+        public[f"{XYZ}/release-manifest-{VERSION}.json.sigstore"]
+        == (directory / "release-manifest.json.sigstore").read_bytes()
+    )
     assert public[f"{XYZ}/SHA256SUMS-{VERSION}"] == (directory / "SHA256SUMS").read_bytes()
     assert public[f"{XYZ}/SHA256SUMS-{VERSION}.asc"] == (directory / "SHA256SUMS.asc").read_bytes()
     # The Release record has every field.
@@ -158,7 +194,8 @@ def test_complete_record_journal_purges_and_signed_lists(
     assert rel["release_date"] == "2026-01-01T00:00:00"  # the manifest's (tagged commit's) date
     assert rel["release_notes_url"] == (
         f"https://docs.python.org/release/{VERSION}/whatsnew/changelog.html"
-        "#python-3-14-0-release-candidate-2")
+        "#python-3-14-0-release-candidate-2"
+    )
     assert rel["pre_release"] is True and rel["is_latest"] is False
     assert rel["is_published"] is True and rel["slug"] == "python-3140rc2"
     # The page text is left to a person, with its admin URL, on screen and in the journal.
@@ -171,8 +208,13 @@ def test_complete_record_journal_purges_and_signed_lists(
     # Every change is in the journal, as printed: renames, API writes, purges.
     changes = [e for e in entries if e["event"] == "change"]
     ops = {(e["target"], e["op"]) for e in changes}
-    assert {("sftp", "rename"), ("sftp", "put"), ("api", "POST"), ("api", "PATCH"),
-            ("cdn", "PURGE")} <= ops
+    assert {
+        ("sftp", "rename"),
+        ("sftp", "put"),
+        ("api", "POST"),
+        ("api", "PATCH"),
+        ("cdn", "PURGE"),
+    } <= ops
     posts = [e for e in changes if e["op"] == "POST"]
     assert len(posts) == 1 + 4  # the release and its four file records
     assert all(e["detail"].startswith("/api/v1/downloads/") for e in posts)
@@ -198,7 +240,10 @@ def test_complete_record_journal_purges_and_signed_lists(
 
 
 def test_one_changed_file_purges_only_that_file_and_the_pages(
-    cli: Callable[..., Any], server: Server, pyorg: FakeServer, cdn: CDN,
+    cli: Callable[..., Any],
+    server: Server,
+    pyorg: FakeServer,
+    cdn: CDN,
     release: tuple[Path, Manifest],
 ) -> None:
     directory, _ = release
@@ -212,8 +257,10 @@ def test_one_changed_file_purges_only_that_file_and_the_pages(
     target.write_bytes(b"rebuilt")
     manifest = Manifest.load(directory / "release-manifest.json")
     digest = hashlib.sha256(b"rebuilt").hexdigest()
-    arts = [dataclasses.replace(a, size=7, sha256=digest) if a.name == target.name else a
-            for a in manifest.artifacts]
+    arts = [
+        dataclasses.replace(a, size=7, sha256=digest) if a.name == target.name else a
+        for a in manifest.artifacts
+    ]
     Manifest(manifest.release, tuple(arts)).write(directory / "release-manifest.json")
     r = cli(*argv(server, directory, pyorg, cdn, "--replace"))
     assert r.code == 0, r.err
@@ -227,8 +274,12 @@ def test_one_changed_file_purges_only_that_file_and_the_pages(
 
 
 def test_failure_after_changes_is_exit_1_with_the_journal_and_the_rerun_converges(
-    cli: Callable[..., Any], server: Server, pyorg: FakeServer, cdn: CDN,
-    release: tuple[Path, Manifest], tmp_path: Path,
+    cli: Callable[..., Any],
+    server: Server,
+    pyorg: FakeServer,
+    cdn: CDN,
+    release: tuple[Path, Manifest],
+    tmp_path: Path,
 ) -> None:
     directory, manifest = release
     journal = tmp_path / "journal.jsonl"
@@ -270,8 +321,12 @@ def test_failure_after_changes_is_exit_1_with_the_journal_and_the_rerun_converge
 
 
 def test_journal_lines_are_json_and_hold_no_secret(
-    cli: Callable[..., Any], server: Server, pyorg: FakeServer, cdn: CDN,
-    release: tuple[Path, Manifest], tmp_path: Path,
+    cli: Callable[..., Any],
+    server: Server,
+    pyorg: FakeServer,
+    cdn: CDN,
+    release: tuple[Path, Manifest],
+    tmp_path: Path,
 ) -> None:
     directory, _ = release
     journal = tmp_path / "j.jsonl"

@@ -40,8 +40,9 @@ from publish_sftp.faults import faulty_connector
 HERE = Path(__file__).parent
 
 
-def options(server: Server, *, remote_hash: str = "exec", known_hosts: str | None = None
-            ) -> SFTPOptions:
+def options(
+    server: Server, *, remote_hash: str = "exec", known_hosts: str | None = None
+) -> SFTPOptions:
     s = server.sshd
     return SFTPOptions(
         SSHCredentials(
@@ -66,7 +67,8 @@ def assert_published(server: Server, directory: Path, manifest: Manifest) -> Non
     docs = public_files(server.docs_root / VERSION)
     assert sorted(docs) == sorted(DOCS_PAGES)
     assert [p.name for p in server.ftp_root.iterdir()] == [XYZ, "doc"] or sorted(
-        p.name for p in server.ftp_root.iterdir()) == sorted([XYZ, "doc"])
+        p.name for p in server.ftp_root.iterdir()
+    ) == sorted([XYZ, "doc"])
     assert [p.name for p in server.docs_root.iterdir()] == [VERSION]
 
 
@@ -152,7 +154,9 @@ def test_unknown_or_changed_host_key_refused(
 
 
 def test_secrets_from_environment(
-    cli: Callable[..., Any], server: Server, release: tuple[Path, Manifest],
+    cli: Callable[..., Any],
+    server: Server,
+    release: tuple[Path, Manifest],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The workflow passes the key and known_hosts as text in the environment."""
@@ -163,16 +167,14 @@ def test_secrets_from_environment(
     args = server.argv(directory)
     for opt in ("--ssh-key", "--known-hosts", "--ssh-user"):
         i = args.index(opt)
-        del args[i:i + 2]
+        del args[i : i + 2]
     r = cli(*args)
     assert r.code == 0, r.err
     assert_published(server, directory, manifest)
     assert "PRIVATE KEY" not in r.out + r.err
 
 
-def test_connection_dropped_mid_upload_then_rerun_converges(
-    server: Server, tmp_path: Path
-) -> None:
+def test_connection_dropped_mid_upload_then_rerun_converges(server: Server, tmp_path: Path) -> None:
     directory = tmp_path / "a"
     manifest = make_release(directory, size=64 * 1024)
     total = len(expected_downloads(directory, manifest))
@@ -198,13 +200,26 @@ def test_sigkill_mid_upload_then_rerun_converges(
     manifest = make_release(directory, size=64 * 1024)
     sizes = {ref.name.split("/")[-1]: ref.size for ref in manifest.all_files()}
     s = server.sshd
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(HERE.parent.parent / "scripts"), str(HERE.parent)])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(HERE.parent.parent / "scripts"), str(HERE.parent)]),
+    }
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "slow_publish.py"), str(directory), str(server.ftp_root),
-         str(server.docs_root), s.host, str(s.port), s.user, str(s.key_file),
-         str(s.known_hosts)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            str(HERE / "slow_publish.py"),
+            str(directory),
+            str(server.ftp_root),
+            str(server.docs_root),
+            s.host,
+            str(s.port),
+            s.user,
+            str(s.key_file),
+            str(s.known_hosts),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     seen_public: set[str] = set()
     try:
@@ -234,9 +249,7 @@ def test_sigkill_mid_upload_then_rerun_converges(
     assert r.code == 0 and " upload " not in r.out
 
 
-def test_existing_directory_gets_new_files_one_rename_each(
-    server: Server, tmp_path: Path
-) -> None:
+def test_existing_directory_gets_new_files_one_rename_each(server: Server, tmp_path: Path) -> None:
     """rc2 joins rc1 in 3.14.0/: rc1's files stay, rc2's are renamed in individually."""
     rc1, rc2 = tmp_path / "rc1", tmp_path / "rc2"
     m1 = make_release(rc1, "3.14.0rc1")
@@ -259,18 +272,23 @@ def test_missing_public_root_is_an_error(
     directory, manifest = release
     opts = options(server)
     assert opts.downloads is not None
-    wrong = SFTPOptions(opts.credentials,
-                        downloads=Endpoint(opts.downloads.host, opts.downloads.port,
-                                           str(tmp_path / "nope"), None),
-                        docs=None)
+    wrong = SFTPOptions(
+        opts.credentials,
+        downloads=Endpoint(opts.downloads.host, opts.downloads.port, str(tmp_path / "nope"), None),
+        docs=None,
+    )
     with pytest.raises(CheckFailed, match="does not exist"):
         publish_sftp(manifest, directory, wrong)
     assert not (tmp_path / "nope").exists()
 
 
 def test_sshd_fixture_is_real(sshd: SSHD) -> None:
-    out = subprocess.run(["ssh-keygen", "-F", f"[127.0.0.1]:{sshd.port}", "-f",
-                          str(sshd.known_hosts)], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        ["ssh-keygen", "-F", f"[127.0.0.1]:{sshd.port}", "-f", str(sshd.known_hosts)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0 and "ssh-ed25519" in out.stdout
 
 

@@ -21,8 +21,10 @@ def act_publish(act: ActHarness) -> ActHarness:
 
 def test_missing_secrets_stop_the_job_first(act_publish: ActHarness) -> None:
     run = act_publish.run(
-        "publish-python-org.yml", "workflow_call",
-        inputs={"ssh-username": "rm"}, secrets={"PYTHON_ORG_API_KEY": "s3cr3t-key-value"},
+        "publish-python-org.yml",
+        "workflow_call",
+        inputs={"ssh-username": "rm"},
+        secrets={"PYTHON_ORG_API_KEY": "s3cr3t-key-value"},
     )
     assert run.job_results == {"publish": "failure"}
     log = run.text()
@@ -39,7 +41,8 @@ def test_missing_secrets_stop_the_job_first(act_publish: ActHarness) -> None:
 def test_check_only_runs_the_credentials_check_alone(act_publish: ActHarness) -> None:
     """The release workflow's plan-stage check: the check step, and nothing after it."""
     run = act_publish.run(
-        "publish-python-org.yml", "workflow_call",
+        "publish-python-org.yml",
+        "workflow_call",
         inputs={"ssh-username": "rm", "check-only": "true"},
         secrets={"PYTHON_ORG_API_KEY": "s3cr3t-key-value"},
     )

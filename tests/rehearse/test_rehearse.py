@@ -49,8 +49,10 @@ def test_published_tree_is_signed_and_verifiable(
     names = sorted(p.name for p in public.iterdir())
     signed_lists = [  # the signed manifest, SHA256SUMS and their signatures, named by version
         f"{stem}{c}"
-        for name, stem in (("release-manifest.json", "release-manifest-3.13.5.json"),
-                           ("SHA256SUMS", "SHA256SUMS-3.13.5"))
+        for name, stem in (
+            ("release-manifest.json", "release-manifest-3.13.5.json"),
+            ("SHA256SUMS", "SHA256SUMS-3.13.5"),
+        )
         for c in ("", ".asc", ".sigstore")
         if (workdir / "artifacts" / f"{name}{c}").is_file()
     ]

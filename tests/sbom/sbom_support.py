@@ -23,12 +23,17 @@ VENDORED = {"urllib3": "1.26.18", "idna": "3.6", "CacheControl": "0.14.0"}
 
 
 def make_wheel(vendor_txt: str | None = None) -> bytes:
-    text = vendor_txt if vendor_txt is not None else "".join(
-        f"{k}=={v}  # vendored\n" for k, v in VENDORED.items()) + "\n# end\n"
+    text = (
+        vendor_txt
+        if vendor_txt is not None
+        else "".join(f"{k}=={v}  # vendored\n" for k, v in VENDORED.items()) + "\n# end\n"
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        for name, data in (("pip/__init__.py", b"__version__ = '24.0'\n"),
-                           ("pip/_vendor/vendor.txt", text.encode())):
+        for name, data in (
+            ("pip/__init__.py", b"__version__ = '24.0'\n"),
+            ("pip/_vendor/vendor.txt", text.encode()),
+        ):
             info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
             zf.writestr(info, data)
     return buf.getvalue()
@@ -51,8 +56,9 @@ def _package(name: str, version: str, purpose: str = "SOURCE") -> dict[str, Any]
         "name": name,
         "versionInfo": version,
         "downloadLocation": f"https://example.org/{name}-{version}.tar.gz",
-        "checksums": [{"algorithm": "SHA256",
-                       "checksumValue": hashlib.sha256(name.encode()).hexdigest()}],
+        "checksums": [
+            {"algorithm": "SHA256", "checksumValue": hashlib.sha256(name.encode()).hexdigest()}
+        ],
         "licenseConcluded": "MIT",
         "primaryPackagePurpose": purpose,
     }
@@ -70,22 +76,45 @@ def source_tree_files(*, reverse: bool = False) -> dict[str, bytes]:
         "Modules/_decimal/libmpdec/mpdecimal.c": b"/* mpdec */\n" * 10,
         f"Lib/ensurepip/_bundled/{PIP_WHEEL}": make_wheel(),
     }
-    listed = {"expat": ["Modules/expat/COPYING", "Modules/expat/xmlparse.c"],
-              "mpdecimal": ["Modules/_decimal/libmpdec/mpdecimal.c"]}
+    listed = {
+        "expat": ["Modules/expat/COPYING", "Modules/expat/xmlparse.c"],
+        "mpdecimal": ["Modules/_decimal/libmpdec/mpdecimal.c"],
+    }
     packages = [_package("expat", "2.7.1"), _package("mpdecimal", "2.5.1")]
     sbom_files = [_file(n, files[n]) for names in listed.values() for n in names]
-    rels = [{"spdxElementId": f"SPDXRef-PACKAGE-{pkg}", "relationshipType": "CONTAINS",
-             "relatedSpdxElement": _file(n, files[n])["SPDXID"]}
-            for pkg, names in listed.items() for n in names]
+    rels = [
+        {
+            "spdxElementId": f"SPDXRef-PACKAGE-{pkg}",
+            "relationshipType": "CONTAINS",
+            "relatedSpdxElement": _file(n, files[n])["SPDXID"],
+        }
+        for pkg, names in listed.items()
+        for n in names
+    ]
     if reverse:
         packages, sbom_files, rels = packages[::-1], sbom_files[::-1], rels[::-1]
-    files["Misc/sbom.spdx.json"] = json.dumps({
-        "SPDXID": "SPDXRef-DOCUMENT", "spdxVersion": "SPDX-2.3", "files": sbom_files,
-        "packages": packages, "relationships": rels}, indent=2).encode()
-    files["Misc/externals.spdx.json"] = json.dumps({
-        "SPDXID": "SPDXRef-DOCUMENT", "spdxVersion": "SPDX-2.3",
-        "packages": [_package("bzip2", "1.0.8"), _package("mpdecimal", "4.0.0"),
-                     _package("openssl", "3.0.16")]}, indent=2).encode()
+    files["Misc/sbom.spdx.json"] = json.dumps(
+        {
+            "SPDXID": "SPDXRef-DOCUMENT",
+            "spdxVersion": "SPDX-2.3",
+            "files": sbom_files,
+            "packages": packages,
+            "relationships": rels,
+        },
+        indent=2,
+    ).encode()
+    files["Misc/externals.spdx.json"] = json.dumps(
+        {
+            "SPDXID": "SPDXRef-DOCUMENT",
+            "spdxVersion": "SPDX-2.3",
+            "packages": [
+                _package("bzip2", "1.0.8"),
+                _package("mpdecimal", "4.0.0"),
+                _package("openssl", "3.0.16"),
+            ],
+        },
+        indent=2,
+    ).encode()
     return files
 
 
@@ -96,8 +125,12 @@ def write_tree(root: Path, files: dict[str, bytes]) -> Path:
     return root
 
 
-def write_tarball(path: Path, files: dict[str, bytes], version: str = VERSION,
-                  extra: list[tarfile.TarInfo] | None = None) -> Path:
+def write_tarball(
+    path: Path,
+    files: dict[str, bytes],
+    version: str = VERSION,
+    extra: list[tarfile.TarInfo] | None = None,
+) -> Path:
     mode = "w:gz" if path.name.endswith(".tgz") else "w:xz"
     prefix = f"Python-{version}"
     with tarfile.open(path, mode) as tar:  # type: ignore[call-overload]
@@ -132,17 +165,26 @@ def make_sbom_release(root: Path, files: dict[str, bytes] | None = None) -> Sbom
     (directory / f"python-{VERSION}-amd64.exe").write_bytes(b"MZ installer")
     (directory / f"python-{VERSION}-embed-amd64.zip").write_bytes(b"PK embed")
     (directory / f"python-{VERSION}-macos11.pkg").write_bytes(b"xar!")
-    kinds = {".tgz": ("source", "source", None), ".tar.xz": ("source", "source", None),
-             "amd64.exe": ("installer", "windows", "amd64"),
-             "amd64.zip": ("embed", "windows", "amd64"),
-             ".pkg": ("installer", "macos", "universal2")}
+    kinds = {
+        ".tgz": ("source", "source", None),
+        ".tar.xz": ("source", "source", None),
+        "amd64.exe": ("installer", "windows", "amd64"),
+        "amd64.zip": ("embed", "windows", "amd64"),
+        ".pkg": ("installer", "macos", "universal2"),
+    }
     artifacts = []
     for p in sorted(directory.iterdir()):
         kind, platform, arch = next(v for k, v in kinds.items() if p.name.endswith(k))
         d = sha256_file(p)
         artifacts.append(Artifact(p.name, kind, platform, d.size, d.sha256, "test", arch))
-    info = ReleaseInfo(VERSION, f"v{VERSION}", "ab" * 20, "python/cpython", "0.1.0",
-                       created_from_timestamp(COMMIT_TIME))
+    info = ReleaseInfo(
+        VERSION,
+        f"v{VERSION}",
+        "ab" * 20,
+        "python/cpython",
+        "0.1.0",
+        created_from_timestamp(COMMIT_TIME),
+    )
     tree = write_tree(root / f"Python-{VERSION}", files)
     return SbomRelease(directory, Manifest(info, tuple(artifacts)), tree)
 
@@ -173,11 +215,13 @@ def demo_release(demo: DemoRepo, directory: Path) -> Manifest:
     directory.mkdir(parents=True)
     v = demo.version
     archive = subprocess.run(
-        ["git", "-C", str(demo.path), "archive", "--format=tar", f"--prefix=Python-{v}/",
-         demo.tag], check=True, capture_output=True).stdout
+        ["git", "-C", str(demo.path), "archive", "--format=tar", f"--prefix=Python-{v}/", demo.tag],
+        check=True,
+        capture_output=True,
+    ).stdout
     (directory / f"Python-{v}.tgz").write_bytes(
-        subprocess.run(["gzip", "-n", "-9"], input=archive, check=True,
-                       capture_output=True).stdout)
+        subprocess.run(["gzip", "-n", "-9"], input=archive, check=True, capture_output=True).stdout
+    )
     (directory / f"python-{v}-amd64.exe").write_bytes(b"MZ demo installer")
     (directory / f"python-{v}-embed-amd64.zip").write_bytes(b"PK demo embed")
     arts = []
@@ -188,6 +232,12 @@ def demo_release(demo: DemoRepo, directory: Path) -> Manifest:
     ):
         d = sha256_file(path)
         arts.append(Artifact(path.name, kind, platform, d.size, d.sha256, "demo", arch))
-    info = ReleaseInfo(v, demo.tag, demo.commit, "python/cpython", "0.1.0",
-                       created_from_timestamp(demo.commit_time))
+    info = ReleaseInfo(
+        v,
+        demo.tag,
+        demo.commit,
+        "python/cpython",
+        "0.1.0",
+        created_from_timestamp(demo.commit_time),
+    )
     return Manifest(info, tuple(arts))

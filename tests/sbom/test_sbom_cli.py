@@ -34,9 +34,15 @@ def test_cli_writes_sboms_and_the_manifest(
     stdout, stderr = capsys.readouterr()
     assert code == 0
     result = json.loads(stdout)
-    assert result["sboms"] == sorted(f"{n}.spdx.json" for n in (
-        f"Python-{VERSION}.tar.xz", f"Python-{VERSION}.tgz",
-        f"python-{VERSION}-amd64.exe", f"python-{VERSION}-embed-amd64.zip"))
+    assert result["sboms"] == sorted(
+        f"{n}.spdx.json"
+        for n in (
+            f"Python-{VERSION}.tar.xz",
+            f"Python-{VERSION}.tgz",
+            f"python-{VERSION}-amd64.exe",
+            f"python-{VERSION}-embed-amd64.zip",
+        )
+    )
     assert result["pypi_checked"] is False
     assert "PyPI check skipped" in stderr
     written = Manifest.load(out)
@@ -56,8 +62,21 @@ def test_cli_exit_codes(
     (sbom_release.directory / f"python-{VERSION}-amd64.exe").write_bytes(b"changed")
     assert main(["sbom", str(sbom_release.directory), "--fragment", str(frag), "-o", out]) == 1
     assert "is not the file the manifest lists" in capsys.readouterr().err
-    assert main(["sbom", str(sbom_release.directory), "--fragment", str(frag), "-o", out,
-                 "--source", str(tmp_path / "nope")]) == 2
+    assert (
+        main(
+            [
+                "sbom",
+                str(sbom_release.directory),
+                "--fragment",
+                str(frag),
+                "-o",
+                out,
+                "--source",
+                str(tmp_path / "nope"),
+            ]
+        )
+        == 2
+    )
     assert "no such source tree or tarball" in capsys.readouterr().err
 
 
@@ -84,15 +103,35 @@ class _PyPIHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def pypi_server() -> Iterator[str]:
     wheel = source_tree_files()[f"Lib/ensurepip/_bundled/{PIP_WHEEL}"]
-    releases: dict[str, object] = {"/pypi/pip/24.0/json": {"urls": [
-        {"filename": "pip-24.0.tar.gz", "packagetype": "sdist", "url": "https://f/pip.tgz",
-         "digests": {"sha256": "1" * 64}},
-        {"filename": PIP_WHEEL, "packagetype": "bdist_wheel", "url": "https://f/pip.whl",
-         "digests": {"sha256": hashlib.sha256(wheel).hexdigest()}}]}}
+    releases: dict[str, object] = {
+        "/pypi/pip/24.0/json": {
+            "urls": [
+                {
+                    "filename": "pip-24.0.tar.gz",
+                    "packagetype": "sdist",
+                    "url": "https://f/pip.tgz",
+                    "digests": {"sha256": "1" * 64},
+                },
+                {
+                    "filename": PIP_WHEEL,
+                    "packagetype": "bdist_wheel",
+                    "url": "https://f/pip.whl",
+                    "digests": {"sha256": hashlib.sha256(wheel).hexdigest()},
+                },
+            ]
+        }
+    }
     for name, version in VENDORED.items():
-        releases[f"/pypi/{name.lower()}/{version}/json"] = {"urls": [
-            {"filename": f"{name}.whl", "packagetype": "bdist_wheel",
-             "url": f"https://f/{name}.whl", "digests": {"sha256": "2" * 64}}]}
+        releases[f"/pypi/{name.lower()}/{version}/json"] = {
+            "urls": [
+                {
+                    "filename": f"{name}.whl",
+                    "packagetype": "bdist_wheel",
+                    "url": f"https://f/{name}.whl",
+                    "digests": {"sha256": "2" * 64},
+                }
+            ]
+        }
     _PyPIHandler.releases = releases
     server = ThreadingHTTPServer(("127.0.0.1", 0), _PyPIHandler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
@@ -106,8 +145,10 @@ def pypi_server() -> Iterator[str]:
 
 def test_pypi_json_client(pypi_server: str) -> None:
     client = PyPIJson(pypi_server)
-    assert client.file("pip", "24.0", None) == ("https://f/pip.whl", client.file(
-        "pip", "24.0", PIP_WHEEL)[1])
+    assert client.file("pip", "24.0", None) == (
+        "https://f/pip.whl",
+        client.file("pip", "24.0", PIP_WHEEL)[1],
+    )
     assert client.file("pip", "24.0", "pip-24.0.tar.gz") == ("https://f/pip.tgz", "1" * 64)
     with pytest.raises(CheckFailed, match=r"PyPI lists no nope\.whl for pip 24\.0"):
         client.file("pip", "24.0", "nope.whl")
@@ -116,12 +157,25 @@ def test_pypi_json_client(pypi_server: str) -> None:
 
 
 def test_cli_with_pypi(
-    sbom_release: SbomRelease, tmp_path: Path, pypi_server: str,
+    sbom_release: SbomRelease,
+    tmp_path: Path,
+    pypi_server: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     frag = _fragment(sbom_release, tmp_path)
-    code = main(["sbom", str(sbom_release.directory), "--fragment", str(frag), "--pypi",
-                 "--pypi-url", pypi_server, "-o", str(tmp_path / "o.json")])
+    code = main(
+        [
+            "sbom",
+            str(sbom_release.directory),
+            "--fragment",
+            str(frag),
+            "--pypi",
+            "--pypi-url",
+            pypi_server,
+            "-o",
+            str(tmp_path / "o.json"),
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert json.loads(out)["pypi_checked"] is True

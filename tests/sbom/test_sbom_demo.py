@@ -25,8 +25,11 @@ def test_demo_release_sboms(demo: DemoRepo, tmp_path: Path) -> None:
     notes: list[str] = []
     updated = write_sboms(directory, manifest, log=notes.append)
     names = sorted(a.sbom.name for a in updated.artifacts if a.sbom)
-    assert names == ["Python-3.13.5.tgz.spdx.json", "python-3.13.5-amd64.exe.spdx.json",
-                     "python-3.13.5-embed-amd64.zip.spdx.json"]
+    assert names == [
+        "Python-3.13.5.tgz.spdx.json",
+        "python-3.13.5-amd64.exe.spdx.json",
+        "python-3.13.5-embed-amd64.zip.spdx.json",
+    ]
     for name in names:
         assert spdx_problems(directory / name) == [], name
         doc = json.loads((directory / name).read_text())

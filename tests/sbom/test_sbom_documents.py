@@ -43,8 +43,10 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _rels(doc: dict[str, Any]) -> set[tuple[str, str, str]]:
-    return {(r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"])
-            for r in doc["relationships"]}
+    return {
+        (r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"])
+        for r in doc["relationships"]
+    }
 
 
 def _pkg(doc: dict[str, Any], name: str) -> dict[str, Any]:
@@ -77,8 +79,10 @@ def test_source_tarball_sbom(sbom_release: SbomRelease) -> None:
     assert sorted(by_name) == sorted(files)
     for name, data in files.items():
         sums = {c["algorithm"]: c["checksumValue"] for c in by_name[name]["checksums"]}
-        assert sums == {"SHA1": hashlib.sha1(data).hexdigest(),  # noqa: S324
-                        "SHA256": hashlib.sha256(data).hexdigest()}
+        assert sums == {
+            "SHA1": hashlib.sha1(data).hexdigest(),  # noqa: S324
+            "SHA256": hashlib.sha256(data).hexdigest(),
+        }
     rels = _rels(doc)
     # Files from Misc/sbom.spdx.json stay with their package; the rest belong to CPython.
     expat_file = by_name["Modules/expat/COPYING"]["SPDXID"]
@@ -99,16 +103,20 @@ def test_source_tarball_sbom(sbom_release: SbomRelease) -> None:
     assert pip["versionInfo"] == "24.0"
     assert pip["checksums"][0]["checksumValue"] == hashlib.sha256(wheel).hexdigest()
     blake = hashlib.blake2b(wheel, digest_size=32).hexdigest()
-    assert pip["downloadLocation"] == (f"https://files.pythonhosted.org/packages/{blake[:2]}/"
-                                       f"{blake[2:4]}/{blake[4:]}/{PIP_WHEEL}")
+    assert pip["downloadLocation"] == (
+        f"https://files.pythonhosted.org/packages/{blake[:2]}/{blake[2:4]}/{blake[4:]}/{PIP_WHEEL}"
+    )
     for p in doc["packages"]:
         assert p["supplier"] == "Organization: Python Software Foundation"
         assert p["filesAnalyzed"] is True
     # Verification code of CPython, computed independently.
-    own = sorted(by_name[n]["checksums"][0]["checksumValue"].encode() for n in files
-                 if not n.startswith("Modules/"))
-    assert cpython["packageVerificationCode"]["packageVerificationCodeValue"] == \
-        hashlib.sha1(b"".join(own)).hexdigest()  # noqa: S324
+    own = sorted(
+        by_name[n]["checksums"][0]["checksumValue"].encode()
+        for n in files
+        if not n.startswith("Modules/")
+    )
+    code = hashlib.sha1(b"".join(own)).hexdigest()  # noqa: S324 (SPDX 2.3 defines it as SHA-1)
+    assert cpython["packageVerificationCode"]["packageVerificationCodeValue"] == code
     assert any("PyPI check skipped" in n for n in notes)
 
 
@@ -144,8 +152,7 @@ def test_windows_sboms(sbom_release: SbomRelease) -> None:
     assert not (sbom_release.directory / f"python-{VERSION}-macos11.pkg.spdx.json").exists()
 
 
-def test_windows_sbom_same_from_tree_or_tarball(sbom_release: SbomRelease,
-                                                tmp_path: Path) -> None:
+def test_windows_sbom_same_from_tree_or_tarball(sbom_release: SbomRelease, tmp_path: Path) -> None:
     d = sbom_release.directory
     write_sboms(d, sbom_release.manifest, sbom_release.tree)
     from_tree = (d / (EXE + ".spdx.json")).read_bytes()
@@ -196,8 +203,7 @@ def test_tarball_that_differs_from_its_sbom_is_refused(tmp_path: Path) -> None:
         write_sboms(release.directory, release.manifest)
     problems = err.value.problems
     assert any(p.startswith("Modules/expat/xmlparse.c: sha256 ") for p in problems)
-    assert "Modules/expat/COPYING: listed in Misc/sbom.spdx.json but not in the tarball" \
-        in problems
+    assert "Modules/expat/COPYING: listed in Misc/sbom.spdx.json but not in the tarball" in problems
     assert len(problems) == 2
 
 
@@ -221,9 +227,13 @@ def test_bad_inputs_are_named(tmp_path: Path) -> None:
     write_tarball(release.directory / TGZ, source_tree_files(), extra=[fifo])
     changed = release.manifest.updated(
         release.manifest.artifact(TGZ).__class__(
-            **{**release.manifest.artifact(TGZ).__dict__,
-               "size": (release.directory / TGZ).stat().st_size,
-               "sha256": hashlib.sha256((release.directory / TGZ).read_bytes()).hexdigest()}))
+            **{
+                **release.manifest.artifact(TGZ).__dict__,
+                "size": (release.directory / TGZ).stat().st_size,
+                "sha256": hashlib.sha256((release.directory / TGZ).read_bytes()).hexdigest(),
+            }
+        )
+    )
     with pytest.raises(CheckFailed, match="entries an SBOM cannot describe") as err:
         write_sboms(release.directory, changed)
     assert err.value.problems == ["Lib/pipe: not a regular file"]
@@ -245,14 +255,20 @@ def test_windows_needs_a_source(sbom_release: SbomRelease) -> None:
 def test_with_pypi(sbom_release: SbomRelease) -> None:
     wheel = source_tree_files()[f"Lib/ensurepip/_bundled/{PIP_WHEEL}"]
     table: dict[tuple[str, str, str | None], tuple[str, str]] = {
-        ("pip", "24.0", PIP_WHEEL): ("https://files.example/pip.whl",
-                                     hashlib.sha256(wheel).hexdigest())}
+        ("pip", "24.0", PIP_WHEEL): (
+            "https://files.example/pip.whl",
+            hashlib.sha256(wheel).hexdigest(),
+        )
+    }
     for name, version in VENDORED.items():
-        table[(name.lower(), version, None)] = (f"https://files.example/{name}.whl",
-                                                hashlib.sha256(name.encode()).hexdigest())
+        table[(name.lower(), version, None)] = (
+            f"https://files.example/{name}.whl",
+            hashlib.sha256(name.encode()).hexdigest(),
+        )
     notes: list[str] = []
-    write_sboms(sbom_release.directory, sbom_release.manifest, pypi=FakePyPI(table),
-                log=notes.append)
+    write_sboms(
+        sbom_release.directory, sbom_release.manifest, pypi=FakePyPI(table), log=notes.append
+    )
     doc = _load(sbom_release.directory / (TGZ + ".spdx.json"))
     assert _pkg(doc, "pip")["downloadLocation"] == "https://files.example/pip.whl"
     idna = _pkg(doc, "idna")
@@ -281,9 +297,13 @@ def test_pyspdxtools_cli_accepts_and_rejects(sbom_release: SbomRelease, tmp_path
     ok = subprocess.run([PYSPDXTOOLS, "-i", str(good)], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     doc = _load(good)
-    doc["relationships"].append({"spdxElementId": "SPDXRef-PACKAGE-cpython",
-                                 "relationshipType": "DEPENDS_ON",
-                                 "relatedSpdxElement": "SPDXRef-PACKAGE-nothing"})
+    doc["relationships"].append(
+        {
+            "spdxElementId": "SPDXRef-PACKAGE-cpython",
+            "relationshipType": "DEPENDS_ON",
+            "relatedSpdxElement": "SPDXRef-PACKAGE-nothing",
+        }
+    )
     bad = tmp_path / "bad.spdx.json"
     bad.write_text(json.dumps(doc))
     no = subprocess.run([PYSPDXTOOLS, "-i", str(bad)], capture_output=True, text=True)
@@ -292,18 +312,24 @@ def test_pyspdxtools_cli_accepts_and_rejects(sbom_release: SbomRelease, tmp_path
 
 def test_verification_code_values() -> None:
     doc: dict[str, Any] = {
-        "packages": [{"SPDXID": "P", "filesAnalyzed": True},
-                     {"SPDXID": "Q", "filesAnalyzed": False}],
-        "files": [{"SPDXID": f"F{i}", "checksums": [{"algorithm": "SHA1",
-                                                     "checksumValue": v}]}
-                  for i, v in enumerate(["F" * 40, "0" * 40, "e" * 40])],
-        "relationships": [{"spdxElementId": "P", "relationshipType": "CONTAINS",
-                           "relatedSpdxElement": f"F{i}"} for i in range(3)],
+        "packages": [
+            {"SPDXID": "P", "filesAnalyzed": True},
+            {"SPDXID": "Q", "filesAnalyzed": False},
+        ],
+        "files": [
+            {"SPDXID": f"F{i}", "checksums": [{"algorithm": "SHA1", "checksumValue": v}]}
+            for i, v in enumerate(["F" * 40, "0" * 40, "e" * 40])
+        ],
+        "relationships": [
+            {"spdxElementId": "P", "relationshipType": "CONTAINS", "relatedSpdxElement": f"F{i}"}
+            for i in range(3)
+        ],
     }
     set_verification_codes(doc)
     expected = hashlib.sha1(b"0" * 40 + b"e" * 40 + b"f" * 40).hexdigest()  # noqa: S324
     assert doc["packages"][0]["packageVerificationCode"] == {
-        "packageVerificationCodeValue": expected}
+        "packageVerificationCodeValue": expected
+    }
     assert "packageVerificationCode" not in doc["packages"][1]
 
 

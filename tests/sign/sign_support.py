@@ -35,38 +35,70 @@ class Release:
     version: str
 
     def names(self) -> list[str]:
-        return sorted(p.relative_to(self.directory).as_posix()
-                      for p in self.directory.rglob("*") if p.is_file())
+        return sorted(
+            p.relative_to(self.directory).as_posix()
+            for p in self.directory.rglob("*")
+            if p.is_file()
+        )
 
 
-def _artifact(directory: Path, name: str, data: bytes, kind: str, platform: str,
-              producer: str, arch: str | None = None) -> Artifact:
+def _artifact(
+    directory: Path,
+    name: str,
+    data: bytes,
+    kind: str,
+    platform: str,
+    producer: str,
+    arch: str | None = None,
+) -> Artifact:
     path = directory / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     d = sha256_file(path)
-    return Artifact(name=name, kind=kind, platform=platform, arch=arch, size=d.size,
-                    sha256=d.sha256, producer=producer)
+    return Artifact(
+        name=name,
+        kind=kind,
+        platform=platform,
+        arch=arch,
+        size=d.size,
+        sha256=d.sha256,
+        producer=producer,
+    )
 
 
 def make_release(root: Path, version: str = "3.13.5") -> Release:
     """Artifacts of two jobs (source, windows incl. an MSI part in a subdirectory)."""
     directory = root / "dist"
     directory.mkdir(parents=True)
-    info = ReleaseInfo(version=version, tag=f"v{version}", commit=COMMIT,
-                       repository="python/cpython", toolkit_version="0.1.0",
-                       created=created_from_timestamp(1_750_000_000))
+    info = ReleaseInfo(
+        version=version,
+        tag=f"v{version}",
+        commit=COMMIT,
+        repository="python/cpython",
+        toolkit_version="0.1.0",
+        created=created_from_timestamp(1_750_000_000),
+    )
     source = [
-        _artifact(directory, f"Python-{version}.tgz", b"tgz " * 5000, "source", "source",
-                  "build-source"),
-        _artifact(directory, f"Python-{version}.tar.xz", b"xz " * 3000, "source", "source",
-                  "build-source"),
+        _artifact(
+            directory, f"Python-{version}.tgz", b"tgz " * 5000, "source", "source", "build-source"
+        ),
+        _artifact(
+            directory, f"Python-{version}.tar.xz", b"xz " * 3000, "source", "source", "build-source"
+        ),
     ]
     windows = [
-        _artifact(directory, f"python-{version}-amd64.exe", b"MZ" + bytes(range(256)) * 20,
-                  "installer", "windows", "build-windows", "amd64"),
-        _artifact(directory, "amd64/core.msi", b"msi core", "msi", "windows", "build-windows",
-                  "amd64"),
+        _artifact(
+            directory,
+            f"python-{version}-amd64.exe",
+            b"MZ" + bytes(range(256)) * 20,
+            "installer",
+            "windows",
+            "build-windows",
+            "amd64",
+        ),
+        _artifact(
+            directory, "amd64/core.msi", b"msi core", "msi", "windows", "build-windows", "amd64"
+        ),
     ]
     frag_dir = root / "fragments"
     frag_dir.mkdir()
@@ -107,15 +139,19 @@ class FakeSigstore:
             raise CheckFailed(f"cannot sign {path.name}", ["fake Rekor is down"])
         with self._lock:
             self.signed.append(path.name)
-        return json.dumps({
-            "mediaType": "application/x-fake-sigstore",
-            "sha256": digest.sha256,
-            "san": f"https://github.com/{self.workflow}",
-            "source": self.source_repository,
-        }, sort_keys=True).encode()
+        return json.dumps(
+            {
+                "mediaType": "application/x-fake-sigstore",
+                "sha256": digest.sha256,
+                "san": f"https://github.com/{self.workflow}",
+                "source": self.source_repository,
+            },
+            sort_keys=True,
+        ).encode()
 
-    def verify(self, path: Path, digest: FileDigest, bundle: bytes,
-               identity: PipelineIdentity) -> None:
+    def verify(
+        self, path: Path, digest: FileDigest, bundle: bytes, identity: PipelineIdentity
+    ) -> None:
         data = json.loads(bundle)
         if path.name in self.reject:
             raise BundleRejected("fake transparency log has no entry")
@@ -143,24 +179,60 @@ def generate_gpg_key() -> Iterator[GpgTestKey]:
     (home / "gpg-agent.conf").write_text("s2k-count 65536\n")
     env = {**os.environ, "GNUPGHOME": str(home)}
     passphrase = "test passphrase " + hashlib.sha256(os.urandom(8)).hexdigest()[:12]
-    base = ["gpg", "--homedir", str(home), "--batch", "--pinentry-mode", "loopback",
-            "--passphrase", passphrase]
+    base = [
+        "gpg",
+        "--homedir",
+        str(home),
+        "--batch",
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        passphrase,
+    ]
     try:
-        subprocess.run([*base, "--quick-gen-key", "Release Test <release-test@example.org>",
-                        "ed25519", "sign", "1d"], check=True, capture_output=True, env=env)
-        listing = subprocess.run(["gpg", "--homedir", str(home), "--with-colons",
-                                  "--list-secret-keys"], check=True, capture_output=True,
-                                 text=True, env=env).stdout
-        fpr = next(line.split(":")[9] for line in listing.splitlines()
-                   if line.startswith("fpr:"))
-        armored = subprocess.run([*base, "--armor", "--export-secret-keys", fpr], check=True,
-                                 capture_output=True, text=True, env=env).stdout
-        public = subprocess.run(["gpg", "--homedir", str(home), "--armor", "--export", fpr],
-                                check=True, capture_output=True, text=True, env=env).stdout
+        subprocess.run(
+            [
+                *base,
+                "--quick-gen-key",
+                "Release Test <release-test@example.org>",
+                "ed25519",
+                "sign",
+                "1d",
+            ],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+        listing = subprocess.run(
+            ["gpg", "--homedir", str(home), "--with-colons", "--list-secret-keys"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        ).stdout
+        fpr = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+        armored = subprocess.run(
+            [*base, "--armor", "--export-secret-keys", fpr],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        ).stdout
+        public = subprocess.run(
+            ["gpg", "--homedir", str(home), "--armor", "--export", fpr],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        ).stdout
         yield GpgTestKey(armored, passphrase, fpr, public)
     finally:
-        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"],
-                       capture_output=True, check=False, env=env)
+        subprocess.run(
+            ["gpgconf", "--homedir", str(home), "--kill", "all"],
+            capture_output=True,
+            check=False,
+            env=env,
+        )
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -168,21 +240,53 @@ def gpg_verify(public_key: str, signature: Path, data: Path, home: Path) -> str:
     """Verify with a separate keyring holding only the public key; returns gpg's status."""
     home.mkdir(mode=0o700, exist_ok=True)
     env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(["gpg", "--homedir", str(home), "--batch", "--import"], input=public_key,
-                   text=True, check=True, capture_output=True, env=env)
-    done = subprocess.run(["gpg", "--homedir", str(home), "--batch", "--status-fd", "1",
-                           "--verify", str(signature), str(data)], text=True,
-                          capture_output=True, env=env)
-    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True,
-                   check=False, env=env)
+    subprocess.run(
+        ["gpg", "--homedir", str(home), "--batch", "--import"],
+        input=public_key,
+        text=True,
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    done = subprocess.run(
+        [
+            "gpg",
+            "--homedir",
+            str(home),
+            "--batch",
+            "--status-fd",
+            "1",
+            "--verify",
+            str(signature),
+            str(data),
+        ],
+        text=True,
+        capture_output=True,
+        env=env,
+    )
+    subprocess.run(
+        ["gpgconf", "--homedir", str(home), "--kill", "all"],
+        capture_output=True,
+        check=False,
+        env=env,
+    )
     return done.stdout if done.returncode == 0 else "FAILED: " + done.stderr
 
 
 def clear_ambient_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make sure no CI credential is visible (as on a developer machine)."""
-    for var in ("GITHUB_ACTIONS", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL",
-                "SIGSTORE_ID_TOKEN", "GOOGLE_SERVICE_ACCOUNT_NAME", "BUILDKITE",
-                "GITLAB_CI", "CIRCLECI", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+    for var in (
+        "GITHUB_ACTIONS",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "SIGSTORE_ID_TOKEN",
+        "GOOGLE_SERVICE_ACCOUNT_NAME",
+        "BUILDKITE",
+        "GITLAB_CI",
+        "CIRCLECI",
+        "GITHUB_OUTPUT",
+        "GITHUB_STEP_SUMMARY",
+    ):
         monkeypatch.delenv(var, raising=False)
     for var in [v for v in os.environ if v.endswith("_ID_TOKEN")]:
         monkeypatch.delenv(var, raising=False)

@@ -16,8 +16,7 @@ from sign.sign_support import Release
 def test_sha256sum_accepts_it_and_catches_a_change(release: Release) -> None:
     manifest = Manifest.load(release.fragments[0])
     for f in release.fragments[1:]:
-        manifest = manifest.with_artifacts([*manifest.artifacts,
-                                            *Manifest.load(f).artifacts])
+        manifest = manifest.with_artifacts([*manifest.artifacts, *Manifest.load(f).artifacts])
     path = write_sums(release.directory, manifest)
     assert path.name == SUMS_NAME
     lines = path.read_text().splitlines()
@@ -25,13 +24,18 @@ def test_sha256sum_accepts_it_and_catches_a_change(release: Release) -> None:
     for line in lines:
         sha, name = line.split("  ", 1)
         assert sha == hashlib.sha256((release.directory / name).read_bytes()).hexdigest()
-    ok = subprocess.run(["sha256sum", "-c", "--strict", SUMS_NAME], cwd=release.directory,
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        ["sha256sum", "-c", "--strict", SUMS_NAME],
+        cwd=release.directory,
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "amd64/core.msi: OK" in ok.stdout
     (release.directory / "amd64/core.msi").write_bytes(b"changed")
-    bad = subprocess.run(["sha256sum", "-c", SUMS_NAME], cwd=release.directory,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        ["sha256sum", "-c", SUMS_NAME], cwd=release.directory, capture_output=True, text=True
+    )
     assert bad.returncode == 1 and "amd64/core.msi: FAILED" in bad.stdout
     assert parse_sums(path.read_text()) == {a.name: a.sha256 for a in manifest.artifacts}
 

@@ -18,9 +18,19 @@ def test_require_without_identity_exits_2_and_writes_nothing(
     release: Release, no_ambient_identity: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = release.names()
-    code = main(["sign", str(release.directory), "--fragments-dir",
-                 str(release.fragments[0].parent), "--sigstore", "require", "--no-gpg",
-                 "--toolkit-repository", "python/release-pipeline"])
+    code = main(
+        [
+            "sign",
+            str(release.directory),
+            "--fragments-dir",
+            str(release.fragments[0].parent),
+            "--sigstore",
+            "require",
+            "--no-gpg",
+            "--toolkit-repository",
+            "python/release-pipeline",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "cpython-release sign: error: --sigstore require: no ambient OIDC identity" in err
@@ -28,8 +38,12 @@ def test_require_without_identity_exits_2_and_writes_nothing(
 
 
 def test_auto_without_identity_signs_gpg_and_says_sigstore_skipped(
-    release: Release, no_ambient_identity: None, gpg_key: GpgTestKey,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    release: Release,
+    no_ambient_identity: None,
+    gpg_key: GpgTestKey,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("GPG_PRIVATE_KEY", gpg_key.armored)
     monkeypatch.setenv("GPG_PASSPHRASE", gpg_key.passphrase)
@@ -64,8 +78,17 @@ def test_tampered_directory_exits_1_naming_files(
 ) -> None:
     (release.directory / "Python-3.13.5.tar.xz").write_bytes(b"evil")
     (release.directory / "stray.txt").write_text("x")
-    code = main(["sign", str(release.directory), "--fragments-dir",
-                 str(release.fragments[0].parent), "--sigstore", "off", "--no-gpg"])
+    code = main(
+        [
+            "sign",
+            str(release.directory),
+            "--fragments-dir",
+            str(release.fragments[0].parent),
+            "--sigstore",
+            "off",
+            "--no-gpg",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "refusing to sign" in err
@@ -79,14 +102,26 @@ def test_no_fragments_and_gpg_without_key_are_exit_2(
     monkeypatch.delenv("GPG_PRIVATE_KEY", raising=False)
     assert main(["sign", str(release.directory)]) == 2
     assert "give the manifest fragments" in capsys.readouterr().err
-    code = main(["sign", str(release.directory), "--fragments-dir",
-                 str(release.fragments[0].parent), "--sigstore", "off"])
+    code = main(
+        [
+            "sign",
+            str(release.directory),
+            "--fragments-dir",
+            str(release.fragments[0].parent),
+            "--sigstore",
+            "off",
+        ]
+    )
     assert code == 2
     assert "GPG signatures are needed for 3.13.5" in capsys.readouterr().err
 
 
 def test_module_entry_point_help() -> None:
-    done = subprocess.run([sys.executable, "-m", "cpython_release", "sign", "--help"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "cpython_release", "sign", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0
     assert "--sigstore {auto,require,off}" in done.stdout

@@ -35,8 +35,15 @@ def test_sbom_then_sign_the_demo_release(
     write_sboms(directory, demo_release(demo, directory), log=lambda _m: None).write(fragment)
 
     fake = FakeSigstore()
-    result = sign_release(directory, [fragment], version="3.13.5", gpg_key=gpg_key.armored,
-                          passphrase=gpg_key.passphrase, signer=fake, identity=identity())
+    result = sign_release(
+        directory,
+        [fragment],
+        version="3.13.5",
+        gpg_key=gpg_key.armored,
+        passphrase=gpg_key.passphrase,
+        signer=fake,
+        identity=identity(),
+    )
     manifest = Manifest.load(directory / MANIFEST_NAME)
     assert manifest.release.commit == demo.commit
     for art in manifest.artifacts:
@@ -44,11 +51,16 @@ def test_sbom_then_sign_the_demo_release(
     # Artifacts are signed; their SBOMs are covered by the signed manifest.
     assert sorted(fake.signed) == sorted([*manifest.names(), SUMS_NAME, MANIFEST_NAME])
     assert check_directory(manifest, directory, ignore=output_names()).ok()
-    done = subprocess.run(["sha256sum", "-c", "--strict", SUMS_NAME], cwd=directory,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["sha256sum", "-c", "--strict", SUMS_NAME], cwd=directory, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout
-    assert "GOODSIG" in gpg_verify(gpg_key.public, directory / "Python-3.13.5.tgz.asc",
-                                   directory / "Python-3.13.5.tgz", tmp_path / "v")
+    assert "GOODSIG" in gpg_verify(
+        gpg_key.public,
+        directory / "Python-3.13.5.tgz.asc",
+        directory / "Python-3.13.5.tgz",
+        tmp_path / "v",
+    )
     assert result.sigstore == "signed"
 
 
@@ -61,8 +73,15 @@ def test_build_source_then_sbom_then_sign(
     assert fragment == out / FRAGMENT_NAME
     write_sboms(out, Manifest.load(fragment), log=lambda _m: None).write(fragment)
     fake = FakeSigstore()
-    sign_release(out, [fragment], version="3.13.5", gpg_key=gpg_key.armored,
-                 passphrase=gpg_key.passphrase, signer=fake, identity=identity())
+    sign_release(
+        out,
+        [fragment],
+        version="3.13.5",
+        gpg_key=gpg_key.armored,
+        passphrase=gpg_key.passphrase,
+        signer=fake,
+        identity=identity(),
+    )
     manifest = Manifest.load(out / MANIFEST_NAME)
     assert manifest.names() == ["Python-3.13.5.tar.xz", "Python-3.13.5.tgz"]
     assert manifest.release.created == "2025-06-11T12:00:00Z"
@@ -74,6 +93,7 @@ def test_build_source_then_sbom_then_sign(
         assert cpython["checksums"][0]["checksumValue"] == art.sha256
     report = check_directory(manifest, out, ignore=output_names() | {FRAGMENT_NAME})
     assert report.ok(), report.problems()
-    done = subprocess.run(["sha256sum", "-c", "--strict", SUMS_NAME], cwd=out,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["sha256sum", "-c", "--strict", SUMS_NAME], cwd=out, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout

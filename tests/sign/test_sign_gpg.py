@@ -24,8 +24,9 @@ def test_signs_verifies_and_deletes_its_home(gpg_key: GpgTestKey, tmp_path: Path
     assert asc == tmp_path / "Python-3.13.5.tgz.asc"
     text = asc.read_text()
     assert text.startswith("-----BEGIN PGP SIGNATURE-----")
-    assert f"VALIDSIG {gpg_key.fingerprint}" in gpg_verify(gpg_key.public, asc, data,
-                                                             tmp_path / "h")
+    assert f"VALIDSIG {gpg_key.fingerprint}" in gpg_verify(
+        gpg_key.public, asc, data, tmp_path / "h"
+    )
     data.write_bytes(b"release bytes\n" * 99)  # a changed file no longer verifies
     assert gpg_verify(gpg_key.public, asc, data, tmp_path / "h").startswith("FAILED")
 
@@ -39,15 +40,19 @@ def test_home_is_deleted_when_the_block_fails(gpg_key: GpgTestKey) -> None:
 
 
 def test_wrong_passphrase_fails_without_leaking_secrets(
-    gpg_key: GpgTestKey, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    gpg_key: GpgTestKey,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)
     data = tmp_path / "f"
     data.write_bytes(b"x")
     wrong = "not the passphrase 12345"
-    with pytest.raises(CheckFailed, match="gpg could not sign f") as err, \
-            GpgSigner(GpgKey(gpg_key.armored, wrong)) as signer:
+    with (
+        pytest.raises(CheckFailed, match="gpg could not sign f") as err,
+        GpgSigner(GpgKey(gpg_key.armored, wrong)) as signer,
+    ):
         home = signer.home
         signer.sign(data)
     assert not (tmp_path / "f.asc").exists() and not (tmp_path / "f.asc.tmp").exists()
@@ -68,8 +73,10 @@ def test_repr_hides_the_key() -> None:
 def test_public_key_or_garbage_is_bad_input(gpg_key: GpgTestKey) -> None:
     with pytest.raises(BadInput, match="holds no secret key"), GpgSigner(GpgKey(gpg_key.public)):
         pass
-    with pytest.raises(BadInput, match=r"cannot import the GPG key from \$GPG_PRIVATE_KEY"), \
-            GpgSigner(GpgKey("not a key at all")):
+    with (
+        pytest.raises(BadInput, match=r"cannot import the GPG key from \$GPG_PRIVATE_KEY"),
+        GpgSigner(GpgKey("not a key at all")),
+    ):
         pass
 
 

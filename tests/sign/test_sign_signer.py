@@ -32,11 +32,18 @@ def _b64(data: dict[str, object]) -> str:
 
 def fake_token(**claims: object) -> str:
     now = int(time.time())
-    body = {"iss": "https://token.actions.githubusercontent.com", "aud": "sigstore",
-            "sub": "repo:python/cpython:environment:release-signing", "iat": now,
-            "exp": now + 600, "job_workflow_ref": WORKFLOW_REF,
-            "repository": "python/cpython", "ref": "refs/tags/v3.13.5",
-            "event_name": "workflow_dispatch", **claims}
+    body = {
+        "iss": "https://token.actions.githubusercontent.com",
+        "aud": "sigstore",
+        "sub": "repo:python/cpython:environment:release-signing",
+        "iat": now,
+        "exp": now + 600,
+        "job_workflow_ref": WORKFLOW_REF,
+        "repository": "python/cpython",
+        "ref": "refs/tags/v3.13.5",
+        "event_name": "workflow_dispatch",
+        **claims,
+    }
     return _b64({"alg": "none", "typ": "JWT"}) + "." + _b64(body) + "."
 
 
@@ -61,15 +68,18 @@ def test_claims_and_identity_helpers() -> None:
             check_signer_ref(bad)
     got = identity_from_workflow_ref(WORKFLOW_REF, "python/cpython", TOOLKIT)
     assert got == identity()
-    pinned = identity_from_workflow_ref(f"{TOOLKIT}/.github/workflows/sign.yml@{'a' * 40}",
-                                        "python/cpython", TOOLKIT)
+    pinned = identity_from_workflow_ref(
+        f"{TOOLKIT}/.github/workflows/sign.yml@{'a' * 40}", "python/cpython", TOOLKIT
+    )
     assert pinned.allowed_refs == ("a" * 40,)
     with pytest.raises(BadInput, match="cannot take the signer ref from job_workflow_ref"):
-        identity_from_workflow_ref(f"{TOOLKIT}/.github/workflows/sign.yml@{'a' * 12}",
-                                   "python/cpython", TOOLKIT)
+        identity_from_workflow_ref(
+            f"{TOOLKIT}/.github/workflows/sign.yml@{'a' * 12}", "python/cpython", TOOLKIT
+        )
     with pytest.raises(CheckFailed, match="not the toolkit's sign"):
-        identity_from_workflow_ref(f"{TOOLKIT}/.github/workflows/other.yml@refs/heads/main",
-                                   "python/cpython", TOOLKIT)
+        identity_from_workflow_ref(
+            f"{TOOLKIT}/.github/workflows/other.yml@refs/heads/main", "python/cpython", TOOLKIT
+        )
 
 
 def test_no_credential_outside_ci(no_ambient_identity: None) -> None:
@@ -102,14 +112,17 @@ def test_stage_with_the_real_backend_fails_cleanly_offline(
     release: Release, monkeypatch: pytest.MonkeyPatch, no_network: None
 ) -> None:
     """Ambient token found, Fulcio unreachable: exit 1, nothing written, no traceback."""
-    monkeypatch.setattr(stage, "detect_ambient_token",
-                        lambda: AmbientToken(fake_token(), "test"))
-    monkeypatch.setattr(stage, "SigstoreSigner",
-                        functools.partial(SigstoreSigner, offline=True))
+    monkeypatch.setattr(stage, "detect_ambient_token", lambda: AmbientToken(fake_token(), "test"))
+    monkeypatch.setattr(stage, "SigstoreSigner", functools.partial(SigstoreSigner, offline=True))
     before = release.names()
     with pytest.raises(CheckFailed, match="4 of 4 Sigstore signatures failed") as err:
-        sign_release(release.directory, release.fragments, identity=identity(), gpg=False,
-                     sigstore_mode="require")
+        sign_release(
+            release.directory,
+            release.fragments,
+            identity=identity(),
+            gpg=False,
+            sigstore_mode="require",
+        )
     assert all("network disabled" in p for p in err.value.problems)
     assert release.names() == before
 
@@ -129,12 +142,18 @@ def test_stage_refuses_a_run_its_signatures_would_not_verify_for(
     release: Release, monkeypatch: pytest.MonkeyPatch, claims: dict[str, str], message: str
 ) -> None:
     """The certificate names the run's ref and trigger; verifiers bind them to the release."""
-    monkeypatch.setattr(stage, "detect_ambient_token",
-                        lambda: AmbientToken(fake_token(**claims), "test"))
+    monkeypatch.setattr(
+        stage, "detect_ambient_token", lambda: AmbientToken(fake_token(**claims), "test")
+    )
     before = release.names()
     with pytest.raises(CheckFailed, match=r"refusing to sign 3\.13\.5") as err:
-        sign_release(release.directory, release.fragments, identity=identity(), gpg=False,
-                     sigstore_mode="require")
+        sign_release(
+            release.directory,
+            release.fragments,
+            identity=identity(),
+            gpg=False,
+            sigstore_mode="require",
+        )
     assert message in str(err.value)
     assert release.names() == before
 

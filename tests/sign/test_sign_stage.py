@@ -25,12 +25,18 @@ from sign.sign_support import (
 )
 
 
-def _sign(release: Release, signer: FakeSigstore | None, key: GpgTestKey | None = None,
-          **kw: object) -> object:
+def _sign(
+    release: Release, signer: FakeSigstore | None, key: GpgTestKey | None = None, **kw: object
+) -> object:
     return sign_release(
-        release.directory, release.fragments, version=release.version,
-        gpg_key=key.armored if key else None, passphrase=key.passphrase if key else None,
-        signer=signer, identity=kw.pop("identity", identity()), **kw,  # type: ignore[arg-type]
+        release.directory,
+        release.fragments,
+        version=release.version,
+        gpg_key=key.armored if key else None,
+        passphrase=key.passphrase if key else None,
+        signer=signer,
+        identity=kw.pop("identity", identity()),  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -39,15 +45,21 @@ def test_signs_every_artifact_and_records_it(
 ) -> None:
     before = release.names()
     result = sign_release(
-        release.directory, release.fragments, version="3.13.5", gpg_key=gpg_key.armored,
-        passphrase=gpg_key.passphrase, signer=fake_sigstore, identity=identity(),
+        release.directory,
+        release.fragments,
+        version="3.13.5",
+        gpg_key=gpg_key.armored,
+        passphrase=gpg_key.passphrase,
+        signer=fake_sigstore,
+        identity=identity(),
     )
     d = release.directory
     assert result.sigstore == "signed"
     assert result.gpg_fingerprint == gpg_key.fingerprint
     # Every artifact, SHA256SUMS and the manifest were signed, each exactly once.
     assert sorted(fake_sigstore.signed) == sorted(
-        [Path(n).name for n in before] + [SUMS_NAME, MANIFEST_NAME])
+        [Path(n).name for n in before] + [SUMS_NAME, MANIFEST_NAME]
+    )
     expected_new = {n + s for n in before for s in (".sigstore", ".asc")} | output_names()
     assert set(release.names()) == set(before) | expected_new
     assert sorted(result.written) == sorted(expected_new)
@@ -56,28 +68,36 @@ def test_signs_every_artifact_and_records_it(
     assert manifest == result.manifest
     for art in manifest.artifacts:
         assert {(s.type, s.name) for s in art.signatures} == {
-            ("sigstore", art.name + ".sigstore"), ("gpg", art.name + ".asc")}
+            ("sigstore", art.name + ".sigstore"),
+            ("gpg", art.name + ".asc"),
+        }
     # Recorded sizes and hashes are the files' (strict check, nothing unlisted).
     report = check_directory(manifest, d, ignore=output_names())
     assert report.ok(), report.problems()
     assert report.checked == 3 * len(before)
     # The .asc files verify with only the public key, in an unrelated keyring.
-    status = gpg_verify(gpg_key.public, d / "amd64/core.msi.asc", d / "amd64/core.msi",
-                        tmp_path / "verify-home")
+    status = gpg_verify(
+        gpg_key.public, d / "amd64/core.msi.asc", d / "amd64/core.msi", tmp_path / "verify-home"
+    )
     assert f"VALIDSIG {gpg_key.fingerprint}" in status
-    status = gpg_verify(gpg_key.public, d / (MANIFEST_NAME + ".asc"), d / MANIFEST_NAME,
-                        tmp_path / "verify-home")
+    status = gpg_verify(
+        gpg_key.public, d / (MANIFEST_NAME + ".asc"), d / MANIFEST_NAME, tmp_path / "verify-home"
+    )
     assert "GOODSIG" in status
     # The bundle of the manifest covers the manifest as written.
     bundle = json.loads((d / (MANIFEST_NAME + ".sigstore")).read_text())
     import hashlib
+
     assert bundle["sha256"] == hashlib.sha256((d / MANIFEST_NAME).read_bytes()).hexdigest()
     # sha256sum accepts SHA256SUMS, which lists exactly the artifacts.
-    done = subprocess.run(["sha256sum", "-c", "--strict", SUMS_NAME], cwd=d,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["sha256sum", "-c", "--strict", SUMS_NAME], cwd=d, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert sorted(line.split("  ", 1)[1] for line in
-                  (d / SUMS_NAME).read_text().splitlines()) == manifest.names()
+    assert (
+        sorted(line.split("  ", 1)[1] for line in (d / SUMS_NAME).read_text().splitlines())
+        == manifest.names()
+    )
 
 
 @pytest.mark.parametrize("damage", ["change", "remove", "extra", "all"])
@@ -115,7 +135,8 @@ def test_a_bundle_that_does_not_verify_stops_everything(
         _sign(release, fake, gpg_key)
     assert err.value.problems == [
         "python-3.13.5-amd64.exe: the new bundle does not verify against "
-        f"{identity().describe()}: fake transparency log has no entry"]
+        f"{identity().describe()}: fake transparency log has no entry"
+    ]
     assert release.names() == before  # no bundle, .asc, SHA256SUMS or manifest left behind
 
 
@@ -155,11 +176,19 @@ def test_expected_signer_takes_the_ref_from_the_job(
     result = _sign(release, fake_sigstore, gpg=False, identity=ExpectedSigner(TOOLKIT))
     assert "taken from job_workflow_ref" in result.sigstore_note  # type: ignore[attr-defined]
     with pytest.raises(CheckFailed, match=r"not the toolkit's sign\.yml"):
-        _sign(make_fresh(release), FakeSigstore(), gpg=False,
-              identity=ExpectedSigner("python/other-toolkit"))
+        _sign(
+            make_fresh(release),
+            FakeSigstore(),
+            gpg=False,
+            identity=ExpectedSigner("python/other-toolkit"),
+        )
     with pytest.raises(BadInput, match="must be refs/heads/NAME"):
-        _sign(make_fresh(release), FakeSigstore(), gpg=False,
-              identity=ExpectedSigner(TOOLKIT, ("v1.0.0",)))
+        _sign(
+            make_fresh(release),
+            FakeSigstore(),
+            gpg=False,
+            identity=ExpectedSigner(TOOLKIT, ("v1.0.0",)),
+        )
 
 
 def make_fresh(release: Release) -> Release:
@@ -223,8 +252,14 @@ def test_wrong_version_and_presigned_fragments_are_refused(
     release: Release, fake_sigstore: FakeSigstore
 ) -> None:
     with pytest.raises(BadInput, match=r"describe 3\.13\.5, not the release 3\.13\.4"):
-        sign_release(release.directory, release.fragments, version="3.13.4",
-                     signer=fake_sigstore, identity=identity(), gpg=False)
+        sign_release(
+            release.directory,
+            release.fragments,
+            version="3.13.4",
+            signer=fake_sigstore,
+            identity=identity(),
+            gpg=False,
+        )
     _sign(release, fake_sigstore, gpg=False)
     # Signing the signed directory again: its own outputs are unlisted in the fragments...
     with pytest.raises(CheckFailed, match="refusing to sign") as err:
@@ -232,5 +267,10 @@ def test_wrong_version_and_presigned_fragments_are_refused(
     assert "unlisted file: release-manifest.json" in err.value.problems
     # ...and the final manifest as a fragment already carries signatures.
     with pytest.raises(BadInput, match="already list signatures"):
-        sign_release(release.directory, [release.directory / MANIFEST_NAME],
-                     signer=fake_sigstore, identity=identity(), gpg=False)
+        sign_release(
+            release.directory,
+            [release.directory / MANIFEST_NAME],
+            signer=fake_sigstore,
+            identity=identity(),
+            gpg=False,
+        )

@@ -16,8 +16,13 @@ from cpython_release.sign.signer import check_toolkit_commit
 def checkout(tmp_path: Path) -> tuple[Path, str]:
     repo = tmp_path / "toolkit"
     repo.mkdir()
-    env = {**git_env(), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    env = {
+        **git_env(),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
     subprocess.run(["git", "init", "-q", str(repo)], check=True, env=env)
     (repo / "f").write_text("x")
     subprocess.run(["git", "-C", str(repo), "add", "f"], check=True, env=env)

@@ -50,9 +50,14 @@ def test_auto_without_oidc_signs_gpg_and_uploads_the_release(
 ) -> None:
     store = _store(tmp_path)
     run = act_sign.run(
-        "sign.yml", "workflow_call",
-        inputs={"version": "3.13.5", "gpg": "true", "sigstore": "auto",
-                "environment": "release-signing"},
+        "sign.yml",
+        "workflow_call",
+        inputs={
+            "version": "3.13.5",
+            "gpg": "true",
+            "sigstore": "auto",
+            "environment": "release-signing",
+        },
         secrets={"GPG_PRIVATE_KEY": gpg_key.armored, "GPG_PASSPHRASE": gpg_key.passphrase},
         env={"ACT_STANDIN_ARTIFACTS": str(store)},
     )
@@ -63,11 +68,15 @@ def test_auto_without_oidc_signs_gpg_and_uploads_the_release(
     steps = {s.name: s.result for s in run.steps("sign")}
     assert "SLSA provenance for every artifact" not in steps  # skipped: nothing was signed
     released = store / "release"
-    names = sorted(p.relative_to(released).as_posix() for p in released.rglob("*")
-                   if p.is_file())
+    names = sorted(p.relative_to(released).as_posix() for p in released.rglob("*") if p.is_file())
     assert "python.3.13.5.nupkg" not in " ".join(names)
-    assert {"SHA256SUMS", "SHA256SUMS.asc", "release-manifest.json",
-            "release-manifest.json.asc", "amd64/core.msi.asc"} <= set(names)
+    assert {
+        "SHA256SUMS",
+        "SHA256SUMS.asc",
+        "release-manifest.json",
+        "release-manifest.json.asc",
+        "amd64/core.msi.asc",
+    } <= set(names)
     assert not [n for n in names if n.endswith(".sigstore")]
     manifest = json.loads((released / "release-manifest.json").read_text())
     assert len(manifest["artifacts"]) == 4
@@ -80,7 +89,8 @@ def test_require_without_oidc_fails_and_uploads_nothing(
 ) -> None:
     store = _store(tmp_path)
     run = act_sign.run(
-        "sign.yml", "workflow_call",
+        "sign.yml",
+        "workflow_call",
         inputs={"version": "3.13.5", "gpg": "false", "sigstore": "require"},
         env={"ACT_STANDIN_ARTIFACTS": str(store)},
     )

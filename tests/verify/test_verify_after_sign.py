@@ -49,9 +49,22 @@ class LocalCASigstore:
 
 def _secret_key(key: GpgKey) -> str:
     return subprocess.run(
-        ["gpg", "--homedir", str(key.home), "--batch", "--pinentry-mode", "loopback",
-         "--passphrase", "", "--armor", "--export-secret-keys", key.fingerprint],
-        check=True, capture_output=True, text=True,
+        [
+            "gpg",
+            "--homedir",
+            str(key.home),
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--armor",
+            "--export-secret-keys",
+            key.fingerprint,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
@@ -61,14 +74,26 @@ def test_sbom_then_sign_then_verify(tmp_path: Path, ca: LocalCA, session_gpg: Gp
     fragment = tmp_path / "fragment.json"
     manifest.write(fragment)
     result = sign_release(
-        built.directory, [fragment], version="3.13.5", gpg_key=_secret_key(session_gpg),
-        passphrase="", sigstore_mode="require", identity=identity(),
-        signer=LocalCASigstore(ca, pipeline_signer(ca)), log=lambda _m: None,
+        built.directory,
+        [fragment],
+        version="3.13.5",
+        gpg_key=_secret_key(session_gpg),
+        passphrase="",
+        sigstore_mode="require",
+        identity=identity(),
+        signer=LocalCASigstore(ca, pipeline_signer(ca)),
+        log=lambda _m: None,
         warn=lambda _m: None,
     )
     assert result.sigstore == "signed"
-    report = verify_release(built.directory, "3.13.5", policy=identity(),
-                            verifier=ca.verifier(), keyring=session_gpg.keyring, strict=True)
+    report = verify_release(
+        built.directory,
+        "3.13.5",
+        policy=identity(),
+        verifier=ca.verifier(),
+        keyring=session_gpg.keyring,
+        strict=True,
+    )
     assert report.ok, report.problems
     sboms = [r for r in report.rows if r.check("sbom").status == "ok"]
     assert {r.name for r in sboms} == {a.name for a in manifest.artifacts if a.sbom}
@@ -78,11 +103,18 @@ def test_sbom_then_sign_then_verify(tmp_path: Path, ca: LocalCA, session_gpg: Gp
 
     tgz = built.directory / "Python-3.13.5.tgz"
     tgz.write_bytes(tgz.read_bytes() + b"\0")
-    report = verify_release(built.directory, "3.13.5", policy=identity(),
-                            verifier=ca.verifier(), keyring=session_gpg.keyring)
+    report = verify_release(
+        built.directory,
+        "3.13.5",
+        policy=identity(),
+        verifier=ca.verifier(),
+        keyring=session_gpg.keyring,
+    )
     assert report.result == "invalid"
     assert {p.split(":")[0] for p in report.problems} == {
-        "Python-3.13.5.tgz", "Python-3.13.5.tgz.sigstore", "Python-3.13.5.tgz.asc",
+        "Python-3.13.5.tgz",
+        "Python-3.13.5.tgz.sigstore",
+        "Python-3.13.5.tgz.asc",
         "Python-3.13.5.tgz.spdx.json",
     }
 

@@ -12,15 +12,21 @@ from cpython_release.platforms.cliargs import add_check_tag, add_dry_run, add_fr
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser("mobile", help="build and test the Android and iOS packages",
-                       description="Android (3.14+) and iOS (3.15+) builds.")
+    p = sub.add_parser(
+        "mobile",
+        help="build and test the Android and iOS packages",
+        description="Android (3.14+) and iOS (3.15+) builds.",
+    )
     msub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     add_check_tag(msub, "mobile")
 
-    a = msub.add_parser("android", help="Platforms/Android ci --fast-ci, then collect",
-                        description="Build and test one Android architecture with CPython's "
-                        "Platforms/Android tool (linked from Android/ on 3.14) and copy "
-                        "python-V-<arch>-linux-android.tar.gz to DIST.")
+    a = msub.add_parser(
+        "android",
+        help="Platforms/Android ci --fast-ci, then collect",
+        description="Build and test one Android architecture with CPython's "
+        "Platforms/Android tool (linked from Android/ on 3.14) and copy "
+        "python-V-<arch>-linux-android.tar.gz to DIST.",
+    )
     a.add_argument("--source", type=Path, required=True)
     a.add_argument("--arch", required=True, choices=ANDROID_ARCHES)
     a.add_argument("--dist", type=Path, required=True)
@@ -30,9 +36,12 @@ def register(sub: Subparsers) -> None:
     add_dry_run(a)
     a.set_defaults(func=run_android)
 
-    i = msub.add_parser("ios", help="Platforms/Apple ci iOS --slow-ci, then collect",
-                        description="Build and test the iOS XCframework with CPython's "
-                        "Platforms/Apple tool and copy python-V-iOS-XCframework.tar.gz to DIST.")
+    i = msub.add_parser(
+        "ios",
+        help="Platforms/Apple ci iOS --slow-ci, then collect",
+        description="Build and test the iOS XCframework with CPython's "
+        "Platforms/Apple tool and copy python-V-iOS-XCframework.tar.gz to DIST.",
+    )
     i.add_argument("--source", type=Path, required=True)
     i.add_argument("--dist", type=Path, required=True)
     i.add_argument("--python", default="python3")

@@ -258,9 +258,7 @@ def run_select(args: argparse.Namespace) -> int:
     repository = check_repository(args.repository)
     releases_repo = check_repository(args.releases_repository or repository)
     branches = nightly.choose_branches(
-        nightly.maintained_branches(
-            ReleaseCycle.load(args.release_cycle), security=args.security
-        ),
+        nightly.maintained_branches(ReleaseCycle.load(args.release_cycle), security=args.security),
         args.branch,
     )
     names = [b.git_branch for b in branches]

@@ -44,10 +44,16 @@ TARGETS = ("local", "python-org", "github")
 PARTS = ("files", "docs", "api", "purge")
 DEFAULT_LOCAL_ROOT = "python.org-local"
 # Files that sit in the artifact directory without being artifacts.
-NOT_ARTIFACTS = frozenset({
-    MANIFEST_NAME, MANIFEST_NAME + ".sigstore", MANIFEST_NAME + ".asc",
-    "SHA256SUMS", "SHA256SUMS.sigstore", "SHA256SUMS.asc",
-})
+NOT_ARTIFACTS = frozenset(
+    {
+        MANIFEST_NAME,
+        MANIFEST_NAME + ".sigstore",
+        MANIFEST_NAME + ".asc",
+        "SHA256SUMS",
+        "SHA256SUMS.sigstore",
+        "SHA256SUMS.asc",
+    }
+)
 
 
 def register(sub: Subparsers) -> None:
@@ -61,27 +67,49 @@ def register(sub: Subparsers) -> None:
         "connection lost, any failure after something was changed: re-run to resume), 2 bad "
         "input and nothing was changed (missing or rejected credentials, bad options).",
     )
-    p.add_argument("--target", choices=TARGETS, default="local",
-                   help="where to publish (default: local)")
-    p.add_argument("--dir", type=Path, default=Path(), metavar="DIR",
-                   help="the artifact directory (default: the current directory)")
-    p.add_argument("--manifest", type=Path, metavar="FILE",
-                   help=f"the signed manifest (default: DIR/{MANIFEST_NAME})")
-    p.add_argument("--dry-run", action="store_true",
-                   help="print the plan, change nothing")
-    p.add_argument("--replace", action="store_true",
-                   help="overwrite published files whose content differs (default: refuse)")
-    p.add_argument("--check-credentials", action="store_true",
-                   help="only check the target's credentials: present (exit 2 naming what is "
-                   "missing), and for python-org accepted (SSH login and both roots, the API "
-                   "key as a staff key, the v2 token), writing nothing; reads no files")
-    p.add_argument("--journal", type=Path, metavar="FILE",
-                   help="append every change made (and the run's end) to this JSON-lines file")
+    p.add_argument(
+        "--target", choices=TARGETS, default="local", help="where to publish (default: local)"
+    )
+    p.add_argument(
+        "--dir",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="the artifact directory (default: the current directory)",
+    )
+    p.add_argument(
+        "--manifest",
+        type=Path,
+        metavar="FILE",
+        help=f"the signed manifest (default: DIR/{MANIFEST_NAME})",
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="overwrite published files whose content differs (default: refuse)",
+    )
+    p.add_argument(
+        "--check-credentials",
+        action="store_true",
+        help="only check the target's credentials: present (exit 2 naming what is "
+        "missing), and for python-org accepted (SSH login and both roots, the API "
+        "key as a staff key, the v2 token), writing nothing; reads no files",
+    )
+    p.add_argument(
+        "--journal",
+        type=Path,
+        metavar="FILE",
+        help="append every change made (and the run's end) to this JSON-lines file",
+    )
 
     g = p.add_argument_group("local target")
-    g.add_argument("--root", type=Path, metavar="DIR",
-                   help="the local tree (default: $CPYTHON_RELEASE_LOCAL_ROOT or "
-                   f"./{DEFAULT_LOCAL_ROOT})")
+    g.add_argument(
+        "--root",
+        type=Path,
+        metavar="DIR",
+        help=f"the local tree (default: $CPYTHON_RELEASE_LOCAL_ROOT or ./{DEFAULT_LOCAL_ROOT})",
+    )
 
     g = p.add_argument_group(
         "python-org target",
@@ -91,55 +119,99 @@ def register(sub: Subparsers) -> None:
         "PYTHON_ORG_KNOWN_HOSTS (known_hosts text; or --known-hosts FILE). Host keys are "
         "pinned: unknown or changed keys are refused.",
     )
-    g.add_argument("--skip", action="append", choices=PARTS, default=[],
-                   help="leave out a part (repeatable)")
-    g.add_argument("--ssh-user", default=os.environ.get("PYTHON_ORG_SSH_USER"),
-                   help="SSH login (default: $PYTHON_ORG_SSH_USER)")
-    g.add_argument("--ssh-key", type=Path, metavar="FILE",
-                   help="private key file (default: $PYTHON_ORG_SSH_KEY holds the key)")
-    g.add_argument("--known-hosts", type=Path, metavar="FILE",
-                   help="known_hosts file to pin (default: $PYTHON_ORG_KNOWN_HOSTS holds it)")
+    g.add_argument(
+        "--skip", action="append", choices=PARTS, default=[], help="leave out a part (repeatable)"
+    )
+    g.add_argument(
+        "--ssh-user",
+        default=os.environ.get("PYTHON_ORG_SSH_USER"),
+        help="SSH login (default: $PYTHON_ORG_SSH_USER)",
+    )
+    g.add_argument(
+        "--ssh-key",
+        type=Path,
+        metavar="FILE",
+        help="private key file (default: $PYTHON_ORG_SSH_KEY holds the key)",
+    )
+    g.add_argument(
+        "--known-hosts",
+        type=Path,
+        metavar="FILE",
+        help="known_hosts file to pin (default: $PYTHON_ORG_KNOWN_HOSTS holds it)",
+    )
     g.add_argument("--host", default="downloads.nyc1.psf.io", help="downloads host")
     g.add_argument("--port", type=int, default=22)
     g.add_argument("--ftp-root", default=FTP_ROOT, help=f"(default: {FTP_ROOT})")
-    g.add_argument("--group", default="downloads",
-                   help="group of published files and directories (default: downloads; "
-                   "'' leaves it alone)")
+    g.add_argument(
+        "--group",
+        default="downloads",
+        help="group of published files and directories (default: downloads; '' leaves it alone)",
+    )
     g.add_argument("--docs-host", default="docs.nyc1.psf.io", help="docs host")
     g.add_argument("--docs-port", type=int, default=22)
     g.add_argument("--docs-root", default=DOCS_ROOT, help=f"(default: {DOCS_ROOT})")
     g.add_argument("--docs-group", default="docs", help="group of the docs tree")
-    g.add_argument("--remote-hash", choices=("exec", "read"), default="exec",
-                   help="verify on the server with sha256sum over SSH (exec, default) or by "
-                   "reading every file back (read, for SFTP-only accounts)")
-    g.add_argument("--api-url", default="https://www.python.org/",
-                   help="python.org site, with or without /api/v1/")
-    g.add_argument("--api-wait", type=float, default=300.0, metavar="SECONDS",
-                   help="most seconds to wait out python.org's rate limit (429) in one run; "
-                   "past it the run stops, naming when to re-run (default: 300)")
-    g.add_argument("--release-date", metavar="DATE",
-                   help="the Release's date (YYYY-MM-DD or ISO 8601; default: the tagged "
-                   "commit's date in the manifest)")
-    g.add_argument("--release-notes-url", metavar="URL",
-                   help="the Release's notes link (default: the changelog section of the "
-                   "release's docs)")
-    g.add_argument("--release-cycle", metavar="FILE_OR_URL",
-                   help="release-cycle JSON deciding is_latest (default: the bundled snapshot "
-                   "or $CPYTHON_RELEASE_CYCLE)")
-    g.add_argument("--purge-all", action="store_true",
-                   help="purge every URL of the release, not only what this run changed")
-    g.add_argument("--api-user", default=os.environ.get("PYTHON_ORG_API_USER"),
-                   help="API username (default: $PYTHON_ORG_API_USER)")
-    g.add_argument("--prune", action="store_true",
-                   help="delete API file records the manifest does not have")
-    g.add_argument("--cdn-base", default="https://www.python.org",
-                   help="where PURGE requests go")
+    g.add_argument(
+        "--remote-hash",
+        choices=("exec", "read"),
+        default="exec",
+        help="verify on the server with sha256sum over SSH (exec, default) or by "
+        "reading every file back (read, for SFTP-only accounts)",
+    )
+    g.add_argument(
+        "--api-url",
+        default="https://www.python.org/",
+        help="python.org site, with or without /api/v1/",
+    )
+    g.add_argument(
+        "--api-wait",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="most seconds to wait out python.org's rate limit (429) in one run; "
+        "past it the run stops, naming when to re-run (default: 300)",
+    )
+    g.add_argument(
+        "--release-date",
+        metavar="DATE",
+        help="the Release's date (YYYY-MM-DD or ISO 8601; default: the tagged "
+        "commit's date in the manifest)",
+    )
+    g.add_argument(
+        "--release-notes-url",
+        metavar="URL",
+        help="the Release's notes link (default: the changelog section of the release's docs)",
+    )
+    g.add_argument(
+        "--release-cycle",
+        metavar="FILE_OR_URL",
+        help="release-cycle JSON deciding is_latest (default: the bundled snapshot "
+        "or $CPYTHON_RELEASE_CYCLE)",
+    )
+    g.add_argument(
+        "--purge-all",
+        action="store_true",
+        help="purge every URL of the release, not only what this run changed",
+    )
+    g.add_argument(
+        "--api-user",
+        default=os.environ.get("PYTHON_ORG_API_USER"),
+        help="API username (default: $PYTHON_ORG_API_USER)",
+    )
+    g.add_argument(
+        "--prune", action="store_true", help="delete API file records the manifest does not have"
+    )
+    g.add_argument("--cdn-base", default="https://www.python.org", help="where PURGE requests go")
 
     g = p.add_argument_group("github target", "The token comes from $GITHUB_TOKEN.")
-    g.add_argument("--repo", default=os.environ.get("GITHUB_REPOSITORY"),
-                   help="OWNER/NAME (default: $GITHUB_REPOSITORY)")
-    g.add_argument("--github-api-url",
-                   default=os.environ.get("GITHUB_API_URL", "https://api.github.com"))
+    g.add_argument(
+        "--repo",
+        default=os.environ.get("GITHUB_REPOSITORY"),
+        help="OWNER/NAME (default: $GITHUB_REPOSITORY)",
+    )
+    g.add_argument(
+        "--github-api-url", default=os.environ.get("GITHUB_API_URL", "https://api.github.com")
+    )
     g.add_argument("--nightly", action="store_true", help="publish as the rolling nightly")
     p.set_defaults(func=run)
 
@@ -163,10 +235,14 @@ def needs(args: argparse.Namespace) -> list[Need]:
         if not {"files", "docs"} <= skip:
             out += [
                 Need("PYTHON_ORG_SSH_USER (or --ssh-user)", bool(args.ssh_user)),
-                Need("PYTHON_ORG_SSH_KEY (or --ssh-key FILE)",
-                     bool(args.ssh_key) or bool(_env("PYTHON_ORG_SSH_KEY"))),
-                Need("PYTHON_ORG_KNOWN_HOSTS (or --known-hosts FILE)",
-                     bool(args.known_hosts) or bool(_env("PYTHON_ORG_KNOWN_HOSTS"))),
+                Need(
+                    "PYTHON_ORG_SSH_KEY (or --ssh-key FILE)",
+                    bool(args.ssh_key) or bool(_env("PYTHON_ORG_SSH_KEY")),
+                ),
+                Need(
+                    "PYTHON_ORG_KNOWN_HOSTS (or --known-hosts FILE)",
+                    bool(args.known_hosts) or bool(_env("PYTHON_ORG_KNOWN_HOSTS")),
+                ),
             ]
         if "api" not in skip:
             out += [
@@ -212,9 +288,12 @@ def run(args: argparse.Namespace) -> int:
         if args.target == "python-org":
             for line in preflight_python_org(args, make_api(args, None)):
                 print(f"credentials: {line}", file=sys.stderr)
-        print(f"publish --target {args.target}: credentials present"
-              + (" and accepted" if args.target == "python-org" else "") + ": "
-              + (", ".join(n.what.split(" ")[0] for n in needs(args)) or "none needed"))
+        print(
+            f"publish --target {args.target}: credentials present"
+            + (" and accepted" if args.target == "python-org" else "")
+            + ": "
+            + (", ".join(n.what.split(" ")[0] for n in needs(args)) or "none needed")
+        )
         return 0
     check_credentials(args)
     directory: Path = args.dir
@@ -232,20 +311,36 @@ def run(args: argparse.Namespace) -> int:
         if args.target == "local":
             from cpython_release.publish.local import publish_local
 
-            root = args.root or Path(os.environ.get("CPYTHON_RELEASE_LOCAL_ROOT")
-                                     or DEFAULT_LOCAL_ROOT)
-            results.append(publish_local(manifest, directory, root, replace=args.replace,
-                                         dry_run=args.dry_run, manifest_path=manifest_path))
+            root = args.root or Path(
+                os.environ.get("CPYTHON_RELEASE_LOCAL_ROOT") or DEFAULT_LOCAL_ROOT
+            )
+            results.append(
+                publish_local(
+                    manifest,
+                    directory,
+                    root,
+                    replace=args.replace,
+                    dry_run=args.dry_run,
+                    manifest_path=manifest_path,
+                )
+            )
         elif args.target == "python-org":
             publish_python_org(args, manifest, directory, manifest_path, results, journal)
         else:
             from cpython_release.publish.github_release import publish_github
 
-            results.append(publish_github(
-                manifest, directory, repo=args.repo, token=_env("GITHUB_TOKEN"),
-                base_url=args.github_api_url, replace=args.replace, dry_run=args.dry_run,
-                nightly=args.nightly,
-            ))
+            results.append(
+                publish_github(
+                    manifest,
+                    directory,
+                    repo=args.repo,
+                    token=_env("GITHUB_TOKEN"),
+                    base_url=args.github_api_url,
+                    replace=args.replace,
+                    dry_run=args.dry_run,
+                    nightly=args.nightly,
+                )
+            )
     except ReleaseError as exc:
         status, code = "failed", exc.exit_code
         error, _, _ = str(exc).partition("\n")
@@ -273,8 +368,11 @@ def run(args: argparse.Namespace) -> int:
             status, code = "refused", 1
         journal.end(status, code, error, problems)
     if refused:
-        print(f"{refused} refused: different content is already published "
-              "(pass --replace to overwrite)", file=sys.stderr)
+        print(
+            f"{refused} refused: different content is already published "
+            "(pass --replace to overwrite)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -311,9 +409,14 @@ def make_api(args: argparse.Namespace, journal: Journal | None) -> Any:
         return None
     from cpython_release.publish.pythonorg_api import PythonOrgAPI
 
-    return PythonOrgAPI(args.api_url, args.api_user, _env("PYTHON_ORG_API_KEY"),
-                        v2_token=_env("PYTHON_ORG_API_TOKEN") or None, journal=journal,
-                        max_wait=args.api_wait)
+    return PythonOrgAPI(
+        args.api_url,
+        args.api_user,
+        _env("PYTHON_ORG_API_KEY"),
+        v2_token=_env("PYTHON_ORG_API_TOKEN") or None,
+        journal=journal,
+        max_wait=args.api_wait,
+    )
 
 
 def preflight_python_org(args: argparse.Namespace, api: Any) -> list[str]:
@@ -326,8 +429,7 @@ def preflight_python_org(args: argparse.Namespace, api: Any) -> list[str]:
         lines += check_access(sftp_options(args))
     if api is not None:
         api.check_staff_key()
-        lines.append(f"python.org API: the key of {args.api_user} is a staff key "
-                     f"({api.base_url})")
+        lines.append(f"python.org API: the key of {args.api_user} is a staff key ({api.base_url})")
         if api.can_publish:
             api.check_v2_token()
             lines.append("python.org API v2: the token may write (it publishes the Release)")
@@ -367,8 +469,13 @@ def publish_python_org(
         from cpython_release.publish.sftp import publish_sftp
 
         sftp = publish_sftp(
-            manifest, directory, sftp_options(args), replace=args.replace, dry_run=args.dry_run,
-            journal=journal, manifest_path=manifest_path,
+            manifest,
+            directory,
+            sftp_options(args),
+            replace=args.replace,
+            dry_run=args.dry_run,
+            journal=journal,
+            manifest_path=manifest_path,
         )
         results.append(sftp)
         if sftp.count(Verb.REFUSE):
@@ -387,8 +494,13 @@ def publish_python_org(
 
         try:
             synced = sync_release(
-                api, manifest, version, prune=args.prune, dry_run=args.dry_run,
-                release_date=args.release_date, notes_url=args.release_notes_url,
+                api,
+                manifest,
+                version,
+                prune=args.prune,
+                dry_run=args.dry_run,
+                release_date=args.release_date,
+                notes_url=args.release_notes_url,
                 cycle=_cycle(args),
             )
         except ReleaseNotPublished as exc:
@@ -411,13 +523,12 @@ def publish_python_org(
         # A run that creates or completes the Release purges the whole release: an earlier
         # run that stopped before its purge may have left public files the CDN serves stale.
         if args.purge_all or release_completed:
-            urls = [*purge_urls(version, manifest),
-                    *(DOWNLOADS_URL + i.dest for i in lists)]
+            urls = [*purge_urls(version, manifest), *(DOWNLOADS_URL + i.dest for i in lists)]
         else:
-            urls = changed_urls(version, manifest, files=files_changed, docs=docs_changed,
-                                records=records_changed)
-        results.append(purge(urls, cdn_base=args.cdn_base, dry_run=args.dry_run,
-                             journal=journal))
+            urls = changed_urls(
+                version, manifest, files=files_changed, docs=docs_changed, records=records_changed
+            )
+        results.append(purge(urls, cdn_base=args.cdn_base, dry_run=args.dry_run, journal=journal))
 
 
 def _cycle(args: argparse.Namespace) -> Any:
@@ -438,17 +549,18 @@ def sftp_options(args: argparse.Namespace) -> Any:
     if args.ssh_key:
         key = load_private_key(_read(args.ssh_key, "SSH key"), str(args.ssh_key))
     else:
-        key = load_private_key(os.environ["PYTHON_ORG_SSH_KEY"].strip() + "\n",
-                               "$PYTHON_ORG_SSH_KEY")
+        key = load_private_key(
+            os.environ["PYTHON_ORG_SSH_KEY"].strip() + "\n", "$PYTHON_ORG_SSH_KEY"
+        )
     if args.known_hosts:
-        hosts = load_known_hosts(_read(args.known_hosts, "known_hosts file"),
-                                 str(args.known_hosts))
+        hosts = load_known_hosts(_read(args.known_hosts, "known_hosts file"), str(args.known_hosts))
     else:
         hosts = load_known_hosts(os.environ["PYTHON_ORG_KNOWN_HOSTS"], "$PYTHON_ORG_KNOWN_HOSTS")
     skip = set(args.skip)
     files = Endpoint(args.host, args.port, args.ftp_root.rstrip("/") or "/", args.group or None)
-    docs = Endpoint(args.docs_host, args.docs_port, args.docs_root.rstrip("/") or "/",
-                    args.docs_group or None)
+    docs = Endpoint(
+        args.docs_host, args.docs_port, args.docs_root.rstrip("/") or "/", args.docs_group or None
+    )
     return SFTPOptions(
         SSHCredentials(args.ssh_user, key, hosts),
         downloads=None if "files" in skip else files,
@@ -458,8 +570,11 @@ def sftp_options(args: argparse.Namespace) -> Any:
 
 
 def report(
-    args: argparse.Namespace, results: list[PublishResult], journal: Journal,
-    *, failed: bool = False,
+    args: argparse.Namespace,
+    results: list[PublishResult],
+    journal: Journal,
+    *,
+    failed: bool = False,
 ) -> None:
     rows = []
     for result in results:
@@ -484,7 +599,9 @@ def report(
     if results or steps:
         text = f"### Publish to {args.target} ({mode})\n\n{summary}\n\n"
         if steps:
-            text += "Left to a release manager:\n\n" + "".join(
-                f"- {s.what}: {s.url}\n" for s in steps) + "\n"
-        write_summary(text + markdown_table(("target", "action", "subject", "detail"),
-                                            rows[:500]))
+            text += (
+                "Left to a release manager:\n\n"
+                + "".join(f"- {s.what}: {s.url}\n" for s in steps)
+                + "\n"
+            )
+        write_summary(text + markdown_table(("target", "action", "subject", "detail"), rows[:500]))

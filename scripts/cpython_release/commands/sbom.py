@@ -28,17 +28,36 @@ def register(sub: Subparsers) -> None:
         "was skipped. Exit status: 0 written, 1 a check failed, 2 bad input.",
     )
     p.add_argument("directory", type=Path, help="the directory holding the artifacts")
-    p.add_argument("--fragment", dest="fragments", type=Path, action="append", default=[],
-                   metavar="FILE", help="manifest fragment listing the artifacts (repeat)")
-    p.add_argument("--source", type=Path, metavar="TREE_OR_TARBALL",
-                   help="CPython source tree or tarball for Windows SBOMs (default: the "
-                   "release's source tarball in DIRECTORY)")
-    p.add_argument("--pypi", action="store_true",
-                   help="check the bundled pip wheel against PyPI and fill in the vendored "
-                   "packages' download locations and hashes (needs network)")
+    p.add_argument(
+        "--fragment",
+        dest="fragments",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="manifest fragment listing the artifacts (repeat)",
+    )
+    p.add_argument(
+        "--source",
+        type=Path,
+        metavar="TREE_OR_TARBALL",
+        help="CPython source tree or tarball for Windows SBOMs (default: the "
+        "release's source tarball in DIRECTORY)",
+    )
+    p.add_argument(
+        "--pypi",
+        action="store_true",
+        help="check the bundled pip wheel against PyPI and fill in the vendored "
+        "packages' download locations and hashes (needs network)",
+    )
     p.add_argument("--pypi-url", default="https://pypi.org", help=argparse.SUPPRESS)
-    p.add_argument("-o", "--output", type=Path, required=True,
-                   help="write the manifest (fragment) with the SBOMs recorded here")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="write the manifest (fragment) with the SBOMs recorded here",
+    )
     p.set_defaults(func=run)
 
 
@@ -57,10 +76,12 @@ def run(args: argparse.Namespace) -> int:
     pypi = PyPIJson(args.pypi_url) if args.pypi else None
     updated = write_sboms(args.directory, manifest, args.source, pypi=pypi, log=log)
     updated.write(args.output)
-    print_json({
-        "manifest": str(args.output),
-        "sboms": sorted(a.sbom.name for a in updated.artifacts if a.sbom),
-        "pypi_checked": bool(args.pypi),
-        "notes": notes,
-    })
+    print_json(
+        {
+            "manifest": str(args.output),
+            "sboms": sorted(a.sbom.name for a in updated.artifacts if a.sbom),
+            "pypi_checked": bool(args.pypi),
+            "notes": notes,
+        }
+    )
     return 0

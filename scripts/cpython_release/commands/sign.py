@@ -42,47 +42,94 @@ def register(sub: Subparsers) -> None:
         ),
     )
     p.add_argument("directory", type=Path, help="the release directory (artifacts)")
-    p.add_argument("--fragment", dest="fragments", type=Path, action="append", default=[],
-                   metavar="FILE", help="a manifest fragment (repeat)")
-    p.add_argument("--fragments-dir", type=Path, metavar="DIR",
-                   help="read every *.json in DIR as a fragment")
-    p.add_argument("--collect-from", type=Path, metavar="DOWNLOADS",
-                   help="first copy into the (empty) DIRECTORY exactly the files the fragments "
-                   "list, found in DOWNLOADS or one directory below it (one per workflow "
-                   "artifact); nothing else is taken")
+    p.add_argument(
+        "--fragment",
+        dest="fragments",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a manifest fragment (repeat)",
+    )
+    p.add_argument(
+        "--fragments-dir", type=Path, metavar="DIR", help="read every *.json in DIR as a fragment"
+    )
+    p.add_argument(
+        "--collect-from",
+        type=Path,
+        metavar="DOWNLOADS",
+        help="first copy into the (empty) DIRECTORY exactly the files the fragments "
+        "list, found in DOWNLOADS or one directory below it (one per workflow "
+        "artifact); nothing else is taken",
+    )
     p.add_argument("--version", help="the release version the fragments must describe")
     add_nightly(p)
-    p.add_argument("--plan", type=Path, metavar="FILE",
-                   help="the plan (JSON, as `cpython-release plan` prints it): the builds must "
-                   "have produced exactly its artifacts, or nothing is signed")
-    p.add_argument("--sigstore", choices=[m.value for m in SigstoreMode],
-                   default=SigstoreMode.AUTO.value, help="Sigstore signing mode (default auto)")
+    p.add_argument(
+        "--plan",
+        type=Path,
+        metavar="FILE",
+        help="the plan (JSON, as `cpython-release plan` prints it): the builds must "
+        "have produced exactly its artifacts, or nothing is signed",
+    )
+    p.add_argument(
+        "--sigstore",
+        choices=[m.value for m in SigstoreMode],
+        default=SigstoreMode.AUTO.value,
+        help="Sigstore signing mode (default auto)",
+    )
     p.add_argument("--sigstore-instance", choices=INSTANCES, default="production")
-    p.add_argument("--repository", metavar="OWNER/NAME",
-                   help="source repository the certificate must name (default: the manifest's)")
-    p.add_argument("--toolkit-repository", metavar="OWNER/NAME",
-                   default=os.environ.get("CPYTHON_RELEASE_TOOLKIT_REPOSITORY"),
-                   help="repository whose .github/workflows/sign.yml signs "
-                   "(also $CPYTHON_RELEASE_TOOLKIT_REPOSITORY)")
-    p.add_argument("--signer-ref", dest="signer_refs", action="append", default=[],
-                   metavar="REF", help="allowed ref of sign.yml: refs/tags/X or refs/heads/X, "
-                   "patterns like refs/tags/v* allowed (repeat). Default: the job's own "
-                   "job_workflow_ref")
-    p.add_argument("--toolkit-checkout", type=Path, metavar="DIR",
-                   help="the toolkit's git checkout this job runs; with an OIDC token, its HEAD "
-                   "must equal the token's job_workflow_sha (refuses to sign otherwise)")
+    p.add_argument(
+        "--repository",
+        metavar="OWNER/NAME",
+        help="source repository the certificate must name (default: the manifest's)",
+    )
+    p.add_argument(
+        "--toolkit-repository",
+        metavar="OWNER/NAME",
+        default=os.environ.get("CPYTHON_RELEASE_TOOLKIT_REPOSITORY"),
+        help="repository whose .github/workflows/sign.yml signs "
+        "(also $CPYTHON_RELEASE_TOOLKIT_REPOSITORY)",
+    )
+    p.add_argument(
+        "--signer-ref",
+        dest="signer_refs",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="allowed ref of sign.yml: refs/tags/X or refs/heads/X, "
+        "patterns like refs/tags/v* allowed (repeat). Default: the job's own "
+        "job_workflow_ref",
+    )
+    p.add_argument(
+        "--toolkit-checkout",
+        type=Path,
+        metavar="DIR",
+        help="the toolkit's git checkout this job runs; with an OIDC token, its HEAD "
+        "must equal the token's job_workflow_sha (refuses to sign otherwise)",
+    )
     gpg = p.add_mutually_exclusive_group()
-    gpg.add_argument("--gpg", dest="gpg", action="store_true", default=None,
-                     help="make GPG signatures (default: only for 3.13 and earlier)")
+    gpg.add_argument(
+        "--gpg",
+        dest="gpg",
+        action="store_true",
+        default=None,
+        help="make GPG signatures (default: only for 3.13 and earlier)",
+    )
     gpg.add_argument("--no-gpg", dest="gpg", action="store_false")
-    p.add_argument("--gpg-optional", action="store_true",
-                   help=f"with no key in ${KEY_ENV}, skip GPG with a loud notice instead of "
-                   "failing (rehearsal and nightly modes; a release needs its key)")
-    p.add_argument("--ephemeral-gpg", action="store_true",
-                   help="when nothing else signs (no GPG key, no Sigstore identity), GPG-sign "
-                   "every file with a key made for this run only, whose public half is the "
-                   "gpg-public-key output the run's verify jobs check against (with "
-                   "--gpg-optional: rehearsals and nightlies)")
+    p.add_argument(
+        "--gpg-optional",
+        action="store_true",
+        help=f"with no key in ${KEY_ENV}, skip GPG with a loud notice instead of "
+        "failing (rehearsal and nightly modes; a release needs its key)",
+    )
+    p.add_argument(
+        "--ephemeral-gpg",
+        action="store_true",
+        help="when nothing else signs (no GPG key, no Sigstore identity), GPG-sign "
+        "every file with a key made for this run only, whose public half is the "
+        "gpg-public-key output the run's verify jobs check against (with "
+        "--gpg-optional: rehearsals and nightlies)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 
@@ -163,17 +210,21 @@ def run(args: argparse.Namespace) -> int:
         + markdown_table(("artifact", "signatures", "sha256"), rows)
     )
     if os.environ.get("GITHUB_OUTPUT"):
-        set_outputs({
-            "manifest": str(result.manifest_path),
-            "sha256sums": str(result.sums_path),
-            "sigstore": result.sigstore,
-            # the signer's public key: what a run without Sigstore verifies the .asc with
-            "gpg-public-key": result.gpg_public_key or "",
-        })
+        set_outputs(
+            {
+                "manifest": str(result.manifest_path),
+                "sha256sums": str(result.sums_path),
+                "sigstore": result.sigstore,
+                # the signer's public key: what a run without Sigstore verifies the .asc with
+                "gpg-public-key": result.gpg_public_key or "",
+            }
+        )
     if args.json:
         print_json(result.to_dict())
     else:
-        print(f"signed {len(result.manifest.artifacts)} artifacts in {args.directory}: "
-              f"sigstore {result.sigstore}, gpg {result.gpg_fingerprint or 'no'}; "
-              f"wrote {result.manifest_path.name} and {result.sums_path.name}")
+        print(
+            f"signed {len(result.manifest.artifacts)} artifacts in {args.directory}: "
+            f"sigstore {result.sigstore}, gpg {result.gpg_fingerprint or 'no'}; "
+            f"wrote {result.manifest_path.name} and {result.sums_path.name}"
+        )
     return 0

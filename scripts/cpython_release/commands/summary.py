@@ -271,6 +271,7 @@ def journal_markdown(journal: dict[str, Any]) -> str:
     lines += [f"  - failed: {f.get('op')} {f.get('subject')}" for f in journal["failed"]]
     if journal["status"] == "killed":
         lines.append("  - the run was killed: the journal lists what was done; re-run to resume")
-    lines += [f"- Left to a release manager: {s['what']}: {s['url']}"
-              for s in journal["last_steps"]]
+    lines += [
+        f"- Left to a release manager: {s['what']}: {s['url']}" for s in journal["last_steps"]
+    ]
     return "\n".join(lines) + "\n"

@@ -30,8 +30,10 @@ def verify_tag(runner: CommandRunner, source: Path, version: ReleaseVersion, com
     rev = ["git", "rev-parse", "--verify", "--quiet", f"{tag_ref}^{{commit}}"]
     found = runner.run(rev, cwd=source, capture=True, check=False)
     if not found.ok:
-        runner.run(["git", "fetch", "--no-tags", "--depth=1", "origin",
-                    f"+{tag_ref}:{tag_ref}"], cwd=source)
+        runner.run(
+            ["git", "fetch", "--no-tags", "--depth=1", "origin", f"+{tag_ref}:{tag_ref}"],
+            cwd=source,
+        )
         found = runner.run(rev, cwd=source, capture=True, check=False)
         if not found.ok:
             raise CheckFailed(f"tag {version.tag} does not exist in {source}")

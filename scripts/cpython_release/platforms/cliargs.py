@@ -16,8 +16,9 @@ from cpython_release.platforms.runner import CommandRunner, RecordingRunner, Sub
 
 
 def add_dry_run(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dry-run", action="store_true",
-                   help="print the commands instead of running them")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the commands instead of running them"
+    )
 
 
 def make_runner(args: argparse.Namespace) -> CommandRunner:
@@ -28,9 +29,11 @@ def make_runner(args: argparse.Namespace) -> CommandRunner:
 
 def add_check_tag(msub: Subparsers, platform: str) -> None:
     p = msub.add_parser(
-        "check-tag", help="check the checkout is the tagged release commit",
+        "check-tag",
+        help="check the checkout is the tagged release commit",
         description=f"Before a {platform} build: check that tag v<VERSION> and HEAD of the "
-        "CPython checkout are both COMMIT (fetching the tag if the checkout lacks it).")
+        "CPython checkout are both COMMIT (fetching the tag if the checkout lacks it).",
+    )
     p.add_argument("--source", type=Path, required=True, help="the CPython checkout")
     p.add_argument("--version", required=True)
     add_nightly(p)
@@ -48,10 +51,12 @@ def run_check_tag(args: argparse.Namespace) -> int:
 
 def add_fragment(msub: Subparsers, platform: str) -> None:
     p = msub.add_parser(
-        "fragment", help=f"write the manifest fragment for {platform} artifacts",
+        "fragment",
+        help=f"write the manifest fragment for {platform} artifacts",
         description="Hash every file below DIST (python.org names only; Windows MSI parts in "
         "their <arch><pre>/ subdirectory) and write a manifest fragment. F.spdx.json next to "
-        "F becomes F's SBOM.")
+        "F becomes F's SBOM.",
+    )
     p.add_argument("dist", type=Path)
     p.add_argument("--version", required=True)
     add_nightly(p)
@@ -73,10 +78,18 @@ def run_fragment(args: argparse.Namespace) -> int:
 
 def add_created(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--created", type=int, metavar="UNIX_TIME",
-                   help="the commit time (git log -1 --format=%%ct)")
-    g.add_argument("--created-from", type=Path, metavar="CHECKOUT",
-                   help="read the commit time from this git checkout's HEAD")
+    g.add_argument(
+        "--created",
+        type=int,
+        metavar="UNIX_TIME",
+        help="the commit time (git log -1 --format=%%ct)",
+    )
+    g.add_argument(
+        "--created-from",
+        type=Path,
+        metavar="CHECKOUT",
+        help="read the commit time from this git checkout's HEAD",
+    )
 
 
 def resolve_created(args: argparse.Namespace) -> int:
@@ -86,8 +99,9 @@ def resolve_created(args: argparse.Namespace) -> int:
 
 
 def commit_time(runner: CommandRunner, checkout: Path) -> int:
-    out = runner.run(["git", "log", "-1", "--format=%ct", "HEAD"], cwd=checkout,
-                     capture=True).stdout.strip()
+    out = runner.run(
+        ["git", "log", "-1", "--format=%ct", "HEAD"], cwd=checkout, capture=True
+    ).stdout.strip()
     if not out.isdigit():
         raise BadInput(f"cannot read the commit time of {checkout}: {out!r}")
     return int(out)
@@ -103,18 +117,22 @@ def announce(message: str) -> None:
 
 
 def add_require_signed(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--require-signed", action="store_true",
-                   help="fail instead of producing unsigned installers (release mode, unless "
-                   "the release allows unsigned installers)")
+    p.add_argument(
+        "--require-signed",
+        action="store_true",
+        help="fail instead of producing unsigned installers (release mode, unless "
+        "the release allows unsigned installers)",
+    )
 
 
-def refuse_unsigned(args: argparse.Namespace, what: str, missing: str,
-                    how: str = "signed") -> None:
+def refuse_unsigned(args: argparse.Namespace, what: str, missing: str, how: str = "signed") -> None:
     """With --require-signed, no signing secrets is a failure (exit 1) before anything runs."""
     if getattr(args, "require_signed", False):
         raise CheckFailed(
             f"{what} would not be {how}, and this release requires signed installers",
-            [f"set {missing} in the installer-signing environment",
-             "or let the release through unsigned with the allow-unsigned-installers input "
-             "(the run summary then says so)"],
+            [
+                f"set {missing} in the installer-signing environment",
+                "or let the release through unsigned with the allow-unsigned-installers input "
+                "(the run summary then says so)",
+            ],
         )

@@ -41,13 +41,17 @@ def msi_part(version: ReleaseVersion, name: str) -> tuple[str, str] | None:
     return None
 
 
-def release_info(version: ReleaseVersion, commit: str, repository: str,
-                 created: int) -> ReleaseInfo:
+def release_info(
+    version: ReleaseVersion, commit: str, repository: str, created: int
+) -> ReleaseInfo:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+", repository or ""):
         raise BadInput(f"--repository must be OWNER/REPO, got {repository!r}")
     return ReleaseInfo(
-        version=str(version), tag=release_tag(version, check_commit(commit)), commit=commit,
-        repository=repository, toolkit_version=__version__,
+        version=str(version),
+        tag=release_tag(version, check_commit(commit)),
+        commit=commit,
+        repository=repository,
+        toolkit_version=__version__,
         created=created_from_timestamp(created),
     )
 
@@ -60,8 +64,10 @@ def artifact_for(version: ReleaseVersion, root: Path, name: str, producer: str) 
     if part is not None:
         kind, platform, arch = part[0], "windows", part[1]
     elif "/" in name:
-        raise BadInput(f"{name}: only Windows MSI parts may sit in a subdirectory "
-                       f"(<arch>{version.pre}/*.msi|*.cab)")
+        raise BadInput(
+            f"{name}: only Windows MSI parts may sit in a subdirectory "
+            f"(<arch>{version.pre}/*.msi|*.cab)"
+        )
     else:
         planned = classify(version, name)
         kind, platform, arch = planned.kind, planned.platform, planned.arch or ""
@@ -72,8 +78,14 @@ def artifact_for(version: ReleaseVersion, root: Path, name: str, producer: str) 
         s = sha256_file(sbom_path)
         sbom = FileRef(name + SBOM, s.size, s.sha256)
     return Artifact(
-        name=name, kind=kind, platform=platform, arch=arch or None, size=digest.size,
-        sha256=digest.sha256, producer=producer, sbom=sbom,
+        name=name,
+        kind=kind,
+        platform=platform,
+        arch=arch or None,
+        size=digest.size,
+        sha256=digest.sha256,
+        producer=producer,
+        sbom=sbom,
     )
 
 
@@ -86,8 +98,9 @@ def collect_names(root: Path) -> list[str]:
     return names
 
 
-def build_fragment(version: ReleaseVersion, release: ReleaseInfo, root: Path,
-                   names: Iterable[str], producer: str) -> Manifest:
+def build_fragment(
+    version: ReleaseVersion, release: ReleaseInfo, root: Path, names: Iterable[str], producer: str
+) -> Manifest:
     artifacts = tuple(artifact_for(version, root, n, producer) for n in names)
     if not artifacts:
         raise BadInput(f"no artifacts in {root}")
@@ -96,8 +109,9 @@ def build_fragment(version: ReleaseVersion, release: ReleaseInfo, root: Path,
     return fragment
 
 
-def write_fragment(version: ReleaseVersion, release: ReleaseInfo, root: Path, producer: str,
-                   output: Path) -> Manifest:
+def write_fragment(
+    version: ReleaseVersion, release: ReleaseInfo, root: Path, producer: str, output: Path
+) -> Manifest:
     fragment = build_fragment(version, release, root, collect_names(root), producer)
     output.parent.mkdir(parents=True, exist_ok=True)
     fragment.write(output)

@@ -46,8 +46,12 @@ ENTITLEMENTS = {
     "com.apple.security.automation.apple-events": True,
 }
 MACHO_MAGICS = {
-    b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe",
-    b"\xca\xfe\xba\xbe", b"\xbe\xba\xfe\xca",
+    b"\xfe\xed\xfa\xce",
+    b"\xce\xfa\xed\xfe",
+    b"\xfe\xed\xfa\xcf",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+    b"\xbe\xba\xfe\xca",
 }
 
 
@@ -70,12 +74,18 @@ def check_source_version(source: Path, version: ReleaseVersion) -> None:
         raise CheckFailed(f"the source tree is Python {found}, expected {version}: {problem}")
 
 
-def build_installer_argv(python: str, build_dir: Path, third_party: Path,
-                         version: ReleaseVersion) -> list[str]:
+def build_installer_argv(
+    python: str, build_dir: Path, third_party: Path, version: ReleaseVersion
+) -> list[str]:
     """Run from ``Mac/BuildScript`` (the script finds the sources relative to itself)."""
-    return [python, "build-installer.py", "--universal-archs=universal2",
-            f"--dep-target={deployment_target(version)}", f"--build-dir={build_dir}",
-            f"--third-party={third_party}"]
+    return [
+        python,
+        "build-installer.py",
+        "--universal-archs=universal2",
+        f"--dep-target={deployment_target(version)}",
+        f"--build-dir={build_dir}",
+        f"--third-party={third_party}",
+    ]
 
 
 def tools_bin(directory: Path, python: str) -> Path:
@@ -140,10 +150,16 @@ def signing_from_env(env: Mapping[str, str]) -> SigningSecrets | None:
         app = base64.b64decode(values["application_p12"], validate=True)
         inst = base64.b64decode(values["installer_p12"], validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise BadInput("a macOS certificate secret is not base64 (a .p12 file, base64-encoded)"
-                       ) from exc
-    return SigningSecrets(app, inst, values["p12_password"], values["application_identity"],
-                          values["installer_identity"])
+        raise BadInput(
+            "a macOS certificate secret is not base64 (a .p12 file, base64-encoded)"
+        ) from exc
+    return SigningSecrets(
+        app,
+        inst,
+        values["p12_password"],
+        values["application_identity"],
+        values["installer_identity"],
+    )
 
 
 def notary_from_env(env: Mapping[str, str]) -> NotarySecrets | None:
@@ -168,8 +184,9 @@ def parse_keychain_list(stdout: str) -> list[str]:
 
 
 @contextmanager
-def temporary_keychain(runner: CommandRunner, signing: SigningSecrets,
-                       base: Path | None = None) -> Iterator[Keychain]:
+def temporary_keychain(
+    runner: CommandRunner, signing: SigningSecrets, base: Path | None = None
+) -> Iterator[Keychain]:
     """A keychain holding both certificates, deleted (with the secret files) afterwards."""
     secrets_dir = Path(tempfile.mkdtemp(prefix="cpython-release-signing-", dir=base))
     secrets_dir.chmod(0o700)
@@ -180,27 +197,63 @@ def temporary_keychain(runner: CommandRunner, signing: SigningSecrets,
     try:
         app_p12 = secrets_dir / "application.p12"
         inst_p12 = secrets_dir / "installer.p12"
-        for path, data in ((app_p12, signing.application_p12),
-                           (inst_p12, signing.installer_p12)):
+        for path, data in ((app_p12, signing.application_p12), (inst_p12, signing.installer_p12)):
             path.write_bytes(data)
             path.chmod(0o600)
-        runner.run(["security", "create-keychain", "-p", password, str(keychain)],
-                   redact=redact)
+        runner.run(["security", "create-keychain", "-p", password, str(keychain)], redact=redact)
         created = True
         runner.run(["security", "set-keychain-settings", "-lut", "21600", str(keychain)])
-        runner.run(["security", "unlock-keychain", "-p", password, str(keychain)],
-                   redact=redact)
+        runner.run(["security", "unlock-keychain", "-p", password, str(keychain)], redact=redact)
         for p12 in (app_p12, inst_p12):
-            runner.run(["security", "import", str(p12), "-k", str(keychain), "-P",
-                        signing.p12_password, "-T", "/usr/bin/codesign",
-                        "-T", "/usr/bin/productsign"], redact=redact)
-        runner.run(["security", "set-key-partition-list", "-S", "apple-tool:,apple:,codesign:",
-                    "-s", "-k", password, str(keychain)], capture=True, redact=redact)
+            runner.run(
+                [
+                    "security",
+                    "import",
+                    str(p12),
+                    "-k",
+                    str(keychain),
+                    "-P",
+                    signing.p12_password,
+                    "-T",
+                    "/usr/bin/codesign",
+                    "-T",
+                    "/usr/bin/productsign",
+                ],
+                redact=redact,
+            )
+        runner.run(
+            [
+                "security",
+                "set-key-partition-list",
+                "-S",
+                "apple-tool:,apple:,codesign:",
+                "-s",
+                "-k",
+                password,
+                str(keychain),
+            ],
+            capture=True,
+            redact=redact,
+        )
         existing = runner.run(["security", "list-keychains", "-d", "user"], capture=True)
-        runner.run(["security", "list-keychains", "-d", "user", "-s", str(keychain),
-                    *parse_keychain_list(existing.stdout)])
-        yield Keychain(keychain, password, signing.application_identity,
-                       signing.installer_identity, secrets_dir)
+        runner.run(
+            [
+                "security",
+                "list-keychains",
+                "-d",
+                "user",
+                "-s",
+                str(keychain),
+                *parse_keychain_list(existing.stdout),
+            ]
+        )
+        yield Keychain(
+            keychain,
+            password,
+            signing.application_identity,
+            signing.installer_identity,
+            secrets_dir,
+        )
     finally:
         if created:
             runner.run(["security", "delete-keychain", str(keychain)], check=False)
@@ -228,9 +281,20 @@ def codesign_targets(root: Path) -> list[Path]:
 
 
 def codesign_argv(keychain: Keychain, entitlements: Path, targets: list[Path]) -> list[str]:
-    return ["codesign", "--sign", keychain.application_identity, "--keychain",
-            str(keychain.path), "--entitlements", str(entitlements), "--force", "--timestamp",
-            "--options=runtime", "--verbose", *(str(t) for t in targets)]
+    return [
+        "codesign",
+        "--sign",
+        keychain.application_identity,
+        "--keychain",
+        str(keychain.path),
+        "--entitlements",
+        str(entitlements),
+        "--force",
+        "--timestamp",
+        "--options=runtime",
+        "--verbose",
+        *(str(t) for t in targets),
+    ]
 
 
 def write_entitlements(directory: Path) -> Path:
@@ -240,13 +304,30 @@ def write_entitlements(directory: Path) -> Path:
 
 
 def productsign_argv(keychain: Keychain, unsigned: Path, signed: Path) -> list[str]:
-    return ["productsign", "--sign", keychain.installer_identity, "--keychain",
-            str(keychain.path), "--timestamp", str(unsigned), str(signed)]
+    return [
+        "productsign",
+        "--sign",
+        keychain.installer_identity,
+        "--keychain",
+        str(keychain.path),
+        "--timestamp",
+        str(unsigned),
+        str(signed),
+    ]
 
 
 def notarytool_argv(action: list[str], key_file: Path, notary: NotarySecrets) -> list[str]:
-    return ["xcrun", "notarytool", *action, "--key", str(key_file), "--key-id", notary.key_id,
-            "--issuer", notary.issuer]
+    return [
+        "xcrun",
+        "notarytool",
+        *action,
+        "--key",
+        str(key_file),
+        "--key-id",
+        notary.key_id,
+        "--issuer",
+        notary.issuer,
+    ]
 
 
 def parse_notary_result(stdout: str) -> tuple[str, str]:
@@ -254,8 +335,7 @@ def parse_notary_result(stdout: str) -> tuple[str, str]:
     try:
         data = json.loads(stdout)
     except json.JSONDecodeError as exc:
-        raise CheckFailed("notarytool printed no JSON", stdout.strip().splitlines()[-5:]
-                          ) from exc
+        raise CheckFailed("notarytool printed no JSON", stdout.strip().splitlines()[-5:]) from exc
     if not isinstance(data, dict) or "status" not in data:
         raise CheckFailed("notarytool's answer has no status", [stdout.strip()[:200]])
     return str(data["status"]), str(data.get("id", ""))
@@ -265,20 +345,30 @@ def notarize(runner: CommandRunner, pkg: Path, notary: NotarySecrets) -> str:
     """Submit, wait, staple; on rejection, raise with Apple's log. Returns the submission id."""
     with tempfile.TemporaryDirectory(prefix="cpython-release-notary-") as tmp:
         key_file = Path(tmp) / f"AuthKey_{notary.key_id}.p8"
-        key_file.write_text(notary.key if notary.key.endswith("\n") else notary.key + "\n",
-                            encoding="utf-8")
+        key_file.write_text(
+            notary.key if notary.key.endswith("\n") else notary.key + "\n", encoding="utf-8"
+        )
         key_file.chmod(0o600)
-        submitted = runner.run(notarytool_argv(
-            ["submit", str(pkg), "--wait", "--timeout", "2h", "--output-format", "json"],
-            key_file, notary), capture=True, check=False)
+        submitted = runner.run(
+            notarytool_argv(
+                ["submit", str(pkg), "--wait", "--timeout", "2h", "--output-format", "json"],
+                key_file,
+                notary,
+            ),
+            capture=True,
+            check=False,
+        )
         status, ident = parse_notary_result(submitted.stdout)
         if status != "Accepted":
             log = ""
             if ident:
-                log = runner.run(notarytool_argv(["log", ident], key_file, notary),
-                                 capture=True, check=False).stdout
-            raise CheckFailed(f"notarization of {pkg.name} ended {status!r} (id {ident})",
-                              log.strip().splitlines()[-30:])
+                log = runner.run(
+                    notarytool_argv(["log", ident], key_file, notary), capture=True, check=False
+                ).stdout
+            raise CheckFailed(
+                f"notarization of {pkg.name} ended {status!r} (id {ident})",
+                log.strip().splitlines()[-30:],
+            )
     runner.run(["xcrun", "stapler", "staple", str(pkg)])
     runner.run(["xcrun", "stapler", "validate", str(pkg)])
     return ident

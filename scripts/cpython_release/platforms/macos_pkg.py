@@ -74,8 +74,17 @@ exit 0
 
 
 def _postflight(build_dir: Path, key: str, version: ReleaseVersion) -> Path:
-    path = (build_dir / "installer" / "Python.mpkg" / "Contents" / "Packages"
-            / f"{key}-{version.minor_version}.pkg" / "Contents" / "Resources" / "postflight")
+    path = (
+        build_dir
+        / "installer"
+        / "Python.mpkg"
+        / "Contents"
+        / "Packages"
+        / f"{key}-{version.minor_version}.pkg"
+        / "Contents"
+        / "Resources"
+        / "postflight"
+    )
     if not path.is_file():
         raise CheckFailed(f"build-installer.py left no postflight script for {key}", [str(path)])
     return path
@@ -94,73 +103,122 @@ def plan_components(build_dir: Path, version: ReleaseVersion) -> list[Component]
             raise CheckFailed(f"build-installer.py left no {required}")
     app_bundles = tuple(sorted(p.name for p in apps.glob("*.app")))
     components = [
-        Component("PythonFramework", "Python Framework",
-                  "This package installs Python.framework, that is the python interpreter "
-                  "and the standard library.",
-                  "Python_Framework.pkg", framework, f"{FRAMEWORKS}/Python.framework",
-                  _postflight(build_dir, "PythonFramework", version), required=True,
-                  bundles=(f"Versions/{mm}/Resources/Python.app",)),
-        Component("PythonApplications", "GUI Applications",
-                  "This package installs IDLE (an interactive Python IDE) and Python "
-                  "Launcher. It also installs a number of examples and demos.",
-                  "Python_Applications.pkg", apps, f"/Applications/Python {mm}", None,
-                  bundles=app_bundles),
-        Component("PythonUnixTools", "UNIX command-line tools",
-                  "This package installs the unix tools in /usr/local/bin for compatibility "
-                  "with older releases of Python. This package is not necessary to use "
-                  "Python.",
-                  "Python_Command_Line_Tools.pkg", unix, "/usr/local/bin", None),
+        Component(
+            "PythonFramework",
+            "Python Framework",
+            "This package installs Python.framework, that is the python interpreter "
+            "and the standard library.",
+            "Python_Framework.pkg",
+            framework,
+            f"{FRAMEWORKS}/Python.framework",
+            _postflight(build_dir, "PythonFramework", version),
+            required=True,
+            bundles=(f"Versions/{mm}/Resources/Python.app",),
+        ),
+        Component(
+            "PythonApplications",
+            "GUI Applications",
+            "This package installs IDLE (an interactive Python IDE) and Python "
+            "Launcher. It also installs a number of examples and demos.",
+            "Python_Applications.pkg",
+            apps,
+            f"/Applications/Python {mm}",
+            None,
+            bundles=app_bundles,
+        ),
+        Component(
+            "PythonUnixTools",
+            "UNIX command-line tools",
+            "This package installs the unix tools in /usr/local/bin for compatibility "
+            "with older releases of Python. This package is not necessary to use "
+            "Python.",
+            "Python_Command_Line_Tools.pkg",
+            unix,
+            "/usr/local/bin",
+            None,
+        ),
     ]
     docs = root / "pydocs"
     if docs.is_dir():
-        components.append(Component(
-            "PythonDocumentation", "Python Documentation",
-            "This package installs the python documentation at a location that is usable "
-            "for pydoc and IDLE.",
-            "Python_Documentation.pkg", docs,
-            f"{FRAMEWORKS}/Python.framework/Versions/{mm}/Resources/English.lproj/Documentation",
-            _postflight(build_dir, "PythonDocumentation", version)))
+        components.append(
+            Component(
+                "PythonDocumentation",
+                "Python Documentation",
+                "This package installs the python documentation at a location that is usable "
+                "for pydoc and IDLE.",
+                "Python_Documentation.pkg",
+                docs,
+                f"{FRAMEWORKS}/Python.framework/Versions/{mm}/Resources/English.lproj/Documentation",
+                _postflight(build_dir, "PythonDocumentation", version),
+            )
+        )
     components += [
-        Component("PythonProfileChanges", "Shell profile updater",
-                  "This package updates your shell profile to make sure that the Python "
-                  "tools are found by your shell in preference of the system provided "
-                  f"Python tools. If you don't install this package you'll have to add "
-                  f"'{FRAMEWORKS}/Python.framework/Versions/{mm}/bin' to your PATH by hand.",
-                  "Python_Shell_Profile_Updater.pkg", None, None,
-                  _postflight(build_dir, "PythonProfileChanges", version)),
-        Component("PythonInstallPip", "Install or upgrade pip",
-                  "This package installs (or upgrades from an earlier version) pip, a tool "
-                  "for installing and managing Python packages.",
-                  "Python_Install_Pip.pkg", None, None,
-                  _postflight(build_dir, "PythonInstallPip", version)),
-        Component("PythonInstallCertificates", "Install certificates",
-                  "This package installs the certifi package and links its CA certificates "
-                  "for Python's OpenSSL, as 'Install Certificates.command' does. It needs "
-                  "network access during the installation.",
-                  "Python_Install_Certificates.pkg", None, None, None,
-                  postinstall_text=certificates_script(version)),
+        Component(
+            "PythonProfileChanges",
+            "Shell profile updater",
+            "This package updates your shell profile to make sure that the Python "
+            "tools are found by your shell in preference of the system provided "
+            f"Python tools. If you don't install this package you'll have to add "
+            f"'{FRAMEWORKS}/Python.framework/Versions/{mm}/bin' to your PATH by hand.",
+            "Python_Shell_Profile_Updater.pkg",
+            None,
+            None,
+            _postflight(build_dir, "PythonProfileChanges", version),
+        ),
+        Component(
+            "PythonInstallPip",
+            "Install or upgrade pip",
+            "This package installs (or upgrades from an earlier version) pip, a tool "
+            "for installing and managing Python packages.",
+            "Python_Install_Pip.pkg",
+            None,
+            None,
+            _postflight(build_dir, "PythonInstallPip", version),
+        ),
+        Component(
+            "PythonInstallCertificates",
+            "Install certificates",
+            "This package installs the certifi package and links its CA certificates "
+            "for Python's OpenSSL, as 'Install Certificates.command' does. It needs "
+            "network access during the installation.",
+            "Python_Install_Certificates.pkg",
+            None,
+            None,
+            None,
+            postinstall_text=certificates_script(version),
+        ),
     ]
     threaded = root / "Library" / "Frameworks" / "PythonT.framework"
     if threaded.is_dir():
-        components.append(Component(
-            "PythonTFramework", "Free-threaded Python [experimental]",
-            "This optional package installs a free-threaded Python framework, a separate "
-            "interpreter that runs without the global interpreter lock.",
-            "PythonT_Framework.pkg", threaded, f"{FRAMEWORKS}/PythonT.framework",
-            _postflight(build_dir, "PythonTFramework", version), selected=False,
-            bundles=(f"Versions/{mm}/Resources/Python.app",)))
+        components.append(
+            Component(
+                "PythonTFramework",
+                "Free-threaded Python [experimental]",
+                "This optional package installs a free-threaded Python framework, a separate "
+                "interpreter that runs without the global interpreter lock.",
+                "PythonT_Framework.pkg",
+                threaded,
+                f"{FRAMEWORKS}/PythonT.framework",
+                _postflight(build_dir, "PythonTFramework", version),
+                selected=False,
+                bundles=(f"Versions/{mm}/Resources/Python.app",),
+            )
+        )
     return components
 
 
 def component_plist(component: Component) -> bytes:
     """pkgbuild's component property list: bundles upgrade in place, never relocate."""
-    entries = [{
-        "BundleHasStrictIdentifier": True,
-        "BundleIsRelocatable": False,
-        "BundleIsVersionChecked": True,
-        "BundleOverwriteAction": "upgrade",
-        "RootRelativeBundlePath": path,
-    } for path in component.bundles]
+    entries = [
+        {
+            "BundleHasStrictIdentifier": True,
+            "BundleIsRelocatable": False,
+            "BundleIsVersionChecked": True,
+            "BundleOverwriteAction": "upgrade",
+            "RootRelativeBundlePath": path,
+        }
+        for path in component.bundles
+    ]
     return plistlib.dumps(entries, sort_keys=True)
 
 
@@ -181,15 +239,23 @@ def prepare_scripts(component: Component, work: Path) -> Path | None:
     return scripts
 
 
-def pkgbuild_argv(component: Component, version: ReleaseVersion, packages: Path,
-                  scripts: Path | None, plist: Path | None) -> list[str]:
-    argv = ["pkgbuild", "--identifier", component.identifier(version),
-            "--version", str(version)]
+def pkgbuild_argv(
+    component: Component,
+    version: ReleaseVersion,
+    packages: Path,
+    scripts: Path | None,
+    plist: Path | None,
+) -> list[str]:
+    argv = ["pkgbuild", "--identifier", component.identifier(version), "--version", str(version)]
     if component.root is None:
         argv.append("--nopayload")
     else:
-        argv += ["--root", str(component.root),
-                 "--install-location", component.install_location or "/"]
+        argv += [
+            "--root",
+            str(component.root),
+            "--install-location",
+            component.install_location or "/",
+        ]
         if plist is not None:
             argv += ["--component-plist", str(plist)]
     if scripts is not None:
@@ -198,25 +264,31 @@ def pkgbuild_argv(component: Component, version: ReleaseVersion, packages: Path,
     return argv
 
 
-def distribution_xml(components: list[Component], version: ReleaseVersion,
-                     resources: list[str], min_os: str) -> str:
+def distribution_xml(
+    components: list[Component], version: ReleaseVersion, resources: list[str], min_os: str
+) -> str:
     """The Distribution file: the choices users see, their defaults and the packages."""
     lines = [
         '<?xml version="1.0" encoding="utf-8" standalone="no"?>',
         '<installer-gui-script minSpecVersion="2">',
         f"    <title>{escape(f'Python {version}')}</title>",
     ]
-    kinds = {"Welcome.rtf": "welcome", "ReadMe.rtf": "readme", "License.rtf": "license",
-             "Conclusion.rtf": "conclusion"}
+    kinds = {
+        "Welcome.rtf": "welcome",
+        "ReadMe.rtf": "readme",
+        "License.rtf": "license",
+        "Conclusion.rtf": "conclusion",
+    }
     for name in resources:
         if name in kinds:
             lines.append(f'    <{kinds[name]} file={quoteattr(name)} mime-type="text/rtf"/>')
         elif name == "background.jpg":
-            lines.append('    <background file="background.jpg" mime-type="image/jpeg" '
-                         'alignment="left" scaling="proportional"/>')
+            lines.append(
+                '    <background file="background.jpg" mime-type="image/jpeg" '
+                'alignment="left" scaling="proportional"/>'
+            )
     lines += [
-        '    <options customize="allow" require-scripts="false" '
-        'hostArchitectures="arm64,x86_64"/>',
+        '    <options customize="allow" require-scripts="false" hostArchitectures="arm64,x86_64"/>',
         '    <domains enable_anywhere="false" enable_currentUserHome="false" '
         'enable_localSystem="true"/>',
         "    <volume-check>",
@@ -234,17 +306,19 @@ def distribution_xml(components: list[Component], version: ReleaseVersion,
         selected = "true" if c.selected or c.required else "false"
         enabled = "false" if c.required else "true"
         lines += [
-            f"    <choice id={ident} visible=\"true\" start_selected=\"{selected}\" "
-            f"enabled=\"{enabled}\"",
+            f'    <choice id={ident} visible="true" start_selected="{selected}" '
+            f'enabled="{enabled}"',
             f"        title={quoteattr(c.title)}",
             f"        description={quoteattr(c.description)}>",
             f"        <pkg-ref id={ident}/>",
             "    </choice>",
         ]
     for c in components:
-        lines.append(f"    <pkg-ref id={quoteattr(c.identifier(version))} "
-                     f"version={quoteattr(str(version))} onConclusion=\"none\">"
-                     f"{escape(c.pkg_file)}</pkg-ref>")
+        lines.append(
+            f"    <pkg-ref id={quoteattr(c.identifier(version))} "
+            f'version={quoteattr(str(version))} onConclusion="none">'
+            f"{escape(c.pkg_file)}</pkg-ref>"
+        )
     lines.append("</installer-gui-script>")
     return "\n".join(lines) + "\n"
 
@@ -263,10 +337,19 @@ def copy_resources(build_dir: Path, target: Path) -> list[str]:
     return found
 
 
-def productbuild_argv(distribution: Path, resources: Path, packages: Path,
-                      output: Path) -> list[str]:
-    return ["productbuild", "--distribution", str(distribution), "--resources", str(resources),
-            "--package-path", str(packages), str(output)]
+def productbuild_argv(
+    distribution: Path, resources: Path, packages: Path, output: Path
+) -> list[str]:
+    return [
+        "productbuild",
+        "--distribution",
+        str(distribution),
+        "--resources",
+        str(resources),
+        "--package-path",
+        str(packages),
+        str(output),
+    ]
 
 
 @dataclass(frozen=True)
@@ -277,8 +360,9 @@ class PackagePlan:
     output: Path
 
 
-def prepare_package(build_dir: Path, work: Path, version: ReleaseVersion,
-                    output: Path) -> PackagePlan:
+def prepare_package(
+    build_dir: Path, work: Path, version: ReleaseVersion, output: Path
+) -> PackagePlan:
     """Write scripts, plists, resources and Distribution; return the commands to run."""
     components = plan_components(build_dir, version)
     packages = work / "packages"
@@ -296,6 +380,7 @@ def prepare_package(build_dir: Path, work: Path, version: ReleaseVersion,
     distribution = work / "Distribution.xml"
     distribution.write_text(
         distribution_xml(components, version, resources, deployment_target(version)),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     commands.append(productbuild_argv(distribution, work / "resources", packages, output))
     return PackagePlan(components, commands, distribution, output)

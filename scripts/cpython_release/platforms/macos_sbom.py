@@ -57,11 +57,20 @@ class BuildContext:
         return calls[name]
 
 
-_NAMES: dict[str, Any] = {"PYTHON_3": True, "PYTHON_2": False, "True": True, "False": False,
-                          "None": None}
+_NAMES: dict[str, Any] = {
+    "PYTHON_3": True,
+    "PYTHON_2": False,
+    "True": True,
+    "False": False,
+    "None": None,
+}
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
-    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
-    ast.GtE: operator.ge, ast.Eq: operator.eq, ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
 }
 
 
@@ -93,13 +102,16 @@ class _Evaluator:
                 return "".join(str(self.expr(v)) for v in values)
             case ast.FormattedValue(value=value, conversion=-1, format_spec=None):
                 return self.expr(value)
-            case ast.Call(func=ast.Attribute(value=base, attr="format"), args=args,
-                          keywords=keywords):
+            case ast.Call(
+                func=ast.Attribute(value=base, attr="format"), args=args, keywords=keywords
+            ):
                 fmt = self.expr(base)
                 if not isinstance(fmt, str):
                     raise _Unknown("format on a non-string")
-                return fmt.format(*(self.expr(a) for a in args),
-                                  **{k.arg: self.expr(k.value) for k in keywords if k.arg})
+                return fmt.format(
+                    *(self.expr(a) for a in args),
+                    **{k.arg: self.expr(k.value) for k in keywords if k.arg},
+                )
             case ast.Call(func=ast.Name(id=name), args=[], keywords=[]):
                 return self.ctx.call(name)
             case ast.UnaryOp(op=ast.Not(), operand=operand):
@@ -121,11 +133,19 @@ class _Evaluator:
     def recipes(self, items: list[ast.expr]) -> list[dict[str, Any]]:
         out = []
         for item in items:
-            if not (isinstance(item, ast.Call) and isinstance(item.func, ast.Name)
-                    and item.func.id == "dict"):
+            if not (
+                isinstance(item, ast.Call)
+                and isinstance(item.func, ast.Name)
+                and item.func.id == "dict"
+            ):
                 raise CheckFailed(f"unexpected library recipe form: {ast.unparse(item)[:80]}")
-            out.append({k.arg: self.field(k.value) for k in item.keywords
-                        if k.arg in ("name", "url", "checksum")})
+            out.append(
+                {
+                    k.arg: self.field(k.value)
+                    for k in item.keywords
+                    if k.arg in ("name", "url", "checksum")
+                }
+            )
         return out
 
     def run(self, body: list[ast.stmt]) -> list[dict[str, Any]] | None:
@@ -141,14 +161,16 @@ class _Evaluator:
                     try:
                         cond = bool(self.expr(test))
                     except _Unknown as exc:
-                        raise CheckFailed("cannot decide a condition in library_recipes()",
-                                          [ast.unparse(test)]) from exc
+                        raise CheckFailed(
+                            "cannot decide a condition in library_recipes()", [ast.unparse(test)]
+                        ) from exc
                     sub = self.run(then if cond else orelse)
                     if sub is None:
                         return found
                     found += sub
-                case ast.Expr(value=ast.Call(func=ast.Attribute(attr="extend"),
-                                             args=[ast.List(elts=elts)])):
+                case ast.Expr(
+                    value=ast.Call(func=ast.Attribute(attr="extend"), args=[ast.List(elts=elts)])
+                ):
                     found += self.recipes(elts)
                 case ast.Expr(value=ast.Call(func=ast.Attribute(attr="append"), args=[item])):
                     found += self.recipes([item])
@@ -166,8 +188,10 @@ def library_recipes(script: str, ctx: BuildContext | None = None) -> list[Librar
         tree = ast.parse(script)
     except SyntaxError as exc:
         raise CheckFailed(f"build-installer.py does not parse: {exc}") from exc
-    func = next((n for n in tree.body if isinstance(n, ast.FunctionDef)
-                 and n.name == "library_recipes"), None)
+    func = next(
+        (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "library_recipes"),
+        None,
+    )
     if func is None:
         raise CheckFailed("build-installer.py has no library_recipes() function")
     raw = _Evaluator(ctx or BuildContext()).run(func.body) or []
@@ -179,8 +203,14 @@ def library_recipes(script: str, ctx: BuildContext | None = None) -> list[Librar
         m = _VERSION_RE.match(label.strip())
         name, version = (m.group("name"), m.group("version")) if m else (label, NOASSERTION)
         url, checksum = r.get("url"), r.get("checksum")
-        out.append(LibraryRecipe(name, version, url if isinstance(url, str) else None,
-                                 checksum if isinstance(checksum, str) else None))
+        out.append(
+            LibraryRecipe(
+                name,
+                version,
+                url if isinstance(url, str) else None,
+                checksum if isinstance(checksum, str) else None,
+            )
+        )
     if not out:
         raise CheckFailed("library_recipes() lists no libraries")
     return out
@@ -219,28 +249,40 @@ def _cpe(vendor_product: str, version: str, update: str = "*") -> dict[str, str]
     }
 
 
-def pkg_sbom(version: ReleaseVersion, pkg_name: str, pkg_sha256: str,
-             libraries: list[LibraryRecipe], created: int) -> dict[str, Any]:
+def pkg_sbom(
+    version: ReleaseVersion,
+    pkg_name: str,
+    pkg_sha256: str,
+    libraries: list[LibraryRecipe],
+    created: int,
+) -> dict[str, Any]:
     """The SPDX 2.3 document (a dict) for the installer package."""
     main_id = "SPDXRef-PACKAGE-CPython"
-    packages: list[dict[str, Any]] = [{
-        "SPDXID": main_id,
-        "name": "CPython",
-        "versionInfo": str(version),
-        "packageFileName": pkg_name,
-        "downloadLocation": f"https://www.python.org/ftp/python/{version.xyz}/{pkg_name}",
-        "filesAnalyzed": False,
-        "checksums": [{"algorithm": "SHA256", "checksumValue": pkg_sha256}],
-        "licenseConcluded": "PSF-2.0",
-        "licenseDeclared": "PSF-2.0",
-        "copyrightText": NOASSERTION,
-        "supplier": "Organization: Python Software Foundation",
-        "originator": "Organization: Python Software Foundation",
-        "primaryPackagePurpose": "INSTALL",
-        "externalRefs": [_cpe("python:python", version.xyz, version.pre or "*")],
-    }]
-    relationships = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES",
-                      "relatedSpdxElement": main_id}]
+    packages: list[dict[str, Any]] = [
+        {
+            "SPDXID": main_id,
+            "name": "CPython",
+            "versionInfo": str(version),
+            "packageFileName": pkg_name,
+            "downloadLocation": f"https://www.python.org/ftp/python/{version.xyz}/{pkg_name}",
+            "filesAnalyzed": False,
+            "checksums": [{"algorithm": "SHA256", "checksumValue": pkg_sha256}],
+            "licenseConcluded": "PSF-2.0",
+            "licenseDeclared": "PSF-2.0",
+            "copyrightText": NOASSERTION,
+            "supplier": "Organization: Python Software Foundation",
+            "originator": "Organization: Python Software Foundation",
+            "primaryPackagePurpose": "INSTALL",
+            "externalRefs": [_cpe("python:python", version.xyz, version.pre or "*")],
+        }
+    ]
+    relationships = [
+        {
+            "spdxElementId": "SPDXRef-DOCUMENT",
+            "relationshipType": "DESCRIBES",
+            "relatedSpdxElement": main_id,
+        }
+    ]
     seen: set[str] = set()
     for lib in libraries:
         spdx_id = _spdx_id(lib.name)
@@ -259,7 +301,7 @@ def pkg_sbom(version: ReleaseVersion, pkg_name: str, pkg_sha256: str,
             "copyrightText": NOASSERTION,
             "primaryPackagePurpose": "LIBRARY",
             "comment": "Built from source by Mac/BuildScript/build-installer.py and "
-                       "bundled in Python.framework; the checksum is of the source archive.",
+            "bundled in Python.framework; the checksum is of the source archive.",
         }
         checksums = _checksum(lib.checksum)
         if checksums:
@@ -267,8 +309,13 @@ def pkg_sbom(version: ReleaseVersion, pkg_name: str, pkg_sha256: str,
         if cpe and lib.version != NOASSERTION:
             package["externalRefs"] = [_cpe(cpe, lib.version)]
         packages.append(package)
-        relationships.append({"spdxElementId": main_id, "relationshipType": "CONTAINS",
-                              "relatedSpdxElement": spdx_id})
+        relationships.append(
+            {
+                "spdxElementId": main_id,
+                "relationshipType": "CONTAINS",
+                "relatedSpdxElement": spdx_id,
+            }
+        )
     return {
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",

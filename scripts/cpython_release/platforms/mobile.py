@@ -17,8 +17,9 @@ from cpython_release.version import ReleaseVersion
 
 def android_triplet(arch: str) -> str:
     if arch not in ANDROID_ARCHES:
-        raise BadInput(f"unknown Android architecture {arch!r}: expected one of "
-                       f"{', '.join(ANDROID_ARCHES)}")
+        raise BadInput(
+            f"unknown Android architecture {arch!r}: expected one of {', '.join(ANDROID_ARCHES)}"
+        )
     return f"{arch}-linux-android"
 
 
@@ -63,8 +64,7 @@ def ensure_android_tool(source: Path) -> list[str]:
 
 
 def android_argv(python: str, arch: str) -> list[str]:
-    return [python, str(Path("Platforms") / "Android"), "ci", "--fast-ci",
-            android_triplet(arch)]
+    return [python, str(Path("Platforms") / "Android"), "ci", "--fast-ci", android_triplet(arch)]
 
 
 def ios_argv(python: str) -> list[str]:
@@ -83,8 +83,10 @@ def collect(dist: Path, expected: str, target: Path) -> Path:
     """Copy the one python.org file out of CPython's dist directory."""
     found = sorted(p.name for p in dist.iterdir()) if dist.is_dir() else []
     if expected not in found:
-        raise CheckFailed(f"the build did not produce {expected} in {dist}",
-                          [f"found: {', '.join(found) or 'nothing'}"])
+        raise CheckFailed(
+            f"the build did not produce {expected} in {dist}",
+            [f"found: {', '.join(found) or 'nothing'}"],
+        )
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(dist / expected, target / expected)
     return target / expected

@@ -101,7 +101,11 @@ class SubprocessRunner:
         full_env = {**os.environ, **env} if env else None
         try:
             proc = subprocess.run(
-                args, cwd=cwd, env=full_env, capture_output=capture, text=capture,
+                args,
+                cwd=cwd,
+                env=full_env,
+                capture_output=capture,
+                text=capture,
                 check=False,
             )
         except OSError as exc:
@@ -109,8 +113,10 @@ class SubprocessRunner:
                 f"cannot run {format_argv(args[:1], redact)}: {exc.strerror or exc}"
             ) from exc
         result = CommandResult(
-            args, proc.returncode,
-            proc.stdout if capture else "", proc.stderr if capture else "",
+            args,
+            proc.returncode,
+            proc.stdout if capture else "",
+            proc.stderr if capture else "",
         )
         if check and not result.ok:
             raise CommandFailed(result, redact)
@@ -145,8 +151,9 @@ class RecordingRunner:
     calls: list[Call] = field(default_factory=list)
     echo: TextIO | None = None
 
-    def respond(self, prefix: Sequence[str], *, returncode: int = 0, stdout: str = "",
-                stderr: str = "") -> None:
+    def respond(
+        self, prefix: Sequence[str], *, returncode: int = 0, stdout: str = "", stderr: str = ""
+    ) -> None:
         """Answer commands whose argv starts with ``prefix``."""
         want = tuple(prefix)
 
@@ -167,8 +174,9 @@ class RecordingRunner:
         check: bool = True,
         redact: Sequence[str] = (),
     ) -> CommandResult:
-        call = Call(tuple(str(a) for a in argv), cwd, dict(env or {}), capture, check,
-                    tuple(redact))
+        call = Call(
+            tuple(str(a) for a in argv), cwd, dict(env or {}), capture, check, tuple(redact)
+        )
         self.calls.append(call)
         if self.echo is not None:
             where = f" (in {cwd})" if cwd else ""

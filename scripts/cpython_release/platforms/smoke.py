@@ -38,13 +38,45 @@ for name in sys.argv[1:]:
 print(json.dumps(out, sort_keys=True))
 """
 
-WINDOWS_MODULES = ("ssl", "sqlite3", "lzma", "bz2", "zlib", "ctypes", "tkinter", "_decimal",
-                   "pyexpat", "_hashlib", "venv")
-MACOS_MODULES = ("ssl", "sqlite3", "lzma", "bz2", "zlib", "ctypes", "tkinter", "_decimal",
-                 "curses", "readline", "pyexpat", "_hashlib", "venv")
+WINDOWS_MODULES = (
+    "ssl",
+    "sqlite3",
+    "lzma",
+    "bz2",
+    "zlib",
+    "ctypes",
+    "tkinter",
+    "_decimal",
+    "pyexpat",
+    "_hashlib",
+    "venv",
+)
+MACOS_MODULES = (
+    "ssl",
+    "sqlite3",
+    "lzma",
+    "bz2",
+    "zlib",
+    "ctypes",
+    "tkinter",
+    "_decimal",
+    "curses",
+    "readline",
+    "pyexpat",
+    "_hashlib",
+    "venv",
+)
 # A short, representative slice of the test suite: minutes, not an hour.
-DEFAULT_TESTS = ("test_sys", "test_os", "test_ssl", "test_sqlite3", "test_zlib", "test_lzma",
-                 "test_ctypes", "test_venv")
+DEFAULT_TESTS = (
+    "test_sys",
+    "test_os",
+    "test_ssl",
+    "test_sqlite3",
+    "test_zlib",
+    "test_lzma",
+    "test_ctypes",
+    "test_venv",
+)
 
 WINDOWS_PLATFORMS = {"win32": "win32", "amd64": "win-amd64", "arm64": "win-arm64"}
 WINDOWS_POINTER_BITS = {"win32": 32, "amd64": 64, "arm64": 64}
@@ -73,8 +105,10 @@ def parse_probe(stdout: str) -> Probe:
             continue
         try:
             return Probe(
-                version=str(data["version"]), platform=str(data["platform"]),
-                machine=str(data["machine"]), pointer_bits=int(data["pointer_bits"]),
+                version=str(data["version"]),
+                platform=str(data["platform"]),
+                machine=str(data["machine"]),
+                pointer_bits=int(data["pointer_bits"]),
                 executable=str(data["executable"]),
                 modules={str(k): str(v) for k, v in dict(data["modules"]).items()},
             )
@@ -83,9 +117,15 @@ def parse_probe(stdout: str) -> Probe:
     raise CheckFailed("the smoke-test probe printed no JSON", stdout.strip().splitlines()[-5:])
 
 
-def check_probe(probe: Probe, version: ReleaseVersion, *, modules: Iterable[str],
-                platform: str | None = None, platform_suffix: str | None = None,
-                pointer_bits: int | None = None) -> list[str]:
+def check_probe(
+    probe: Probe,
+    version: ReleaseVersion,
+    *,
+    modules: Iterable[str],
+    platform: str | None = None,
+    platform_suffix: str | None = None,
+    pointer_bits: int | None = None,
+) -> list[str]:
     problems = []
     if probe.version != str(version):
         problems.append(f"installed Python reports version {probe.version}, expected {version}")
@@ -110,8 +150,10 @@ def parse_lipo_archs(stdout: str) -> set[str]:
 def check_universal2(archs: set[str], path: str) -> list[str]:
     missing = {"x86_64", "arm64"} - archs
     if missing:
-        return [f"{path}: architectures {' '.join(sorted(archs)) or '(none)'}, "
-                f"missing {' '.join(sorted(missing))}"]
+        return [
+            f"{path}: architectures {' '.join(sorted(archs)) or '(none)'}, "
+            f"missing {' '.join(sorted(missing))}"
+        ]
     return []
 
 
@@ -136,8 +178,9 @@ def parse_otool_libraries(stdout: str) -> dict[str, list[str]]:
     return out
 
 
-def homebrew_references(libraries: dict[str, list[str]],
-                        prefixes: Sequence[str] = HOMEBREW_PREFIXES) -> list[str]:
+def homebrew_references(
+    libraries: dict[str, list[str]], prefixes: Sequence[str] = HOMEBREW_PREFIXES
+) -> list[str]:
     problems = []
     for obj, libs in sorted(libraries.items()):
         for lib in libs:

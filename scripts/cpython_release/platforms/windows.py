@@ -68,8 +68,9 @@ def run_steps(runner: CommandRunner, steps: Iterable[Step]) -> None:
 
 def check_arch(version: ReleaseVersion, arch: str) -> str:
     if arch not in PLATFORMS:
-        raise BadInput(f"unknown Windows architecture {arch!r}: expected one of "
-                       f"{', '.join(PLATFORMS)}")
+        raise BadInput(
+            f"unknown Windows architecture {arch!r}: expected one of {', '.join(PLATFORMS)}"
+        )
     if arch not in windows_arches(version):
         raise BadInput(f"{version} has no {arch} build")
     return arch
@@ -85,8 +86,12 @@ def msi_directory(version: ReleaseVersion, arch: str) -> str:
 
 def pymanager_names(version: ReleaseVersion, arch: str) -> list[str]:
     v = str(version)
-    return [f"python-{v}-{arch}.zip", f"python-{v}t-{arch}.zip",
-            f"python-{v}-test-{arch}.zip", f"python-{v}-embeddable-{arch}.zip"]
+    return [
+        f"python-{v}-{arch}.zip",
+        f"python-{v}t-{arch}.zip",
+        f"python-{v}-test-{arch}.zip",
+        f"python-{v}-embeddable-{arch}.zip",
+    ]
 
 
 def has_freethreaded(version: ReleaseVersion) -> bool:
@@ -150,10 +155,12 @@ def check_version_info(fields: Mapping[str, str], version: ReleaseVersion) -> li
     return problems
 
 
-def verify_source_version(runner: CommandRunner, source: Path,
-                          version: ReleaseVersion) -> dict[str, str]:
-    result = runner.run([str(PureWindowsPath("PCbuild", "build.bat")), "-V"], cwd=source,
-                        capture=True)
+def verify_source_version(
+    runner: CommandRunner, source: Path, version: ReleaseVersion
+) -> dict[str, str]:
+    result = runner.run(
+        [str(PureWindowsPath("PCbuild", "build.bat")), "-V"], cwd=source, capture=True
+    )
     fields = parse_version_info(result.stdout)
     problems = check_version_info(fields, version)
     if version.is_nightly:
@@ -171,8 +178,15 @@ def verify_source_version(runner: CommandRunner, source: Path,
 
 
 # --- build ----------------------------------------------------------------------------
-def build_steps(source: Path, out: Path, version: ReleaseVersion, arch: str, *,
-                pgo: bool, freethreaded: bool | None = None) -> list[Step]:
+def build_steps(
+    source: Path,
+    out: Path,
+    version: ReleaseVersion,
+    arch: str,
+    *,
+    pgo: bool,
+    freethreaded: bool | None = None,
+) -> list[Step]:
     """Release (PGO or not) and debug builds, plus the free-threaded pair from 3.13."""
     platform = PLATFORMS[check_arch(version, arch)][0]
     bat = str(PureWindowsPath("PCbuild", "build.bat"))
@@ -180,8 +194,10 @@ def build_steps(source: Path, out: Path, version: ReleaseVersion, arch: str, *,
     release = ["--pgo"] if pgo else ["-c", "Release"]
     variants: list[tuple[str, list[str]]] = [("release", release), ("debug", ["-d"])]
     if has_freethreaded(version) if freethreaded is None else freethreaded:
-        variants += [("free-threaded release", [*release, "--disable-gil"]),
-                     ("free-threaded debug", ["-d", "--disable-gil"])]
+        variants += [
+            ("free-threaded release", [*release, "--disable-gil"]),
+            ("free-threaded debug", ["-d", "--disable-gil"]),
+        ]
     return [
         Step(f"build {arch} {label}", (bat, "-e", "-v", "-p", platform, *opts), source, env)
         for label, opts in variants
@@ -208,8 +224,9 @@ class LayoutPlan:
     pymanager_dirs: dict[str, Path]  # expected zip name -> layout directory
 
 
-def layout_plan(source: Path, out: Path, work: Path, dist: Path, version: ReleaseVersion,
-                arch: str) -> LayoutPlan:
+def layout_plan(
+    source: Path, out: Path, work: Path, dist: Path, version: ReleaseVersion, arch: str
+) -> LayoutPlan:
     check_arch(version, arch)
     bdir = build_dir(out, arch)
     python = bdir / "python.exe"
@@ -217,18 +234,33 @@ def layout_plan(source: Path, out: Path, work: Path, dist: Path, version: Releas
     tcl = find_tcl_library(source, arch)
     if tcl is not None:
         env["TCL_LIBRARY"] = str(tcl)
-    base = (str(python), str(source / "PC" / "layout"), "-vv", "-s", str(source),
-            "-b", str(bdir), "--arch", arch)
+    base = (
+        str(python),
+        str(source / "PC" / "layout"),
+        "-vv",
+        "-s",
+        str(source),
+        "-b",
+        str(bdir),
+        "--arch",
+        arch,
+    )
     v = str(version)
     embed_zip = dist / f"python-{v}-embed-{arch}.zip"
     nuget_dir = work / f"nuget-{arch}"
     steps = [
-        Step(f"layout embed {arch}",
-             (*base, "-t", str(work / "temp-embed"), "--zip", str(embed_zip), "--preset-embed"),
-             source, env),
-        Step(f"layout nuget {arch}",
-             (*base, "-t", str(work / "temp-nuget"), "--copy", str(nuget_dir), "--preset-nuget"),
-             source, env),
+        Step(
+            f"layout embed {arch}",
+            (*base, "-t", str(work / "temp-embed"), "--zip", str(embed_zip), "--preset-embed"),
+            source,
+            env,
+        ),
+        Step(
+            f"layout nuget {arch}",
+            (*base, "-t", str(work / "temp-nuget"), "--copy", str(nuget_dir), "--preset-nuget"),
+            source,
+            env,
+        ),
     ]
     pym: dict[str, Path] = {}
     if has_pymanager(version):
@@ -242,9 +274,21 @@ def layout_plan(source: Path, out: Path, work: Path, dist: Path, version: Releas
         for name, opts in variants:
             target = work / "pymanager" / name.removesuffix(".zip")
             pym[name] = target
-            steps.append(Step(f"layout {name}",
-                              (*base, "-t", str(target.with_name(target.name + "-temp")),
-                               "--copy", str(target), *opts), source, env))
+            steps.append(
+                Step(
+                    f"layout {name}",
+                    (
+                        *base,
+                        "-t",
+                        str(target.with_name(target.name + "-temp")),
+                        "--copy",
+                        str(target),
+                        *opts,
+                    ),
+                    source,
+                    env,
+                )
+            )
     return LayoutPlan(steps, embed_zip, nuget_dir, pym)
 
 
@@ -252,9 +296,20 @@ def nuget_step(nuget_dir: Path, output: Path, nuget: str = "nuget") -> Step:
     spec = nuget_dir / "python.nuspec"
     if not spec.is_file():
         raise CheckFailed(f"the nuget layout has no python.nuspec: {spec}")
-    return Step("nuget pack", (nuget, "pack", str(spec), "-BasePath", str(nuget_dir),
-                               "-OutputDirectory", str(output), "-NoPackageAnalysis",
-                               "-NonInteractive"))
+    return Step(
+        "nuget pack",
+        (
+            nuget,
+            "pack",
+            str(spec),
+            "-BasePath",
+            str(nuget_dir),
+            "-OutputDirectory",
+            str(output),
+            "-NoPackageAnalysis",
+            "-NonInteractive",
+        ),
+    )
 
 
 def _zip_time(created: int) -> tuple[int, int, int, int, int, int]:
@@ -262,8 +317,9 @@ def _zip_time(created: int) -> tuple[int, int, int, int, int, int]:
     return (t.year, t.month, t.day, t.hour, t.minute, t.second)
 
 
-def deterministic_zip(directory: Path, target: Path, created: int,
-                      exclude: Sequence[str] = ()) -> int:
+def deterministic_zip(
+    directory: Path, target: Path, created: int, exclude: Sequence[str] = ()
+) -> int:
     """Zip a directory's files in sorted order with fixed timestamps; returns the count."""
     stamp = _zip_time(created)
     count = 0
@@ -281,8 +337,9 @@ def deterministic_zip(directory: Path, target: Path, created: int,
     return count
 
 
-def pymanager_package(layout: Path, dist: Path, expected_name: str,
-                      created: int) -> tuple[Path, dict[str, Any]]:
+def pymanager_package(
+    layout: Path, dist: Path, expected_name: str, created: int
+) -> tuple[Path, dict[str, Any]]:
     """Zip a PyManager layout under the name its ``__install__.json`` URL gives.
 
     The name must be the one python.org expects; ``__install__.json`` stays out of the
@@ -299,8 +356,10 @@ def pymanager_package(layout: Path, dist: Path, expected_name: str,
         raise CheckFailed(f"{install_json} has no url")
     name = install["url"].rpartition("/")[2]
     if name != expected_name:
-        raise CheckFailed(f"{install_json} names the package {name!r}, expected "
-                          f"{expected_name!r}", [install["url"]])
+        raise CheckFailed(
+            f"{install_json} names the package {name!r}, expected {expected_name!r}",
+            [install["url"]],
+        )
     target = dist / name
     deterministic_zip(layout, target, created, exclude=("__install__.json",))
     return target, install
@@ -337,8 +396,9 @@ def pymanager_index(installs: Iterable[tuple[dict[str, Any], Path]]) -> dict[str
 def docs_step(source: Path, out: Path, version: ReleaseVersion, arch: str) -> Step:
     """HTML docs in ``Doc\\build\\html``, bundled by the installer and the PyManager layouts."""
     python = str(build_dir(out, check_arch(version, arch)) / "python.exe")
-    return Step("HTML docs", (str(PureWindowsPath("Doc", "make.bat")), "html"), source,
-                {"PYTHON": python})
+    return Step(
+        "HTML docs", (str(PureWindowsPath("Doc", "make.bat")), "html"), source, {"PYTHON": python}
+    )
 
 
 # --- installer ------------------------------------------------------------------------
@@ -350,14 +410,26 @@ def parse_vswhere(stdout: str) -> str:
 
 
 def find_msbuild(runner: CommandRunner) -> str:
-    result = runner.run([VSWHERE, "-latest", "-prerelease", "-products", "*", "-requires",
-                         "Microsoft.Component.MSBuild", "-find",
-                         r"MSBuild\**\Bin\MSBuild.exe"], capture=True)
+    result = runner.run(
+        [
+            VSWHERE,
+            "-latest",
+            "-prerelease",
+            "-products",
+            "*",
+            "-requires",
+            "Microsoft.Component.MSBuild",
+            "-find",
+            r"MSBuild\**\Bin\MSBuild.exe",
+        ],
+        capture=True,
+    )
     return parse_vswhere(result.stdout)
 
 
-def msbuild_properties(out: Path, version: ReleaseVersion, arch: str,
-                       sign_command: str | None = None) -> list[str]:
+def msbuild_properties(
+    out: Path, version: ReleaseVersion, arch: str, sign_command: str | None = None
+) -> list[str]:
     props = [
         "/p:BuildForRelease=true",
         f"/p:Py_OutDir={out}",
@@ -371,26 +443,52 @@ def msbuild_properties(out: Path, version: ReleaseVersion, arch: str,
     return props
 
 
-def installer_steps(msbuild: str, source: Path, out: Path, version: ReleaseVersion,
-                    arch: str, sign_command: str | None = None) -> list[Step]:
+def installer_steps(
+    msbuild: str,
+    source: Path,
+    out: Path,
+    version: ReleaseVersion,
+    arch: str,
+    sign_command: str | None = None,
+) -> list[Step]:
     msi_platform = PLATFORMS[check_arch(version, arch)][1]
     python = str(build_dir(out, arch) / "python.exe")
     env = {"PYTHON": python, "PythonForBuild": python, "PYTHONHOME": str(source)}
     props = msbuild_properties(out, version, arch, sign_command)
     html = source / "Doc" / "build" / "html" / "index.html"
     if not html.is_file():
-        raise CheckFailed(f"no HTML docs at {html.parent}: the installer and the PyManager "
-                          "packages bundle them (run `windows docs` first)")
+        raise CheckFailed(
+            f"no HTML docs at {html.parent}: the installer and the PyManager "
+            "packages bundle them (run `windows docs` first)"
+        )
     return [
-        Step("WiX toolset", (str(PureWindowsPath("Tools", "msi", "get_externals.bat")),),
-             source, {}),
-        Step("launcher installer",
-             (msbuild, str(source / "Tools" / "msi" / "launcher" / "launcher.wixproj"),
-              "/p:Platform=x86", *props), source, env),
-        Step(f"{arch} installer",
-             (msbuild, str(source / "Tools" / "msi" / "bundle" / "releaselocal.wixproj"),
-              "/t:Rebuild", "/p:RebuildAll=true", f"/p:Platform={msi_platform}", *props),
-             source, env),
+        Step(
+            "WiX toolset", (str(PureWindowsPath("Tools", "msi", "get_externals.bat")),), source, {}
+        ),
+        Step(
+            "launcher installer",
+            (
+                msbuild,
+                str(source / "Tools" / "msi" / "launcher" / "launcher.wixproj"),
+                "/p:Platform=x86",
+                *props,
+            ),
+            source,
+            env,
+        ),
+        Step(
+            f"{arch} installer",
+            (
+                msbuild,
+                str(source / "Tools" / "msi" / "bundle" / "releaselocal.wixproj"),
+                "/t:Rebuild",
+                "/p:RebuildAll=true",
+                f"/p:Platform={msi_platform}",
+                *props,
+            ),
+            source,
+            env,
+        ),
     ]
 
 
@@ -400,8 +498,10 @@ def collect_installer(out: Path, dist: Path, version: ReleaseVersion, arch: str)
     exe = built / installer_name(version, arch)
     if not exe.is_file():
         found = sorted(p.name for p in built.glob("*.exe")) if built.is_dir() else []
-        raise CheckFailed(f"the installer build did not produce {exe.name} in {built}",
-                          [f"found: {', '.join(found) or 'nothing'}"])
+        raise CheckFailed(
+            f"the installer build did not produce {exe.name} in {built}",
+            [f"found: {', '.join(found) or 'nothing'}"],
+        )
     parts = sorted(p for p in built.iterdir() if p.suffix in (".msi", ".cab"))
     if not parts:
         raise CheckFailed(f"the installer build produced no MSI parts in {built}")
@@ -427,16 +527,18 @@ class SigningConfig:
     def from_env(cls, env: Mapping[str, str]) -> SigningConfig | None:
         """None when no signing secret is set; BadInput when only some are."""
         values = {k: env.get(v, "").strip() for k, v in SIGN_ENV.items()}
-        has_credential = bool(env.get("AZURE_CLIENT_SECRET") or
-                              env.get("AZURE_FEDERATED_TOKEN_FILE"))
+        has_credential = bool(
+            env.get("AZURE_CLIENT_SECRET") or env.get("AZURE_FEDERATED_TOKEN_FILE")
+        )
         if not any(values.values()) and not has_credential:
             return None
         missing = [SIGN_ENV[k] for k, v in values.items() if not v]
         if not has_credential:
             missing.append("AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE")
         if missing:
-            raise BadInput("Azure Trusted Signing is partly configured; missing: "
-                           + ", ".join(missing))
+            raise BadInput(
+                "Azure Trusted Signing is partly configured; missing: " + ", ".join(missing)
+            )
         return cls(values["endpoint"], values["account"], values["profile"])
 
 
@@ -445,15 +547,34 @@ def signing_secrets() -> str:
 
 
 def unsigned_notice(what: str) -> str:
-    return (f"{what} are UNSIGNED: no Azure Trusted Signing secrets are configured "
-            f"({', '.join(SIGN_ENV.values())}, AZURE_CLIENT_SECRET).")
+    return (
+        f"{what} are UNSIGNED: no Azure Trusted Signing secrets are configured "
+        f"({', '.join(SIGN_ENV.values())}, AZURE_CLIENT_SECRET)."
+    )
 
 
 def sign_base_argv(config: SigningConfig, description: str, tool: str = "sign") -> list[str]:
-    return [tool, "code", "trusted-signing", "-v", "Information",
-            "-fd", "sha256", "-t", TIMESTAMP_URL, "-td", "sha256",
-            "-tse", config.endpoint, "-tsa", config.account, "-tscp", config.profile,
-            "-d", description]
+    return [
+        tool,
+        "code",
+        "trusted-signing",
+        "-v",
+        "Information",
+        "-fd",
+        "sha256",
+        "-t",
+        TIMESTAMP_URL,
+        "-td",
+        "sha256",
+        "-tse",
+        config.endpoint,
+        "-tsa",
+        config.account,
+        "-tscp",
+        config.profile,
+        "-d",
+        description,
+    ]
 
 
 def files_to_sign(directory: Path) -> list[Path]:
@@ -468,12 +589,17 @@ def files_to_sign(directory: Path) -> list[Path]:
     return out
 
 
-def sign_steps(config: SigningConfig, directory: Path, description: str,
-               tool: str = "sign") -> list[Step]:
+def sign_steps(
+    config: SigningConfig, directory: Path, description: str, tool: str = "sign"
+) -> list[Step]:
     base = sign_base_argv(config, description, tool)
-    return [Step(f"sign {p.relative_to(directory).as_posix()}",
-                 (*base, "-b", str(directory), p.relative_to(directory).as_posix()))
-            for p in files_to_sign(directory)]
+    return [
+        Step(
+            f"sign {p.relative_to(directory).as_posix()}",
+            (*base, "-b", str(directory), p.relative_to(directory).as_posix()),
+        )
+        for p in files_to_sign(directory)
+    ]
 
 
 # Signed copies of source-tree files that the build output carries for signing; layouts
@@ -496,9 +622,19 @@ def restore_signed_sources(build: Path, source: Path) -> list[str]:
 
 # --- smoke test ------------------------------------------------------------------------
 def install_argv(installer: Path, target: Path, log: Path) -> list[str]:
-    return [str(installer), "/passive", f"TargetDir={target}", "Include_debug=1",
-            "Include_symbols=1", "InstallAllUsers=0", "Include_launcher=0",
-            "Shortcuts=0", "AssociateFiles=0", "/log", str(log)]
+    return [
+        str(installer),
+        "/passive",
+        f"TargetDir={target}",
+        "Include_debug=1",
+        "Include_symbols=1",
+        "InstallAllUsers=0",
+        "Include_launcher=0",
+        "Shortcuts=0",
+        "AssociateFiles=0",
+        "/log",
+        str(log),
+    ]
 
 
 def uninstall_argv(installer: Path, log: Path) -> list[str]:

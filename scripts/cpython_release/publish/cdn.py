@@ -40,9 +40,7 @@ def purge_urls(version: ReleaseVersion, manifest: Manifest) -> list[str]:
     v = str(version)
     files = [p.url for p in placements(manifest)]
     directories = {DOWNLOADS_URL, f"{DOWNLOADS_URL}{version.xyz}/"}
-    directories.update(
-        DOWNLOADS_URL + p.dest.rsplit("/", 1)[0] + "/" for p in placements(manifest)
-    )
+    directories.update(DOWNLOADS_URL + p.dest.rsplit("/", 1)[0] + "/" for p in placements(manifest))
     oses = {"source"}
     for art in manifest.artifacts:
         cls = classify_file(version, art.name)

@@ -151,7 +151,7 @@ def digest(path: Path) -> dict[str, Any]:
     has no end line), its changes, its failures and the steps left to a person."""
     entries = read(path)
     starts = [i for i, e in enumerate(entries) if e.get("event") == "start"]
-    last = entries[starts[-1]:] if starts else entries
+    last = entries[starts[-1] :] if starts else entries
     end = next((e for e in reversed(last) if e.get("event") == "end"), None)
     changes = [e for e in last if e.get("event") == "change"]
     counts: dict[str, int] = {}

@@ -202,9 +202,7 @@ def published_list_name(name: str, version: str) -> str:
     return f"{stem}-{version}{dot}{ext}"
 
 
-def signed_list_items(
-    manifest: Manifest, directory: Path, manifest_path: Path
-) -> list[Item]:
+def signed_list_items(manifest: Manifest, directory: Path, manifest_path: Path) -> list[Item]:
     """The signed manifest, SHA256SUMS and their signatures (``.sigstore``, ``.asc`` where
     made), to publish next to the release's files. The manifest is required; SHA256SUMS and
     the signatures go up when the sign stage made them."""

@@ -89,11 +89,17 @@ _RULES: tuple[Rule, ...] = (
         _text(""),
     ),
     Rule(
-        re.compile(r"-arm64\.exe$"), "Windows installer (ARM64)", "windows", False,
+        re.compile(r"-arm64\.exe$"),
+        "Windows installer (ARM64)",
+        "windows",
+        False,
         _text("Experimental"),
     ),
     Rule(
-        re.compile(r"-amd64\.exe$"), "Windows installer (64-bit)", "windows", True,
+        re.compile(r"-amd64\.exe$"),
+        "Windows installer (64-bit)",
+        "windows",
+        True,
         _text("Recommended"),
     ),
     Rule(
@@ -257,9 +263,7 @@ def desired_release_files(
     OS would get two download buttons: python.org answers those with a 500.
     """
     if manifest.release.version != str(version):
-        raise CheckFailed(
-            f"the manifest is for {manifest.release.version}, not for {version}"
-        )
+        raise CheckFailed(f"the manifest is for {manifest.release.version}, not for {version}")
     if not base_url.endswith("/"):
         base_url += "/"
     out: list[DesiredFile] = []

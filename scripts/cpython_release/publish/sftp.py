@@ -100,7 +100,9 @@ class SFTPOptions:
 def load_private_key(text: str, source: str) -> paramiko.PKey:
     """An unencrypted OpenSSH/PEM private key (Ed25519, ECDSA or RSA) from its text."""
     key_classes: tuple[type[paramiko.PKey], ...] = (
-        paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey,
+        paramiko.Ed25519Key,
+        paramiko.ECDSAKey,
+        paramiko.RSAKey,
     )
     for cls in key_classes:
         try:
@@ -118,8 +120,10 @@ def load_known_hosts(text: str, source: str) -> paramiko.HostKeys:
         if not line or line.startswith("#"):
             continue
         if line.startswith("@"):  # @revoked / @cert-authority: paramiko would misread them
-            raise BadInput(f"{source}, line {lineno}: markers ({line.split()[0]}) are not "
-                           "supported; pin plain host keys")
+            raise BadInput(
+                f"{source}, line {lineno}: markers ({line.split()[0]}) are not "
+                "supported; pin plain host keys"
+            )
         try:
             entry = paramiko.hostkeys.HostKeyEntry.from_line(line, lineno)
         except (paramiko.SSHException, ValueError) as exc:
@@ -150,9 +154,16 @@ def connect(
     where = f"{host}:{port}"
     try:
         client.connect(
-            host, port=port, username=creds.username, pkey=creds.key, sock=sock,
-            look_for_keys=False, allow_agent=False, timeout=timeout,
-            banner_timeout=timeout, auth_timeout=timeout,
+            host,
+            port=port,
+            username=creds.username,
+            pkey=creds.key,
+            sock=sock,
+            look_for_keys=False,
+            allow_agent=False,
+            timeout=timeout,
+            banner_timeout=timeout,
+            auth_timeout=timeout,
         )
     except paramiko.BadHostKeyException as exc:
         client.close()
@@ -245,9 +256,7 @@ class SFTPTree:
             size, sep, name = line.partition(":")
             if sep and size.isdigit():
                 sizes[name] = int(size)
-        return {
-            p: FileDigest(sizes[p], hashes[p]) for p in paths if p in hashes and p in sizes
-        }
+        return {p: FileDigest(sizes[p], hashes[p]) for p in paths if p in hashes and p in sizes}
 
     def _exec(self, command: str, stdin: bytes = b"") -> tuple[int, str, str]:
         transport = self.client.get_transport()
@@ -388,13 +397,15 @@ def _trees(
         down = None
         if options.downloads is not None:
             down = SFTPTree(
-                client_for(options.downloads), group=options.downloads.group,
+                client_for(options.downloads),
+                group=options.downloads.group,
                 remote_hash=options.remote_hash,
             )
         docs = None
         if options.docs is not None:
             docs = SFTPTree(
-                client_for(options.docs), group=options.docs.group,
+                client_for(options.docs),
+                group=options.docs.group,
                 remote_hash=options.remote_hash,
             )
         yield down, docs
@@ -426,8 +437,9 @@ def check_access(options: SFTPOptions, connector: Connector | None = None) -> li
                 try:
                     attrs = tree.sftp.stat(ep.root)
                 except OSError as exc:
-                    raise CheckFailed(f"sftp: {where}: cannot stat the public root: "
-                                      f"{exc.strerror or exc}") from exc
+                    raise CheckFailed(
+                        f"sftp: {where}: cannot stat the public root: {exc.strerror or exc}"
+                    ) from exc
                 if not stat.S_ISDIR(attrs.st_mode or 0):
                     raise CheckFailed(f"sftp: {where}: the public root is not a directory")
                 group = f", group {ep.group} (gid {tree.gid})" if ep.group else ""
@@ -461,9 +473,10 @@ def publish_sftp(
     result = PublishResult(target="python-org", dry_run=dry_run)
     version = manifest.release.version
     try:
-        with tempfile.TemporaryDirectory(prefix="cpython-release-docs-") as scratch, _trees(
-            options, connector or _default_connector(options)
-        ) as (raw_down, raw_docs):
+        with (
+            tempfile.TemporaryDirectory(prefix="cpython-release-docs-") as scratch,
+            _trees(options, connector or _default_connector(options)) as (raw_down, raw_docs),
+        ):
             down: staging.Tree | None = raw_down
             docs_tree: staging.Tree | None = raw_docs
             if journal is not None:
@@ -475,18 +488,28 @@ def publish_sftp(
                     manifest, directory, manifest_path or directory / MANIFEST_NAME
                 )
                 items = [*download_items(manifest, directory), *lists]
-                plans.append(staging.make_plan(
-                    down, options.downloads.root, items,
-                    staging_name=staging_name(manifest, xyz(version)), replace=replace,
-                ))
+                plans.append(
+                    staging.make_plan(
+                        down,
+                        options.downloads.root,
+                        items,
+                        staging_name=staging_name(manifest, xyz(version)),
+                        replace=replace,
+                    )
+                )
                 staging.record(plans[-1], result)
             docs = docs_items(manifest, directory, Path(scratch)) if docs_tree else None
             if docs is not None and docs_tree is not None and options.docs is not None:
                 archive, items = docs
-                plans.append(staging.make_plan(
-                    docs_tree, options.docs.root, items,
-                    staging_name=staging_name(manifest, version), replace=replace,
-                ))
+                plans.append(
+                    staging.make_plan(
+                        docs_tree,
+                        options.docs.root,
+                        items,
+                        staging_name=staging_name(manifest, version),
+                        replace=replace,
+                    )
+                )
                 staging.record(plans[-1], result, summarize=archive)
             if dry_run:
                 return result

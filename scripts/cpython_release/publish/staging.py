@@ -235,9 +235,9 @@ def record(plan: Plan, result: PublishResult, *, summarize: str | None = None) -
                 detail = "different content already published; pass --replace"
             result.add(Action(verb, label, plan.public(item.dest), detail))
     for rel in plan.moves:
-        detail = "directory, all files at once" if not any(
-            i.dest == rel for i in plan.items
-        ) else ""
+        detail = (
+            "directory, all files at once" if not any(i.dest == rel for i in plan.items) else ""
+        )
         result.add(Action(Verb.MOVE, label, plan.public(rel), detail))
 
 
@@ -273,9 +273,7 @@ def execute(plan: Plan, *, dir_mode: int = DIR_MODE, file_mode: int = FILE_MODE)
     made: set[str] = set()
     for item in sorted(upload, key=_key):
         _makedirs(plan, posixpath.dirname(item.dest), made, dir_mode)
-    tree.put_many(
-        [(i.source, plan.staged(i.dest)) for i in sorted(upload, key=_key)], file_mode
-    )
+    tree.put_many([(i.source, plan.staged(i.dest)) for i in sorted(upload, key=_key)], file_mode)
     # Verify everything staged, on the server; one more try for a file that comes out wrong.
     bad = _verify(plan, send)
     if bad:

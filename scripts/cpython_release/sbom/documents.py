@@ -63,8 +63,9 @@ def _load(scan: SourceScan, name: str) -> Doc:
     return data
 
 
-def _document(subject: Subject, packages: list[Any], files: list[Any],
-              relationships: list[Any]) -> Doc:
+def _document(
+    subject: Subject, packages: list[Any], files: list[Any], relationships: list[Any]
+) -> Doc:
     return {
         "SPDXID": DOCUMENT_ID,
         "spdxVersion": SPDX_VERSION,
@@ -91,23 +92,27 @@ def _add_cpython(doc: Doc, subject: Subject) -> None:
     version = str(subject.version)
     for package in doc["packages"]:
         doc["relationships"].append(relationship(CPYTHON_ID, "DEPENDS_ON", package["SPDXID"]))
-    doc["packages"].append({
-        "SPDXID": CPYTHON_ID,
-        "name": "CPython",
-        "versionInfo": version,
-        "licenseConcluded": "PSF-2.0",
-        "originator": PSF,
-        "supplier": PSF,
-        "packageFileName": PurePosixPath(subject.name).name,
-        "externalRefs": [{
-            "referenceCategory": "SECURITY",
-            "referenceLocator": f"cpe:2.3:a:python:python:{version}:*:*:*:*:*:*:*",
-            "referenceType": "cpe23Type",
-        }],
-        "primaryPackagePurpose": "SOURCE",
-        "downloadLocation": subject.download_url,
-        "checksums": [{"algorithm": "SHA256", "checksumValue": subject.sha256}],
-    })
+    doc["packages"].append(
+        {
+            "SPDXID": CPYTHON_ID,
+            "name": "CPython",
+            "versionInfo": version,
+            "licenseConcluded": "PSF-2.0",
+            "originator": PSF,
+            "supplier": PSF,
+            "packageFileName": PurePosixPath(subject.name).name,
+            "externalRefs": [
+                {
+                    "referenceCategory": "SECURITY",
+                    "referenceLocator": f"cpe:2.3:a:python:python:{version}:*:*:*:*:*:*:*",
+                    "referenceType": "cpe23Type",
+                }
+            ],
+            "primaryPackagePurpose": "SOURCE",
+            "downloadLocation": subject.download_url,
+            "checksums": [{"algorithm": "SHA256", "checksumValue": subject.sha256}],
+        }
+    )
 
 
 def source_tarball_sbom(subject: Subject, scan: SourceScan, pypi: PyPI | None) -> Built:
@@ -115,8 +120,12 @@ def source_tarball_sbom(subject: Subject, scan: SourceScan, pypi: PyPI | None) -
     if scan.problems:
         raise CheckFailed(f"{subject.name} has entries an SBOM cannot describe", scan.problems)
     source = _load(scan, SOURCE_SBOM)
-    doc = _document(subject, source.get("packages", []), source.get("files", []),
-                    source.get("relationships", []))
+    doc = _document(
+        subject,
+        source.get("packages", []),
+        source.get("files", []),
+        source.get("relationships", []),
+    )
     _add_cpython(doc, subject)
     # pip comes after CPython's DEPENDS_ON edges: CPython depends on pip, not on its vendored
     # packages.
@@ -139,8 +148,9 @@ def source_tarball_sbom(subject: Subject, scan: SourceScan, pypi: PyPI | None) -
         entry = file_entry(rel, hashes.sha1, hashes.sha256)
         doc["files"].append(entry)
         doc["relationships"].append(relationship(CPYTHON_ID, "CONTAINS", entry["SPDXID"]))
-    problems += [f"{name}: listed in {SOURCE_SBOM} but not in the tarball"
-                 for name in sorted(known)]
+    problems += [
+        f"{name}: listed in {SOURCE_SBOM} but not in the tarball" for name in sorted(known)
+    ]
     if problems:
         raise CheckFailed(f"{subject.name} does not match its {SOURCE_SBOM}", problems)
     doc["relationships"].append(relationship(DOCUMENT_ID, "DESCRIBES", CPYTHON_ID))
@@ -161,9 +171,11 @@ def windows_sbom(subject: Subject, scan: SourceScan, pypi: PyPI | None) -> Built
     for p in source.get("packages", []):
         if p["SPDXID"] in packages:
             # The Windows build uses the external copy (e.g. mpdecimal); one ID, one package.
-            notes.append(f"{p['SPDXID']}: {EXTERNALS_SBOM} version "
-                         f"{packages[p['SPDXID']].get('versionInfo')} kept, {SOURCE_SBOM} "
-                         f"version {p.get('versionInfo')} dropped")
+            notes.append(
+                f"{p['SPDXID']}: {EXTERNALS_SBOM} version "
+                f"{packages[p['SPDXID']].get('versionInfo')} kept, {SOURCE_SBOM} "
+                f"version {p.get('versionInfo')} dropped"
+            )
             continue
         packages[p["SPDXID"]] = p
     doc = _document(subject, list(packages.values()), [], [])

@@ -55,8 +55,9 @@ class PyPIJson:
                 resp.raise_for_status()
                 data = resp.json()
             except Exception as exc:
-                raise CheckFailed(f"PyPI has no metadata for {project} {version}",
-                                  [f"{url}: {exc}"]) from None
+                raise CheckFailed(
+                    f"PyPI has no metadata for {project} {version}", [f"{url}: {exc}"]
+                ) from None
             if not isinstance(data, dict):
                 raise CheckFailed(f"PyPI metadata for {project} {version} is not an object")
             self._cache[key] = data
@@ -68,9 +69,7 @@ class PyPIJson:
                 filename is not None and u.get("filename") == filename
             ):
                 return str(u["url"]), str(u["digests"]["sha256"])
-        raise CheckFailed(
-            f"PyPI lists no {filename or 'wheel'} for {project} {version}"
-        )
+        raise CheckFailed(f"PyPI lists no {filename or 'wheel'} for {project} {version}")
 
 
 def pypi_url(filename: str, data: bytes) -> str:
@@ -85,8 +84,9 @@ def vendored(wheel: bytes) -> list[tuple[str, str]]:
         with zipfile.ZipFile(io.BytesIO(wheel)) as whl:
             text = whl.read("pip/_vendor/vendor.txt").decode("utf-8")
     except (zipfile.BadZipFile, KeyError) as exc:
-        raise CheckFailed("the bundled pip wheel has no readable pip/_vendor/vendor.txt",
-                          [str(exc)]) from None
+        raise CheckFailed(
+            "the bundled pip wheel has no readable pip/_vendor/vendor.txt", [str(exc)]
+        ) from None
     pins = []
     bad = []
     for number, raw in enumerate(text.splitlines(), 1):
@@ -106,12 +106,14 @@ def vendored(wheel: bytes) -> list[tuple[str, str]]:
 def remove_pip(doc: Doc) -> None:
     """Drop pip and what it depends on, if the source SBOM already lists them."""
     gone = {PIP_ID} | {
-        r["relatedSpdxElement"] for r in doc["relationships"]
+        r["relatedSpdxElement"]
+        for r in doc["relationships"]
         if r["relationshipType"] == "DEPENDS_ON" and r["spdxElementId"] == PIP_ID
     }
     doc["packages"] = [p for p in doc["packages"] if p["SPDXID"] not in gone]
     doc["relationships"] = [
-        r for r in doc["relationships"]
+        r
+        for r in doc["relationships"]
         if r["relatedSpdxElement"] not in gone and r["spdxElementId"] not in gone
     ]
 
@@ -129,13 +131,17 @@ def add_pip(doc: Doc, filename: str, wheel: bytes, pypi: PyPI | None) -> list[st
     if pypi is not None:
         pypi_url_, pypi_sha = pypi.file("pip", version, filename)
         if pypi_sha != sha256:
-            raise CheckFailed(f"the bundled {filename} is not the file PyPI serves",
-                              [f"bundled sha256 {sha256}", f"PyPI sha256 {pypi_sha}"])
+            raise CheckFailed(
+                f"the bundled {filename} is not the file PyPI serves",
+                [f"bundled sha256 {sha256}", f"PyPI sha256 {pypi_sha}"],
+            )
         url = pypi_url_
         notes.append(f"PyPI check: {filename} matches PyPI")
     else:
-        notes.append(f"PyPI check skipped: {filename} was not compared with PyPI, and "
-                     "pip's vendored packages carry no download location or hash")
+        notes.append(
+            f"PyPI check skipped: {filename} was not compared with PyPI, and "
+            "pip's vendored packages carry no download location or hash"
+        )
     deps = []
     for project, pin in vendored(wheel):
         ident = spdx_id(f"SPDXRef-PACKAGE-{project}")
@@ -145,11 +151,13 @@ def add_pip(doc: Doc, filename: str, wheel: bytes, pypi: PyPI | None) -> list[st
             "name": project,
             "versionInfo": pin,
             "downloadLocation": "NOASSERTION",
-            "externalRefs": [{
-                "referenceCategory": "PACKAGE_MANAGER",
-                "referenceLocator": f"pkg:pypi/{project}@{pin}",
-                "referenceType": "purl",
-            }],
+            "externalRefs": [
+                {
+                    "referenceCategory": "PACKAGE_MANAGER",
+                    "referenceLocator": f"pkg:pypi/{project}@{pin}",
+                    "referenceType": "purl",
+                }
+            ],
             "primaryPackagePurpose": "SOURCE",
             "licenseConcluded": "NOASSERTION",
         }
@@ -158,29 +166,31 @@ def add_pip(doc: Doc, filename: str, wheel: bytes, pypi: PyPI | None) -> list[st
             package["downloadLocation"] = dep_url
             package["checksums"] = [{"algorithm": "SHA256", "checksumValue": dep_sha}]
         doc["packages"].append(package)
-    doc["packages"].append({
-        "SPDXID": PIP_ID,
-        "name": "pip",
-        "versionInfo": version,
-        "originator": "Organization: Python Packaging Authority",
-        "licenseConcluded": "NOASSERTION",
-        "downloadLocation": url,
-        "packageFileName": filename,
-        "checksums": [{"algorithm": "SHA256", "checksumValue": sha256}],
-        "externalRefs": [
-            {
-                "referenceCategory": "SECURITY",
-                "referenceLocator": f"cpe:2.3:a:pypa:pip:{version}:*:*:*:*:*:*:*",
-                "referenceType": "cpe23Type",
-            },
-            {
-                "referenceCategory": "PACKAGE_MANAGER",
-                "referenceLocator": f"pkg:pypi/pip@{version}",
-                "referenceType": "purl",
-            },
-        ],
-        "primaryPackagePurpose": "SOURCE",
-    })
+    doc["packages"].append(
+        {
+            "SPDXID": PIP_ID,
+            "name": "pip",
+            "versionInfo": version,
+            "originator": "Organization: Python Packaging Authority",
+            "licenseConcluded": "NOASSERTION",
+            "downloadLocation": url,
+            "packageFileName": filename,
+            "checksums": [{"algorithm": "SHA256", "checksumValue": sha256}],
+            "externalRefs": [
+                {
+                    "referenceCategory": "SECURITY",
+                    "referenceLocator": f"cpe:2.3:a:pypa:pip:{version}:*:*:*:*:*:*:*",
+                    "referenceType": "cpe23Type",
+                },
+                {
+                    "referenceCategory": "PACKAGE_MANAGER",
+                    "referenceLocator": f"pkg:pypi/pip@{version}",
+                    "referenceType": "purl",
+                },
+            ],
+            "primaryPackagePurpose": "SOURCE",
+        }
+    )
     doc["relationships"].extend(relationship(PIP_ID, "DEPENDS_ON", d) for d in deps)
     doc["relationships"].append(relationship(CPYTHON_ID, "DEPENDS_ON", PIP_ID))
     return notes

@@ -104,7 +104,7 @@ def _scan_members(tar: tarfile.TarFile, prefix: str, scan: SourceScan, hash_file
         if not member.name.startswith(prefix):
             scan.problems.append(f"{member.name}: outside {prefix}")
             continue
-        rel = member.name[len(prefix):]
+        rel = member.name[len(prefix) :]
         if not (member.isfile() or member.issym() or member.islnk()):
             scan.problems.append(f"{rel}: not a regular file")
             continue
@@ -123,7 +123,8 @@ def _scan_members(tar: tarfile.TarFile, prefix: str, scan: SourceScan, hash_file
                 if hash_files:
                     scan.files[rel] = FileHashes(
                         hashlib.sha1(data, usedforsecurity=False).hexdigest(),
-                        hashlib.sha256(data).hexdigest())
+                        hashlib.sha256(data).hexdigest(),
+                    )
             elif hash_files:
                 scan.files[rel] = _hash_stream(_chunks(fh))
 

@@ -59,9 +59,7 @@ def set_verification_codes(doc: Doc) -> None:
         pkg = owner.get(f["SPDXID"])
         if pkg is None:
             continue
-        sha1 = next(
-            (c["checksumValue"] for c in f["checksums"] if c["algorithm"] == "SHA1"), None
-        )
+        sha1 = next((c["checksumValue"] for c in f["checksums"] if c["algorithm"] == "SHA1"), None)
         if sha1 is None:
             raise ValueError(f"SPDX file {f['SPDXID']} has no SHA1 checksum")
         sha1s[pkg].append(sha1.lower().encode("ascii"))
@@ -87,5 +85,6 @@ def normalize(value: Any) -> Any:
 
 def dumps(doc: Doc) -> bytes:
     """Canonical bytes: normalized lists, sorted keys, two-space indent, final newline."""
-    return (json.dumps(normalize(doc), indent=2, sort_keys=True, ensure_ascii=False)
-            + "\n").encode("utf-8")
+    return (json.dumps(normalize(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(
+        "utf-8"
+    )

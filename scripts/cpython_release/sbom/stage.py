@@ -40,8 +40,10 @@ def _subject(manifest: Manifest, artifact: Artifact, directory: Path) -> Subject
         raise CheckFailed(f"missing: {artifact.name}")
     digest = sha256_file(path)
     if (digest.size, digest.sha256) != (artifact.size, artifact.sha256):
-        raise CheckFailed(f"{artifact.name} is not the file the manifest lists",
-                          [f"manifest {artifact.sha256}", f"file {digest.sha256}"])
+        raise CheckFailed(
+            f"{artifact.name} is not the file the manifest lists",
+            [f"manifest {artifact.sha256}", f"file {digest.sha256}"],
+        )
     return Subject(
         name=artifact.name,
         sha256=artifact.sha256,
@@ -100,8 +102,7 @@ def write_sboms(
     source tarball in ``directory``. The source tarballs' SBOMs come from themselves.
     """
     version = ReleaseVersion.parse(manifest.release.version, nightly=None)
-    chosen = [a for a in sorted(manifest.artifacts, key=lambda a: a.name)
-              if wants_sbom(version, a)]
+    chosen = [a for a in sorted(manifest.artifacts, key=lambda a: a.name) if wants_sbom(version, a)]
     if not chosen:
         log("no artifact of this release gets an SBOM")
         return manifest
@@ -109,8 +110,10 @@ def write_sboms(
     if any(a.platform == "windows" for a in chosen):
         source = source or default_source(manifest, directory)
         if source is None:
-            raise BadInput("Windows SBOMs need --source (a source tree or tarball); the "
-                           "release directory has no source tarball")
+            raise BadInput(
+                "Windows SBOMs need --source (a source tree or tarball); the "
+                "release directory has no source tarball"
+            )
         try:
             scan = scan_source(source)
         except PredatesSbom as exc:
@@ -138,9 +141,12 @@ def write_sboms(
         tmp.replace(path)
         digest = sha256_file(path)
         updated = updated.updated(
-            replace(artifact, sbom=FileRef(path.name, digest.size, digest.sha256)))
+            replace(artifact, sbom=FileRef(path.name, digest.size, digest.sha256))
+        )
         for note in dict.fromkeys(built.notes):
             log(f"{artifact.name}: {note}")
-        log(f"wrote {path.name} ({len(built.doc['packages'])} packages, "
-            f"{len(built.doc['files'])} files)")
+        log(
+            f"wrote {path.name} ({len(built.doc['packages'])} packages, "
+            f"{len(built.doc['files'])} files)"
+        )
     return updated

@@ -47,6 +47,7 @@ def collect(manifest: Manifest, downloads: Path, dest: Path) -> list[str]:
         shutil.copyfile(found[0], target)
         copied.append(ref.name)
     if conflicts:
-        raise CheckFailed("refusing to sign: two downloads give one name different bytes",
-                          conflicts)
+        raise CheckFailed(
+            "refusing to sign: two downloads give one name different bytes", conflicts
+        )
     return copied

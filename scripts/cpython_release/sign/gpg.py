@@ -82,7 +82,10 @@ class GpgSigner:
         if shutil.which("gpgconf"):
             subprocess.run(
                 ["gpgconf", "--homedir", str(home), "--kill", "all"],
-                capture_output=True, check=False, timeout=60, env=self._env(home),
+                capture_output=True,
+                check=False,
+                timeout=60,
+                env=self._env(home),
             )
         shutil.rmtree(home, ignore_errors=True)
 
@@ -98,7 +101,11 @@ class GpgSigner:
             raise RuntimeError("GpgSigner used outside its with-block")
         return subprocess.run(
             [self._gpg, "--homedir", str(self.home), "--batch", "--no-tty", *args],
-            input=stdin, capture_output=True, text=True, check=False, timeout=TIMEOUT,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=TIMEOUT,
             env=self._env(self.home),
         )
 
@@ -140,8 +147,17 @@ class GpgSigner:
         """Write ``path.asc`` (armored, detached) and check it; returns the .asc path."""
         out = path.with_name(path.name + ".asc")
         tmp = path.with_name(path.name + ".asc.tmp")
-        args = ["--yes", "--pinentry-mode", "loopback", "--local-user", self.fingerprint,
-                "--armor", "--detach-sign", "--output", str(tmp)]
+        args = [
+            "--yes",
+            "--pinentry-mode",
+            "loopback",
+            "--local-user",
+            self.fingerprint,
+            "--armor",
+            "--detach-sign",
+            "--output",
+            str(tmp),
+        ]
         stdin = ""
         if self._key.passphrase is not None:
             args += ["--passphrase-fd", "0"]

@@ -202,9 +202,7 @@ class SigstoreSigner:
     certificate is requested once, on first use, and reused for every file.
     """
 
-    def __init__(
-        self, token: str, *, instance: str = "production", offline: bool = False
-    ) -> None:
+    def __init__(self, token: str, *, instance: str = "production", offline: bool = False) -> None:
         from sigstore.errors import Error as SigstoreError
         from sigstore.models import ClientTrustConfig
         from sigstore.oidc import IdentityError, IdentityToken
@@ -276,7 +274,9 @@ class SigstoreSigner:
         try:
             parsed = Bundle.from_json(bundle)
             self._verifier.verify_artifact(
-                _hashed(digest), parsed, identity.to_policy()  # type: ignore[arg-type]
+                _hashed(digest),
+                parsed,
+                identity.to_policy(),  # type: ignore[arg-type]
             )
         except SigstoreError as exc:
             raise BundleRejected(str(exc)) from None
@@ -295,9 +295,12 @@ def check_run_binding(claims: dict[str, Any], version: ReleaseVersion) -> None:
     if not isinstance(ref, str) or not (ref == want or ("*" in want and fnmatchcase(ref, want))):
         raise CheckFailed(
             f"refusing to sign {version}: this run started from {ref!r}, not {want}",
-            ["the signatures would never verify: dispatch the release workflow from its tag "
-             "(Run workflow -> Use workflow from -> Tags)" if not version.is_nightly
-             else "nightlies are signed from their branch"],
+            [
+                "the signatures would never verify: dispatch the release workflow from its tag "
+                "(Run workflow -> Use workflow from -> Tags)"
+                if not version.is_nightly
+                else "nightlies are signed from their branch"
+            ],
         )
     if event not in bound.triggers:
         raise CheckFailed(
@@ -318,20 +321,25 @@ def check_toolkit_commit(claims: dict[str, Any], checkout: Path) -> str:
 
     expected = claims.get("job_workflow_sha")
     if not isinstance(expected, str) or not re.fullmatch(r"[0-9a-f]{40}", expected):
-        raise CheckFailed("the OIDC token carries no job_workflow_sha claim to check the "
-                          "toolkit checkout against")
-    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"],
-                          capture_output=True, text=True)
+        raise CheckFailed(
+            "the OIDC token carries no job_workflow_sha claim to check the toolkit checkout against"
+        )
+    done = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "HEAD"], capture_output=True, text=True
+    )
     if done.returncode:
-        raise BadInput(f"--toolkit-checkout {checkout} is not a git checkout: "
-                       f"{done.stderr.strip()}")
+        raise BadInput(
+            f"--toolkit-checkout {checkout} is not a git checkout: {done.stderr.strip()}"
+        )
     actual = done.stdout.strip()
     if actual != expected:
         raise CheckFailed(
             "the toolkit checked out for this job is not the commit its workflow came from",
-            [f"toolkit checkout {checkout}: {actual}",
-             f"job_workflow_sha (what GitHub loaded sign.yml from): {expected}",
-             "sign.yml checks out job.workflow_sha; a different checkout is not the toolkit "
-             "the certificate names"],
+            [
+                f"toolkit checkout {checkout}: {actual}",
+                f"job_workflow_sha (what GitHub loaded sign.yml from): {expected}",
+                "sign.yml checks out job.workflow_sha; a different checkout is not the toolkit "
+                "the certificate names",
+            ],
         )
     return actual

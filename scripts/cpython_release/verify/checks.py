@@ -156,8 +156,8 @@ class Checks:
         if r.version != str(self.version):
             self.fail(MANIFEST_NAME, f"describes Python {r.version}, not {self.version}")
         # a nightly has no git tag: its tag names its branch, date and commit
-        expected_tag = release_tag(self.version, r.commit) if self.version.is_nightly else (
-            self.version.tag
+        expected_tag = (
+            release_tag(self.version, r.commit) if self.version.is_nightly else (self.version.tag)
         )
         if r.tag != expected_tag:
             self.fail(MANIFEST_NAME, f"names tag {r.tag}, expected {expected_tag}")

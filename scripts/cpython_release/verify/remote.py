@@ -229,9 +229,7 @@ class RemoteDirectory:
             self._release(r)
         return FileDigest(size, h.hexdigest())
 
-    def download_many(
-        self, names: Iterable[str], dest: Path
-    ) -> dict[str, FileDigest | OSError]:
+    def download_many(self, names: Iterable[str], dest: Path) -> dict[str, FileDigest | OSError]:
         """Download in parallel; only the files that exist are in the result. On any error
         or signal, every other download stops before this returns."""
         items = sorted(set(names))

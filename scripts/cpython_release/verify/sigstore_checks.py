@@ -145,9 +145,10 @@ def _check_certificate(cert: Any, chain: list[Any], policy: Any, root: TrustRoot
     verify_sct(cert, chain, root.trusted_root.ct_keyring(KeyringPurpose.VERIFY))
     if not cert.extensions.get_extension_for_class(KeyUsage).value.digital_signature:
         raise VerificationError("key usage is not digital signature")
-    if ExtendedKeyUsageOID.CODE_SIGNING not in cert.extensions.get_extension_for_class(
-        ExtendedKeyUsage
-    ).value:
+    if (
+        ExtendedKeyUsageOID.CODE_SIGNING
+        not in cert.extensions.get_extension_for_class(ExtendedKeyUsage).value
+    ):
         raise VerificationError("extended key usage does not contain code signing")
     policy.verify(cert)
 

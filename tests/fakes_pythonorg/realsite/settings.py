@@ -42,8 +42,18 @@ else:
 # the models (same columns and constraints), so that PostgreSQL's foreign keys find theirs.
 MIGRATION_MODULES = {
     a: None
-    for a in ("auth", "contenttypes", "sessions", "tastypie", "authtoken",
-              "users", "cms", "pages", "boxes", "downloads")
+    for a in (
+        "auth",
+        "contenttypes",
+        "sessions",
+        "tastypie",
+        "authtoken",
+        "users",
+        "cms",
+        "pages",
+        "boxes",
+        "downloads",
+    )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 ROOT_URLCONF = "fakes_pythonorg.realsite.urls"
