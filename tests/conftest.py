@@ -12,7 +12,6 @@ from act_harness import ActHarness
 from cpython_release.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared"
 
 
 @dataclass

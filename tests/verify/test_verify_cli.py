@@ -113,8 +113,6 @@ def test_needs_online_is_never_success(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bundle = FIXTURES / "Python-3.12.5.tgz.sigstore"
-    if not bundle.is_file():
-        pytest.skip("shared fixtures not found")
     data = b"stand-in"
     (tmp_path / "Python-3.12.5.tgz").write_bytes(data)
     (tmp_path / "Python-3.12.5.tgz.sigstore").write_bytes(bundle.read_bytes())

@@ -29,10 +29,7 @@ PY_SHA = "38dc4e2c261d49c661196066edbfb70fdb16be4a79cc8220c224dfeb5636d405"
 
 
 def _load(name: str) -> dict[str, Any]:
-    path = FIXTURES / name
-    if not path.is_file():
-        pytest.skip(f"shared fixtures not found at {FIXTURES}")
-    data: dict[str, Any] = json.loads(path.read_bytes())
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_bytes())
     return data
 
 

@@ -28,18 +28,12 @@ def sigstore() -> SigstoreBundleVerifier:
 
 @pytest.fixture(scope="module")
 def rfc_bundle() -> bytes:
-    path = FIXTURES / "rfc8785-0.1.2-wheel.sigstore"
-    if not path.is_file():
-        pytest.skip(f"shared fixtures not found at {FIXTURES}")
-    return path.read_bytes()
+    return (FIXTURES / "rfc8785-0.1.2-wheel.sigstore").read_bytes()
 
 
 @pytest.fixture(scope="module")
 def py_bundle() -> bytes:
-    path = FIXTURES / "Python-3.12.5.tgz.sigstore"
-    if not path.is_file():
-        pytest.skip(f"shared fixtures not found at {FIXTURES}")
-    return path.read_bytes()
+    return (FIXTURES / "Python-3.12.5.tgz.sigstore").read_bytes()
 
 
 def rfc_policy(

@@ -37,8 +37,8 @@ REPOSITORY = "python/cpython"
 TOOLKIT = "python/cpython-release"
 REF = "refs/tags/v1.0.0"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
-FIXTURES = SHARED / "fixtures" / "sigstore"
+# Real public-good Sigstore bundles, kept in the repository with their provenance.
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "sigstore"
 REQUESTS: list[str] = []  # paths the test HTTP servers were asked for (``serve`` clears it)
 
 
