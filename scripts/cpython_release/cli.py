@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "mobile",
     "nightly",
     "plan",
+    "prepare",
     "publish",
     "rehearse",
     "sbom",

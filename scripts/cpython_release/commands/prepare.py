@@ -1,0 +1,100 @@
+"""``cpython-release prepare VERSION --repo PATH [--push]``: the release commit and tag.
+
+Exit status: 0 tagged; 1 a check failed (open release blockers, a changed magic number, a
+step such as blurb failed: the clone is put back); 2 bad input (not the branch's next
+version, a dirty tree, no news entries, an existing tag, a wrong branch), nothing changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from cpython_release.blockers import CPYTHON, check_repository, default_github_api
+from cpython_release.commands.common import Subparsers, add_release_cycle, parse_version
+from cpython_release.ghactions import in_actions, set_outputs, write_summary
+from cpython_release.prepare.run import github_blockers, prepare, report_blockers
+from cpython_release.sign.gpg import KEY_ENV, GpgKey
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "prepare",
+        help="make the release commit and the annotated tag vVERSION in a CPython clone",
+        description="Check the clone (branch X.Y, or main for alphas and b1; VERSION is the "
+        "branch's next; clean tree; news entries in Misc/NEWS.d/next; no tag vVERSION yet; "
+        "the magic number unchanged in the bugfix and security phases; no open release "
+        "blockers), then make one commit (blurb release, pydoc topics, patchlevel.h and "
+        "README, 'versionadded:: next', configure) and the annotated tag vVERSION, signed "
+        f"with ${KEY_ENV} when it is set. Nothing is pushed without --push.",
+        epilog="Exit status: 0 tagged, 1 a check failed (the clone is left as it was), "
+        "2 bad input (nothing changed).",
+    )
+    p.add_argument("version", metavar="VERSION", help="the release, e.g. 3.11.3 or 3.15.0a2")
+    p.add_argument("--repo", type=Path, required=True, help="the CPython clone (its work tree)")
+    p.add_argument(
+        "--push",
+        nargs="?",
+        const="origin",
+        default=None,
+        metavar="REMOTE",
+        help="push the tag (only the tag) to REMOTE (default origin); needs a signed tag",
+    )
+    blockers = p.add_mutually_exclusive_group()
+    blockers.add_argument(
+        "--blockers-report",
+        type=Path,
+        metavar="FILE",
+        help="read the release blockers from this 'cpython-release blockers --format json' "
+        "report instead of the GitHub API",
+    )
+    blockers.add_argument(
+        "--skip-blockers", action="store_true", help="do not look for release blockers"
+    )
+    p.add_argument(
+        "--repository",
+        default=CPYTHON,
+        metavar="OWNER/NAME",
+        help=f"where release blockers are looked up (default {CPYTHON})",
+    )
+    p.add_argument(
+        "--github-api",
+        default=default_github_api(),
+        metavar="URL",
+        help="GitHub REST API root (default $GITHUB_API_URL or https://api.github.com)",
+    )
+    add_release_cycle(p)
+    p.add_argument("--format", choices=("text", "json"), default="text", help="report format")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    version = parse_version(args.version, args)
+    if args.skip_blockers:
+        source = None
+    elif args.blockers_report is not None:
+        source = report_blockers(args.blockers_report)
+    else:
+        source = github_blockers(
+            check_repository(args.repository), args.github_api, os.environ.get("GITHUB_TOKEN")
+        )
+    result = prepare(
+        args.repo,
+        version,
+        release_cycle=args.release_cycle,
+        blockers=source,
+        key=GpgKey.from_env(),
+        require_signed=args.push is not None,
+        push_remote=args.push,
+        # the text report repeats every step: progress on stderr only for --format json
+        log=(lambda m: print(m, file=sys.stderr)) if args.format == "json" else (lambda _m: None),
+    )
+    print(result.json() if args.format == "json" else result.text())
+    if in_actions():
+        t = result.tagged
+        assert t is not None
+        set_outputs({"tag": t.tag, "commit": t.commit, "signed-by": t.signed_by})
+        write_summary(f"### Prepared {version}\n\n" + "".join(f"- {x}\n" for x in result.lines))
+    return 0

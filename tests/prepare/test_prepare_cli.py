@@ -1,0 +1,220 @@
+"""``cpython-release prepare VERSION --repo PATH [--push]`` on the demo repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cpython_release.errors import CheckFailed
+from cpython_release.prepare.tagging import verify_tag
+from cpython_release.rehearsal.ephemeral_gpg import EphemeralKey, generate
+from prepare.prepare_helpers import git, state
+
+Cli = Callable[..., Any]
+OFFLINE = ("--skip-blockers",)
+
+
+def at_tag(repo: Path, path: str, tag: str = "v3.13.6") -> str:
+    return git(repo, "show", f"{tag}:{path}")
+
+
+def test_prepare_makes_one_commit_and_an_annotated_tag(demo: Path, cli: Cli) -> None:
+    head = git(demo, "rev-parse", "HEAD")
+    entries = git(demo, "ls-files", "Misc/NEWS.d/next").splitlines()
+    assert len(entries) == 7
+    past_tag_entry = demo / entries[[e.endswith("PastTg.rst") for e in entries].index(True)]
+    wording = past_tag_entry.read_text().strip()
+
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--format", "json")
+    assert r.code == 0, r.err
+    report = json.loads(r.out)
+    assert report["tag"] == "v3.13.6" and report["signed_by"] is None
+    assert report["previous_py_version"] == "3.13.5+"
+    # one commit on the branch, the tag an annotated tag object pointing at it
+    assert git(demo, "rev-parse", "HEAD~1") == head
+    assert git(demo, "rev-parse", "3.13") == report["commit"]
+    assert git(demo, "cat-file", "-t", "v3.13.6") == "tag"
+    assert git(demo, "rev-parse", "v3.13.6^{commit}") == report["commit"]
+    assert git(demo, "log", "-1", "--format=%s", "v3.13.6") == "Python 3.13.6"
+    # patchlevel, README, NEWS
+    patchlevel = at_tag(demo, "Include/patchlevel.h")
+    assert '"3.13.6"' in patchlevel and "PY_RELEASE_LEVEL_FINAL" in patchlevel
+    assert "#define PY_MICRO_VERSION        6" in patchlevel
+    assert at_tag(demo, "README.rst").startswith("This is Python version 3.13.6\n====")
+    news = at_tag(demo, "Misc/NEWS.d/3.13.6.rst")
+    assert wording in news and news.count(".. section:") == 7
+    assert git(demo, "ls-tree", "-r", "--name-only", "v3.13.6", "Misc/NEWS.d/next") == ""
+    assert git(demo, "status", "--porcelain") == ""
+    # nothing pushed: the clone's origin has no such tag
+    assert git(demo, "ls-remote", "--tags", "origin", "v3.13.6") == ""
+    # the notices say what was not done
+    steps = "\n".join(report["steps"])
+    assert "release blockers: NOT CHECKED" in steps
+    assert "configure: SKIPPED" in steps or "configure: regenerated" in steps
+
+
+def test_build_source_accepts_the_prepared_tag(demo: Path, cli: Cli, tmp_path: Path) -> None:
+    assert cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE).code == 0
+    commit = git(demo, "rev-parse", "v3.13.6^{commit}")
+    r = cli(
+        "build-source", "--repo", str(demo), "--version", "3.13.6", "--commit", commit,
+        "--out", str(tmp_path / "dist"),
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    assert (tmp_path / "dist" / "Python-3.13.6.tgz").is_file()
+
+
+def test_the_tag_is_signed_with_the_secret_key_and_verifies(
+    demo: Path, cli: Cli, signing: EphemeralKey, tmp_path: Path
+) -> None:
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--format", "json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["signed_by"] == signing.fingerprint
+    assert "PRIVATE KEY" not in r.out + r.err
+    assert verify_tag(demo, "v3.13.6", signing.public_keyring.read_text()) == signing.fingerprint
+    # another key does not verify it, and neither does a tampered tag
+    other = generate(tmp_path)
+    with pytest.raises(CheckFailed, match="no good signature"):
+        verify_tag(demo, "v3.13.6", other.public_keyring.read_text())
+    raw = git(demo, "cat-file", "tag", "v3.13.6").replace("Python 3.13.6", "Python 3.13.7", 1)
+    forged = subprocess.run(
+        ["git", "-C", str(demo), "mktag"], input=raw + "\n", capture_output=True, text=True
+    ).stdout.strip()
+    git(demo, "tag", "-f", "forged", forged)
+    with pytest.raises(CheckFailed):
+        verify_tag(demo, "forged", signing.public_keyring.read_text())
+
+
+def test_versionadded_next_becomes_the_release(demo: Path, cli: Cli) -> None:
+    doc = demo / "Doc" / "library" / "demo.rst"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text("demo\n====\n\n.. versionadded:: next\n\n.. deprecated-removed:: next 3.16\n")
+    git(demo, "add", "Doc/library/demo.rst")
+    git(demo, "commit", "-qm", "gh-1: document the demo")
+    assert cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE).code == 0
+    assert at_tag(demo, "Doc/library/demo.rst").endswith(
+        ".. versionadded:: 3.13.6\n\n.. deprecated-removed:: 3.13.6 3.16"
+    )
+
+
+@pytest.mark.parametrize(
+    ("setup", "version", "message"),
+    [
+        (None, "3.13.7", "not the next release of this branch.*3.13.6"),
+        (None, "3.14.0a1", "released from branch main"),
+        ("dirty", "3.13.6", "not clean.*Include/patchlevel.h"),
+        ("untracked", "3.13.6", "not clean.*notes.txt"),
+        ("no-news", "3.13.6", "Misc/NEWS.d/next has no entries"),
+        ("tagged", "3.13.6", "tag v3.13.6 already exists"),
+        ("main", "3.13.6", "released from branch 3.13, but .* has main checked out"),
+        ("detached", "3.13.6", "detached HEAD"),
+    ],
+)
+def test_bad_input_exits_2_names_it_and_changes_nothing(
+    demo: Path, cli: Cli, setup: str | None, version: str, message: str
+) -> None:
+    if setup == "dirty":
+        with (demo / "Include/patchlevel.h").open("a") as fh:
+            fh.write("/* local edit */\n")
+    elif setup == "untracked":
+        (demo / "notes.txt").write_text("scratch\n")
+    elif setup == "no-news":
+        git(demo, "rm", "-q", "-r", "Misc/NEWS.d/next")
+        git(demo, "commit", "-qm", "no news")
+    elif setup == "tagged":
+        git(demo, "tag", "v3.13.6")
+    elif setup == "main":
+        git(demo, "checkout", "-q", "-B", "main", "3.13")
+    elif setup == "detached":
+        git(demo, "checkout", "-q", "--detach")
+    before = state(demo) if setup != "detached" else git(demo, "rev-parse", "HEAD")
+    r = cli("prepare", version, "--repo", str(demo), *OFFLINE)
+    assert r.code == 2, (r.out, r.err)
+    assert re.search(message, r.err), r.err
+    assert "Traceback" not in r.err
+    after = state(demo) if setup != "detached" else git(demo, "rev-parse", "HEAD")
+    assert after == before
+
+
+def test_a_failing_step_puts_the_clone_back(demo: Path, cli: Cli, tmp_path: Path) -> None:
+    broken = tmp_path / "blurb"
+    broken.write_text("#!/bin/sh\necho 'blurb: broken on purpose' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    before = state(demo)
+    env = {**os.environ, "CPYTHON_RELEASE_BLURB": str(broken)}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "environ", env)
+        r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE)
+    assert r.code == 1 and "blurb release 3.13.6 failed (exit 3)" in r.err
+    assert "broken on purpose" in r.err
+    assert state(demo) == before
+
+
+def test_a_changed_magic_number_stops_a_bugfix_release(demo: Path, cli: Cli) -> None:
+    path = demo / "Lib/importlib/_bootstrap_external.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("MAGIC_NUMBER = (3571).to_bytes(2, 'little') + b'\\r\\n'\n")
+    git(demo, "add", "Lib/importlib")
+    git(demo, "commit", "-qm", "bump the magic number")
+    before = state(demo)
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE)
+    assert r.code == 1, r.err
+    assert "magic number changed since v3.13.5" in r.err and "(3571)" in r.err
+    assert state(demo) == before
+
+
+def test_the_magic_number_is_compared_with_the_previous_tag(demo: Path, cli: Cli) -> None:
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--format", "json")
+    # the demo has no magic number at all: said, not claimed
+    assert any("magic number: NOT CHECKED" in s for s in json.loads(r.out)["steps"])
+
+
+def test_open_blockers_stop_it_and_an_unreachable_api_is_a_notice(
+    demo: Path, cli: Cli, tmp_path: Path
+) -> None:
+    report = tmp_path / "blockers.json"
+    report.write_text(json.dumps({"version": "3.13.6", "problems": ["#1 crash [3.13]"]}))
+    before = state(demo)
+    r = cli("prepare", "3.13.6", "--repo", str(demo), "--blockers-report", str(report))
+    assert r.code == 1 and "1 open release blocker(s)" in r.err and "#1 crash" in r.err
+    assert state(demo) == before
+    report.write_text(json.dumps({"version": "3.13.5", "problems": []}))
+    r = cli("prepare", "3.13.6", "--repo", str(demo), "--blockers-report", str(report))
+    assert r.code == 2 and "not for 3.13.6" in r.err
+    # a closed port: the blockers cannot be read, which is said, and the release goes on
+    r = cli(
+        "prepare", "3.13.6", "--repo", str(demo), "--github-api", "http://127.0.0.1:9",
+        "--format", "json",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    steps = json.loads(r.out)["steps"]
+    assert any(
+        s.startswith("release blockers: NOT CHECKED, the data could not be read") for s in steps
+    )
+
+
+def test_push_sends_only_the_signed_tag(
+    demo: Path, cli: Cli, tmp_path: Path, rm_key: EphemeralKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(demo), str(remote)], check=True)
+    git(demo, "remote", "set-url", "origin", str(remote))
+    monkeypatch.delenv("GPG_PRIVATE_KEY", raising=False)
+    before = state(demo)
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--push")
+    assert r.code == 2 and "must be signed" in r.err
+    assert state(demo) == before
+    monkeypatch.setenv("GPG_PRIVATE_KEY", rm_key.armored_secret)
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--push")
+    assert r.code == 0, r.err
+    assert git(remote, "rev-parse", "v3.13.6") == git(demo, "rev-parse", "v3.13.6")
+    # the branch itself is not pushed (it goes back through finish's pull request)
+    assert git(remote, "rev-parse", "3.13") == before[0]
+    assert verify_tag(remote, "v3.13.6", rm_key.public_keyring.read_text())
