@@ -36,12 +36,10 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--repo", type=Path, required=True, help="the CPython clone (its work tree)")
     p.add_argument(
         "--push",
-        nargs="?",
-        const="origin",
-        default=None,
-        metavar="REMOTE",
-        help="push the tag (only the tag) to REMOTE (default origin); needs a signed tag",
+        action="store_true",
+        help="push the tag (only the tag) to --remote; needs a signed tag",
     )
+    p.add_argument("--remote", default="origin", help="where --push pushes (default origin)")
     blockers = p.add_mutually_exclusive_group()
     blockers.add_argument(
         "--blockers-report",
@@ -86,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
         release_cycle=args.release_cycle,
         blockers=source,
         key=GpgKey.from_env(),
-        require_signed=args.push is not None,
-        push_remote=args.push,
+        require_signed=args.push,
+        push_remote=args.remote if args.push else None,
         # the text report repeats every step: progress on stderr only for --format json
         log=(lambda m: print(m, file=sys.stderr)) if args.format == "json" else (lambda _m: None),
     )
