@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "sbom",
     "sign",
     "summary",
+    "upgrade_check",
     "verify",
     "version",
     "windows",

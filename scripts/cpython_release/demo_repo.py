@@ -1130,10 +1130,12 @@ def _fixed_files(version: str, scale: str) -> Iterator[_Entry]:
     yield _Entry("Doc/index.rst", _rst_file(w, 2000, "Python Documentation").encode())
 
 
-def _tree(version: str, scale: str) -> list[_Entry]:
+def _tree(version: str, scale: str, extra: dict[str, bytes] | None = None) -> list[_Entry]:
     entries: dict[str, _Entry] = {}
     for e in _fixed_files(version, scale):
         entries[e.path] = e
+    for p, data in (extra or {}).items():  # the upgrade case's files (demo_upgrade)
+        entries[p] = _Entry(p, data)
     for e in _filler(scale):
         entries.setdefault(e.path, e)
     sbom_input = {p: e.data for p, e in entries.items()}
@@ -1150,11 +1152,13 @@ def _data_cmd(data: bytes) -> bytes:
 
 
 def _fast_import_stream(
-    version: str, scale: str, commit_msg: str, *, past_tag: bool = False
+    version: str, scale: str, commit_msg: str, *, past_tag: bool = False, upgrade: bool = False
 ) -> bytes:
+    from cpython_release import demo_upgrade
+
     ident = AUTHOR.encode()
     out = io.BytesIO()
-    tree = _tree(version, scale)
+    tree = _tree(version, scale, demo_upgrade.base_files() if upgrade else None)
     # Commit 1: the tree before the release (patchlevel says "+" like CPython's branches).
     out.write(b"commit refs/heads/main\nmark :1\n")
     out.write(b"author %s %d +0000\ncommitter %s %d +0000\n" % (ident, BASE_TIME, ident, BASE_TIME))
@@ -1179,6 +1183,8 @@ def _fast_import_stream(
     out.write(_data_cmd(f"Python {version}\n".encode()))
     if past_tag:
         out.write(_past_tag_commit(version, patch.data, ident))
+    if upgrade:
+        out.write(demo_upgrade.release_stream(ident, ":2", patch.data))
     out.write(b"done\n")
     return out.getvalue()
 
@@ -1223,7 +1229,12 @@ def _git(repo: Path, *args: str, data: bytes | None = None) -> str:
 
 
 def make_demo_repo(
-    path: Path, version: str = "3.13.5", *, scale: str = "small", past_tag: bool = False
+    path: Path,
+    version: str = "3.13.5",
+    *,
+    scale: str = "small",
+    past_tag: bool = False,
+    upgrade: bool = False,
 ) -> DemoRepo:
     """Create a CPython-shaped git repository whose tag ``vVERSION`` is the release commit.
 
@@ -1231,9 +1242,14 @@ def make_demo_repo(
     in ``Misc/NEWS.d/next``): a branch head between releases, what a nightly builds; the
     branch ``X.Y`` points there too. The returned ``commit`` is then that head; the tag still
     names the release commit.
+
+    With ``upgrade`` (3.13.5 only), the upgrade-safety case of ``demo_upgrade``: planted
+    backports after ``v3.13.5`` and a second patch release ``v3.13.6``, which is returned.
     """
     if scale not in _SCALES:
         raise BadInput(f"demo repository: scale must be one of {', '.join(_SCALES)}")
+    if upgrade and (past_tag or version != "3.13.5"):
+        raise BadInput("demo repository: the upgrade case is 3.13.5 -> 3.13.6, without past_tag")
     _split_version(version)
     path = Path(path)
     if path.exists() and any(path.iterdir()):
@@ -1248,7 +1264,9 @@ def make_demo_repo(
         ("user.email", "demo@example.org"),
     ):
         _git(path, "config", key, value)
-    stream = _fast_import_stream(version, scale, f"Python {version}", past_tag=past_tag)
+    stream = _fast_import_stream(
+        version, scale, f"Python {version}", past_tag=past_tag, upgrade=upgrade
+    )
     _git(path, "fast-import", "--quiet", "--done", data=stream)
     _git(path, "reset", "-q", "--hard", "main")
     commit = _git(path, "rev-parse", "main^{commit}")
@@ -1256,12 +1274,20 @@ def make_demo_repo(
         # the maintenance branch a nightly of this release line builds (main carries it too)
         major, minor, *_ = _split_version(version)
         _git(path, "branch", f"{major}.{minor}", commit)
+    from cpython_release import demo_upgrade
+
+    if upgrade:
+        version = demo_upgrade.TO_VERSION
     return DemoRepo(
         path=path,
         version=version,
         commit=commit,
         tag=f"v{version}",
-        commit_time=PAST_TAG_TIME if past_tag else COMMIT_TIME,
+        commit_time=demo_upgrade.RELEASE_TIME
+        if upgrade
+        else PAST_TAG_TIME
+        if past_tag
+        else COMMIT_TIME,
     )
 
 
@@ -1273,8 +1299,13 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--past-tag", action="store_true", help="one commit past the tag (a nightly's head)"
     )
+    parser.add_argument(
+        "--upgrade", action="store_true", help="the upgrade-safety case: v3.13.6 after v3.13.5"
+    )
     args = parser.parse_args(argv)
-    repo = make_demo_repo(args.path, args.version, scale=args.scale, past_tag=args.past_tag)
+    repo = make_demo_repo(
+        args.path, args.version, scale=args.scale, past_tag=args.past_tag, upgrade=args.upgrade
+    )
     print(
         json.dumps(
             {

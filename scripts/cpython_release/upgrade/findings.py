@@ -1,0 +1,136 @@
+"""A finding of the upgrade check, and the waivers that can excuse one."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from cpython_release.errors import BadInput
+
+#: Kinds of finding, in the order the report lists them.
+KINDS = (
+    "behaviour-change",  # part 2: an old test passes on the old interpreter, fails on the new
+    "removed-tests",  # part 1: a commit removed a test (method, class or module)
+    "changed-tests",  # part 1: a commit modified or deleted existing test lines
+    "stable-abi",  # part 3: Misc/stable_abi.toml lost or changed an entry
+    "abi",  # part 3: the exported ABI changed
+    "canary",  # part 4: a third-party package passes on old, fails on new
+)
+
+
+@dataclass
+class Finding:
+    kind: str
+    commit: str
+    gh_issue: int | None
+    detail: str
+    #: What exactly, for a waiver to name: a test id, a stable-ABI entry, a package.
+    subject: str = ""
+    waived: bool = False
+    waiver_reason: str | None = None
+    #: How much existing code it touches (the ranking key among findings of one kind).
+    score: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "commit": self.commit,
+            "gh_issue": self.gh_issue,
+            "detail": self.detail,
+            "waived": self.waived,
+            "waiver_reason": self.waiver_reason,
+            "subject": self.subject,
+            "score": self.score,
+            **self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class Waiver:
+    kind: str
+    reason: str
+    source: str
+    commit: str = ""
+    gh_issue: int | None = None
+    subject: str = ""
+
+    def matches(self, f: Finding) -> bool:
+        if self.kind != f.kind:
+            return False
+        if self.commit and not f.commit.startswith(self.commit):
+            return False
+        if self.gh_issue is not None and self.gh_issue != f.gh_issue:
+            return False
+        return not self.subject or self.subject == f.subject
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "commit": self.commit or None,
+            "gh_issue": self.gh_issue,
+            "subject": self.subject or None,
+            "reason": self.reason,
+            "source": self.source,
+        }
+
+
+def parse_waivers(text: str, source: str) -> list[Waiver]:
+    """``[[waiver]]`` tables: ``kind``, ``reason`` and at least one of ``commit`` (7+ hex
+    digits, a prefix of the finding's), ``gh_issue`` or ``subject``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"waivers in {source}: not valid TOML: {exc}") from exc
+    unknown = set(data) - {"waiver"}
+    if unknown:
+        raise BadInput(f"waivers in {source}: unknown keys {sorted(unknown)} (use [[waiver]])")
+    raw = data.get("waiver", [])
+    if not isinstance(raw, list):
+        raise BadInput(f"waivers in {source}: 'waiver' must be an array of tables ([[waiver]])")
+    out: list[Waiver] = []
+    for n, item in enumerate(raw, 1):
+        where = f"waivers in {source}, waiver {n}"
+        if not isinstance(item, dict):
+            raise BadInput(f"{where}: not a table")
+        extra = set(item) - {"kind", "reason", "commit", "gh_issue", "subject"}
+        if extra:
+            raise BadInput(f"{where}: unknown keys {sorted(extra)}")
+        kind, reason = item.get("kind"), item.get("reason")
+        if kind not in KINDS:
+            raise BadInput(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise BadInput(f"{where}: a waiver needs a reason")
+        commit = item.get("commit", "")
+        if commit and (
+            not isinstance(commit, str)
+            or len(commit) < 7
+            or any(c not in "0123456789abcdef" for c in commit)
+        ):
+            raise BadInput(f"{where}: commit must be 7 to 40 lowercase hex digits")
+        gh = item.get("gh_issue")
+        if gh is not None and (not isinstance(gh, int) or isinstance(gh, bool) or gh <= 0):
+            raise BadInput(f"{where}: gh_issue must be a positive integer")
+        subject = item.get("subject", "")
+        if not isinstance(subject, str):
+            raise BadInput(f"{where}: subject must be a string")
+        if not (commit or gh is not None or subject):
+            raise BadInput(f"{where}: name the finding by commit, gh_issue or subject")
+        out.append(Waiver(kind, reason.strip(), source, commit, gh, subject))
+    return out
+
+
+def apply_waivers(findings: list[Finding], waivers: list[Waiver]) -> list[Waiver]:
+    """Mark the findings each waiver names; returns the waivers that named none."""
+    unused = []
+    for w in waivers:
+        hit = False
+        for f in findings:
+            if w.matches(f):
+                hit = True
+                if not f.waived:
+                    f.waived, f.waiver_reason = True, w.reason
+        if not hit:
+            unused.append(w)
+    return unused

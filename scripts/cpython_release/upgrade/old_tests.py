@@ -1,0 +1,219 @@
+"""Part 2: the previous release's tests under the old and the new interpreter.
+
+The previous release's ``Lib/test`` is taken from its tag (``git archive``) and put first on
+``sys.path`` under each interpreter, so both run exactly the same test code: the affected
+test modules of part 1 plus a base set. A test that passes on the old interpreter and fails
+(or errors, or can no longer be imported) on the new one is a behaviour change.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cpython_release.upgrade.changed_tests import TEST_DIR
+from cpython_release.upgrade.findings import Finding
+from cpython_release.upgrade.gitrepo import Repo
+from cpython_release.upgrade.interpreters import run_python
+
+#: Seconds each interpreter may take for the whole set.
+TIMEOUT = 1800.0
+
+# Runs under the interpreter being tested (any Python 3), so it uses only unittest and json.
+_RUNNER = r"""
+import json
+import sys
+import traceback
+import unittest
+
+lib, out, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+sys.path.insert(0, lib)
+tests = {}
+
+
+class Result(unittest.TestResult):
+    def _put(self, test, outcome, err=None):
+        text = self._exc_info_to_string(err, test) if err else ""
+        tests[test.id()] = {"outcome": outcome, "output": text}
+
+    def addSuccess(self, test):
+        tests.setdefault(test.id(), {"outcome": "pass", "output": ""})
+
+    def addFailure(self, test, err):
+        self._put(test, "fail", err)
+
+    def addError(self, test, err):
+        self._put(test, "error", err)
+
+    def addSkip(self, test, reason):
+        tests[test.id()] = {"outcome": "skip", "output": str(reason)}
+
+    def addExpectedFailure(self, test, err):
+        tests[test.id()] = {"outcome": "pass", "output": "expected failure"}
+
+    def addUnexpectedSuccess(self, test):
+        tests[test.id()] = {"outcome": "fail", "output": "unexpected success"}
+
+    def addSubTest(self, test, subtest, err):
+        if err is not None:
+            failed = issubclass(err[0], test.failureException)
+            self._put(test, "fail" if failed else "error", err)
+
+
+modules = {}
+for name in names:
+    try:
+        __import__(name)
+        suite = unittest.defaultTestLoader.loadTestsFromName(name)
+    except BaseException:
+        modules[name] = {"outcome": "error", "output": traceback.format_exc()}
+        continue
+    suite.run(Result())
+    modules[name] = {"outcome": "ran", "output": ""}
+with open(out, "w") as fh:
+    json.dump({"version": sys.version, "modules": modules, "tests": tests}, fh)
+"""
+
+
+@dataclass
+class Outcome:
+    version: str
+    modules: dict[str, dict[str, str]]
+    tests: dict[str, dict[str, str]]
+    error: str = ""
+
+
+def export_old_tests(repo: Repo, commit: str, dest: Path) -> Path:
+    """``Lib/test`` of ``commit`` under ``dest/Lib``; returns ``dest/Lib`` (for sys.path)."""
+    data = repo.run("archive", "--format=tar", commit, TEST_DIR)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+        tf.extractall(dest, filter="data")
+    return dest / "Lib"
+
+
+def run_tests(python: Path, lib: Path, modules: list[str], work: Path, label: str) -> Outcome:
+    runner = work / "upgrade_runner.py"
+    runner.write_text(_RUNNER)
+    out = work / f"results-{label}.json"
+    proc = run_python(
+        python, [str(runner), str(lib), str(out), *modules], cwd=work, timeout=TIMEOUT
+    )
+    if proc.returncode != 0 or not out.exists():
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
+        return Outcome(
+            "", {}, {}, f"the runner failed under {python} (exit {proc.returncode}):\n{tail}"
+        )
+    data: dict[str, Any] = json.loads(out.read_text())
+    return Outcome(data["version"], data["modules"], data["tests"])
+
+
+def modules_to_run(
+    repo: Repo, base_commit: str, affected: list[str], base_set: list[str]
+) -> tuple[list[str], list[str]]:
+    """(modules that exist in the previous release, modules that do not)."""
+    present, absent = [], []
+    listing = set(repo.text("ls-tree", "--name-only", f"{base_commit}:{TEST_DIR}").split())
+    for mod in dict.fromkeys([*affected, *base_set]):
+        name = mod.removeprefix("test.")
+        top = name.split(".")[0]
+        if f"{top}.py" in listing or top in listing:
+            present.append(f"test.{name}")
+        else:
+            absent.append(f"test.{name}")
+    return present, absent
+
+
+def compare(
+    old: Outcome, new: Outcome, part1: list[Finding], blame: dict[str, Finding], fallback: str
+) -> list[Finding]:
+    """A finding per test (or module) that passed on old and fails on new."""
+    findings: list[Finding] = []
+
+    def owner(test_id: str) -> tuple[str, int | None]:
+        for f in part1:  # the commit that changed this very test
+            if test_id in f.extra.get("affected", []) + f.extra.get("removed_tests", []):
+                return f.commit, f.gh_issue
+        for mod, f in blame.items():
+            if test_id == mod or test_id.startswith(mod + "."):
+                return f.commit, f.gh_issue
+        return fallback, None
+
+    for mod, res in old.modules.items():
+        new_mod = new.modules.get(mod, {"outcome": "error", "output": "not run"})
+        if res["outcome"] == "ran" and new_mod["outcome"] != "ran":
+            commit, gh = owner(mod)
+            findings.append(
+                _finding(mod, "can no longer be imported", new_mod["output"], commit, gh, fallback)
+            )
+    for test_id, res in sorted(old.tests.items()):
+        if res["outcome"] != "pass":
+            continue
+        now = new.tests.get(test_id)
+        if now is None or now["outcome"] not in ("fail", "error"):
+            continue
+        commit, gh = owner(test_id)
+        what = "fails" if now["outcome"] == "fail" else "errors"
+        findings.append(_finding(test_id, what, now["output"], commit, gh, fallback))
+    return findings
+
+
+def _finding(
+    subject: str, what: str, output: str, commit: str, gh: int | None, fallback: str
+) -> Finding:
+    whose = "" if commit != fallback else " (no commit in the range changed this test)"
+    return Finding(
+        kind="behaviour-change",
+        commit=commit,
+        gh_issue=gh,
+        detail=f"{subject} passes on the previous release and {what} on the new one{whose}",
+        subject=subject,
+        score=1,
+        extra={"output": output.strip()},
+    )
+
+
+def old_tests(
+    repo: Repo,
+    base_commit: str,
+    head_commit: str,
+    old_python: Path,
+    new_python: Path,
+    part1: list[Finding],
+    base_set: list[str],
+) -> tuple[list[Finding], str, list[str]]:
+    """The findings, a one-line note, and notices."""
+    from cpython_release.upgrade.changed_tests import affected_modules
+
+    blame: dict[str, Finding] = {}
+    for f in part1:
+        for mod in affected_modules([f]):
+            blame.setdefault(mod, f)
+    modules, absent = modules_to_run(repo, base_commit, list(blame), base_set)
+    notices = [f"{m}: not in the previous release, not run" for m in absent]
+    if not modules:
+        return [], "no test module to run", notices
+    with tempfile.TemporaryDirectory(prefix="upgrade-old-tests-") as tmp:
+        work = Path(tmp)
+        lib = export_old_tests(repo, base_commit, work / "old")
+        old = run_tests(old_python, lib, modules, work, "old")
+        new = run_tests(new_python, lib, modules, work, "new")
+    for o in (old, new):  # tracebacks name the previous release's file, not a temporary one
+        for entry in [*o.tests.values(), *o.modules.values()]:
+            entry["output"] = entry["output"].replace(str(lib), "<previous release>/Lib")
+    for o, which in ((old, "old"), (new, "new")):
+        if o.error:
+            from cpython_release.errors import CheckFailed
+
+            raise CheckFailed(f"old tests under the {which} interpreter: {o.error}")
+    findings = compare(old, new, part1, blame, head_commit)
+    passed = sum(1 for r in old.tests.values() if r["outcome"] == "pass")
+    note = (
+        f"{len(modules)} module(s) of the previous release ({', '.join(modules)}): "
+        f"{passed} test(s) pass on the old interpreter, {len(findings)} fail on the new"
+    )
+    return findings, note, notices

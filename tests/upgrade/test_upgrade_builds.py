@@ -1,0 +1,122 @@
+"""upgrade-check with both build directories: the previous release's tests under the old and
+the new interpreter, and the exported ABI. The interpreters are the demo tree's own builds
+(``./configure && make`` of each exported tag: a ``python`` launcher running the host's
+python3 on that tree's ``Lib``), so the standard library differs as between two releases."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cpython_release.demo_repo import DemoRepo, git_env
+
+Cli = Callable[..., Any]
+
+
+def build_demo(repo: Path, tag: str, dest: Path) -> Path:
+    """The demo tree at ``tag``, exported like a release (Misc/NEWS, no NEWS.d), then built."""
+    data = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", tag],
+        check=True, capture_output=True, env=git_env(),
+    ).stdout  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+        tf.extractall(dest, filter="data")
+    (dest / "Misc" / "NEWS").write_text("news\n")
+    shutil.rmtree(dest / "Misc" / "NEWS.d")
+    (dest / ".gitattributes").unlink()
+    subprocess.run(["./configure"], cwd=dest, check=True, capture_output=True)
+    subprocess.run(["make"], cwd=dest, check=True, capture_output=True)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def builds(upgrade_demo: DemoRepo, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    tmp = tmp_path_factory.mktemp("builds")
+    return (
+        build_demo(upgrade_demo.path, "v3.13.5", tmp / "old"),
+        build_demo(upgrade_demo.path, "v3.13.6", tmp / "new"),
+    )
+
+
+def _check(cli: Cli, demo: DemoRepo, builds: tuple[Path, Path], *extra: str) -> Any:
+    old, new = builds
+    return cli(
+        "upgrade-check", "--repo", str(demo.path), "--from", "v3.13.5", "--to", "v3.13.6",
+        "--build-old", str(old), "--build-new", str(new), *extra,
+    )  # fmt: skip
+
+
+def test_old_tests_fail_on_the_new_interpreter(
+    cli: Cli, upgrade_demo: DemoRepo, builds: tuple[Path, Path]
+) -> None:
+    r = _check(cli, upgrade_demo, builds, "--format", "json")
+    assert r.code == 1, r.err
+    data = json.loads(r.out)
+    changes = {f["subject"]: f for f in data["findings"] if f["kind"] == "behaviour-change"}
+    # the edited assertion's test (gh-140101) and the removed alias's test (gh-140103);
+    # gh-140102 (a crash fix with an added test) breaks no old test
+    assert set(changes) == {
+        "test.test_json_demo.ScannerTests.test_leading_zeros",
+        "test.test_json_demo.ScannerTests.test_legacy_alias",
+    }
+    zeros = changes["test.test_json_demo.ScannerTests.test_leading_zeros"]
+    assert zeros["gh_issue"] == 140101
+    assert "ValueError: leading zeros are not allowed" in zeros["output"]
+    assert "<previous release>/Lib/test/test_json_demo.py" in zeros["output"]
+    assert changes["test.test_json_demo.ScannerTests.test_legacy_alias"]["gh_issue"] == 140103
+    checks = {c["name"]: c for c in data["checks"]}
+    assert checks["old-tests"]["status"] == "ran"
+    assert "test.test_json_demo" in checks["old-tests"]["note"]
+    assert "test.test_sys" in checks["old-tests"]["note"]  # the base set ran too
+    kinds = sorted(f["kind"] for f in data["findings"])
+    assert kinds == sorted(
+        [
+            "behaviour-change",
+            "behaviour-change",
+            "changed-tests",
+            "removed-tests",
+            "stable-abi",
+            "abi",
+        ]
+    )
+
+
+def test_abi_from_the_committed_dumps_without_abidiff(
+    cli: Cli, upgrade_demo: DemoRepo, builds: tuple[Path, Path]
+) -> None:
+    data = json.loads(_check(cli, upgrade_demo, builds, "--format", "json").out)
+    [abi] = [f for f in data["findings"] if f["kind"] == "abi"]
+    assert abi["subject"] == "PyDemo_OldCall" and abi["gh_issue"] == 140104
+    note = {c["name"]: c for c in data["checks"]}["abi-dump"]["note"]
+    # the demo builds have no shared libpython: abidiff cannot run even where it is installed
+    assert "not the builds" in note
+    assert "abidiff is not installed" in note or "no shared libpython" in note
+
+
+def test_same_release_twice_is_clean(
+    cli: Cli, upgrade_demo: DemoRepo, builds: tuple[Path, Path]
+) -> None:
+    old, _ = builds
+    r = cli("upgrade-check", "--repo", str(upgrade_demo.path), "--from", "v3.13.5",
+            "--to", "v3.13.5", "--build-old", str(old), "--build-new", str(old),
+            "--format", "json")  # fmt: skip
+    assert r.code == 0, r.out
+    data = json.loads(r.out)
+    assert data["findings"] == []
+    checks = {c["name"]: c["status"] for c in data["checks"]}
+    assert checks["old-tests"] == "ran" and checks["abi-dump"] == "ran"
+
+
+def test_a_build_dir_without_an_interpreter(
+    cli: Cli, upgrade_demo: DemoRepo, builds: tuple[Path, Path], tmp_path: Path
+) -> None:
+    r = _check(cli, upgrade_demo, (builds[0], tmp_path))
+    assert r.code == 2 and "--build-new" in r.err and "no built interpreter" in r.err
