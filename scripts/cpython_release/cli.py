@@ -21,6 +21,7 @@ from cpython_release.errors import ReleaseError
 COMMAND_MODULES = (
     "blockers",
     "build_source",
+    "finish",
     "inventory",
     "macos",
     "manifest",

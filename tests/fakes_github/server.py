@@ -24,6 +24,9 @@ and "... for release assets", API version 2022-11-28), not any one client:
   ``digests=False`` models assets from before GitHub computed digests).
 * ``GET/DELETE /repos/{o}/{r}/git/ref(s)/tags/{tag}``;
   ``GET /{o}/{r}/releases/download/{tag}/{name}`` (the browser URL; published releases only).
+* ``POST /repos/{o}/{r}/pulls`` (201; 422 when ``head`` or ``base`` is not a branch of the
+  repository, or an open pull request already has that head and base) and
+  ``GET /repos/{o}/{r}/pulls`` (open ones); ``head`` may be ``owner:branch``.
 * Token auth: ``Authorization: token T`` or ``Bearer T``. A wrong token is 401
   ``Bad credentials`` everywhere; no token can read public data (no drafts), writes are 401.
 
@@ -103,6 +106,7 @@ class FakeRepo:
     branches: dict[str, str] = field(default_factory=lambda: {"main": "0" * 40})
     tags: dict[str, str] = field(default_factory=dict)  # tag -> commit sha
     releases: dict[int, FakeRelease] = field(default_factory=dict)
+    pulls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def full_name(self) -> str:
@@ -319,6 +323,8 @@ ROUTES: list[Route] = [
     ("GET", re.compile(rf"{_R}/releases/(?P<id>\d+)/assets"), "list_assets"),
     ("POST", _UPLOAD, "upload_asset"),
     ("GET", re.compile(rf"{_R}/git/refs?/tags/(?P<tag>.+)"), "get_tag_ref"),
+    ("GET", re.compile(rf"{_R}/pulls"), "list_pulls"),
+    ("POST", re.compile(rf"{_R}/pulls"), "create_pull"),
     ("DELETE", re.compile(rf"{_R}/git/refs/tags/(?P<tag>.+)"), "delete_tag_ref"),
     ("GET", re.compile(r"/_storage/(?P<asset>\d+)"), "storage"),
     (
@@ -866,6 +872,58 @@ class _Handler(BaseHTTPRequestHandler):
             )
             rel.assets[asset.id] = asset
             raise _Reply(201, self.asset_json(r, rel, asset))
+
+    def h_list_pulls(self, owner: str, repo: str) -> None:
+        r = self._repo(owner, repo)
+        with self.state.lock:
+            raise _Reply(200, [p for p in r.pulls if p["state"] == "open"])
+
+    def h_create_pull(self, owner: str, repo: str) -> None:
+        r = self._repo(owner, repo)
+        if not self.auth:
+            raise _error(401, "Requires authentication")
+        data = self.json_body()
+        head, base = str(data.get("head", "")), str(data.get("base", ""))
+        branch = head.split(":", 1)[-1]
+        with self.state.lock:
+            missing = [
+                {"resource": "PullRequest", "field": f, "code": "invalid"}
+                for f, b in (("head", branch), ("base", base))
+                if b not in r.branches
+            ]
+            if missing or not data.get("title"):
+                raise _error(422, "Validation Failed", missing)
+            if any(
+                p["state"] == "open" and p["head"]["ref"] == branch and p["base"]["ref"] == base
+                for p in r.pulls
+            ):
+                raise _error(
+                    422,
+                    "Validation Failed",
+                    [
+                        {
+                            "resource": "PullRequest",
+                            "code": "custom",
+                            "message": f"A pull request already exists for {r.owner}:{branch}.",
+                        }
+                    ],
+                )
+            number = len(r.pulls) + 1
+            pull = {
+                "id": self.state.next_id(),
+                "number": number,
+                "state": "open",
+                "title": data["title"],
+                "body": data.get("body") or "",
+                "draft": bool(data.get("draft", False)),
+                "head": {"ref": branch, "sha": r.branches[branch], "label": head},
+                "base": {"ref": base, "sha": r.branches[base], "label": base},
+                "url": f"{self.base}/repos/{r.full_name}/pulls/{number}",
+                "html_url": f"{self.base}/{r.full_name}/pull/{number}",
+                "created_at": self.state.now(),
+            }
+            r.pulls.append(pull)
+        raise _Reply(201, pull)
 
     def h_get_tag_ref(self, owner: str, repo: str, tag: str) -> None:
         r = self._repo(owner, repo)

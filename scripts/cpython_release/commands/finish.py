@@ -1,0 +1,106 @@
+"""``cpython-release finish VERSION --repo PATH``: after publishing.
+
+Exit status: 0 done; 1 a push or pull request failed (the local branches stay for a re-run
+after deleting them); 2 bad input (no such tag, a branch that already exists, an unreadable
+manifest), nothing changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from cpython_release.blockers import check_repository, default_github_api
+from cpython_release.commands.common import Subparsers, parse_version
+from cpython_release.errors import BadInput
+from cpython_release.finish.announce import discourse_post, email, security_fixes
+from cpython_release.finish.changes import make_changes, tag_commit
+from cpython_release.finish.pulls import open_pulls, push
+from cpython_release.ghactions import in_actions, write_summary
+from cpython_release.manifest import Manifest
+from cpython_release.prepare.checks import check_repo
+from cpython_release.prepare.gitutil import git
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "finish",
+        help="after publishing: post-release branch and pull request, draft announcement",
+        description="Make the post-release commit (patchlevel and README to VERSION+, or "
+        "+dev from 3.15, as release.py --done) on a new branch post-release-VERSION from the "
+        "tag; at b1 also the new X.Y branch and main's bump to the next a0 with its What's "
+        "New skeleton. With --push, push the branches and open the pull requests (PyGithub, "
+        "$GITHUB_TOKEN). With --manifest, write the draft announcement (Discourse post and "
+        "e-mail: files table, hashes, the Security section with its CVEs) into --out and the "
+        "step summary.",
+        epilog="Exit status: 0 done, 1 a push or pull request failed, 2 bad input.",
+    )
+    p.add_argument("version", metavar="VERSION", help="the published release, e.g. 3.11.3")
+    p.add_argument("--repo", type=Path, required=True, help="the CPython clone holding the tag")
+    p.add_argument("--manifest", type=Path, help="the signed release manifest (announcement)")
+    p.add_argument("--out", type=Path, default=Path("finish"), help="output directory (finish)")
+    p.add_argument("--push", action="store_true", help="push the branches, open the PRs")
+    p.add_argument("--remote", default="origin", help="where --push pushes (default origin)")
+    p.add_argument(
+        "--repository",
+        default=os.environ.get("GITHUB_REPOSITORY") or "python/cpython",
+        metavar="OWNER/NAME",
+        help="where the pull requests go (default $GITHUB_REPOSITORY or python/cpython)",
+    )
+    p.add_argument("--github-api", default=default_github_api(), metavar="URL")
+    p.add_argument(
+        "--downloads-url",
+        default="https://www.python.org",
+        metavar="URL",
+        help="the site the announcement links to (default https://www.python.org)",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text", help="report format")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    version = parse_version(args.version, args)
+    repo = check_repo(args.repo)
+    tag_commit(repo, version)
+    repository = check_repository(args.repository)
+    manifest = Manifest.load(args.manifest) if args.manifest else None
+    if manifest is not None and manifest.release.version != str(version):
+        raise BadInput(f"{args.manifest} is the manifest of {manifest.release.version}")
+    if args.push:
+        git(repo, "remote", "get-url", args.remote)
+    fixes = security_fixes(repo, version)
+    if args.out.exists() and any(args.out.iterdir()):
+        raise BadInput(f"--out {args.out} exists and is not empty")
+    changes = make_changes(repo, version)
+    args.out.mkdir(parents=True, exist_ok=True)
+    report: dict[str, object] = {
+        "version": str(version),
+        "changes": [c.to_dict() for c in changes],
+        "security": [f.__dict__ for f in fixes],
+    }
+    summary = [f"### Finished {version}\n"]
+    for c in changes:
+        (args.out / f"pr-{c.head}.md").write_text(f"# {c.title}\n\n{c.body}")
+        summary.append(f"- `{c.head}` -> `{c.base or '(new branch)'}`: {c.title}")
+    if manifest is not None:
+        post = discourse_post(version, manifest, fixes, args.downloads_url.rstrip("/"))
+        (args.out / "announcement-discourse.md").write_text(post)
+        (args.out / "announcement-email.txt").write_text(email(version, manifest, fixes))
+        summary += ["", "#### Draft announcement", "", post]
+        report["announcement"] = ["announcement-discourse.md", "announcement-email.txt"]
+    else:
+        summary.append("\nNo announcement: --manifest was not given.")
+    if args.push:
+        push(repo, args.remote, changes)
+        token = os.environ.get("GITHUB_TOKEN") or None
+        report["pulls"] = open_pulls(changes, repository, args.github_api, token)
+    (args.out / "finish.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    if in_actions():
+        write_summary("\n".join(summary) + "\n")
+    if args.format == "json":
+        print(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        print("\n".join(summary))
+    return 0

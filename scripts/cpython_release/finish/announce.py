@@ -1,0 +1,108 @@
+"""The draft announcement of a published release: a Discourse post and an e-mail.
+
+Both carry the files table (name, size, SHA-256, from the signed release manifest) and the
+"Security" section of the release's news (``Misc/NEWS.d/VERSION.rst`` at the tag, parsed by
+blurb) with its CVE numbers. A draft: the release manager edits and sends it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cpython_release.errors import BadInput
+from cpython_release.manifest import Manifest
+from cpython_release.prepare.gitutil import show
+from cpython_release.version import ReleaseVersion
+
+_CVE = re.compile(r"CVE-\d{4}-\d{4,}")
+
+
+@dataclass(frozen=True)
+class SecurityFix:
+    issue: str
+    text: str
+    cves: tuple[str, ...]
+
+
+def security_fixes(repo: Path, version: ReleaseVersion) -> list[SecurityFix]:
+    """The Security entries of ``Misc/NEWS.d/VERSION.rst`` at the tag."""
+    from blurb._blurb_file import BlurbError, Blurbs
+
+    path = f"Misc/NEWS.d/{version}.rst"
+    text = show(repo, version.tag, path)
+    if text is None:
+        raise BadInput(f"{version.tag} has no {path}: was it made by blurb release?")
+    blurbs = Blurbs()
+    try:
+        blurbs.parse(text, filename=path)
+    except BlurbError as exc:
+        raise BadInput(f"{path} at {version.tag} does not parse: {exc}") from exc
+    out = []
+    for metadata, body in blurbs:
+        if metadata.get("section") != "Security":
+            continue
+        cves = set(_CVE.findall(body))
+        if metadata.get("cve"):
+            cves.add(str(metadata["cve"]))
+        issue = metadata.get("gh-issue") or metadata.get("bpo") or "?"
+        out.append(SecurityFix(str(issue), " ".join(body.split()), tuple(sorted(cves))))
+    return out
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
+
+
+def files_table(manifest: Manifest) -> str:
+    rows = ["| File | Size | SHA-256 |", "|---|---:|---|"]
+    for a in sorted(manifest.artifacts, key=lambda a: a.name):
+        rows.append(f"| {a.name} | {_size(a.size)} | `{a.sha256}` |")
+    return "\n".join(rows) + "\n"
+
+
+def _security_md(fixes: list[SecurityFix]) -> str:
+    if not fixes:
+        return "This release has no entries in the Security section of its changelog.\n"
+    lines = []
+    for fix in fixes:
+        cves = f" ({', '.join(fix.cves)})" if fix.cves else ""
+        lines.append(f"- gh-{fix.issue}{cves}: {fix.text}")
+    return "\n".join(lines) + "\n"
+
+
+def discourse_post(
+    version: ReleaseVersion, manifest: Manifest, fixes: list[SecurityFix], base_url: str
+) -> str:
+    cves = sorted({c for f in fixes for c in f.cves})
+    headline = f"Python {version} is now available"
+    if cves:
+        headline += f" (security fixes: {', '.join(cves)})"
+    page = f"{base_url}/downloads/release/python-{str(version).replace('.', '')}/"
+    return (
+        f"# {headline}\n\n"
+        f"Python {version} is out: {page}\n\n"
+        f"## Security\n\n{_security_md(fixes)}\n"
+        f"## Files\n\n{files_table(manifest)}\n"
+        f"Full changelog: https://docs.python.org/release/{version}/whatsnew/changelog.html\n\n"
+        "Thanks to everyone who contributed to this release.\n"
+    )
+
+
+def email(version: ReleaseVersion, manifest: Manifest, fixes: list[SecurityFix]) -> str:
+    lines = [
+        f"Subject: [RELEASE] Python {version} is now available",
+        "",
+        f"Python {version} is now available.",
+        "",
+        "Security fixes:" if fixes else "This release has no entries in the Security section.",
+    ]
+    for fix in fixes:
+        cves = f" [{', '.join(fix.cves)}]" if fix.cves else ""
+        lines.append(f"  * gh-{fix.issue}{cves}: {fix.text}")
+    lines += ["", "Files (SHA-256):"]
+    width = max((len(a.name) for a in manifest.artifacts), default=0)
+    for a in sorted(manifest.artifacts, key=lambda a: a.name):
+        lines.append(f"  {a.name:<{width}}  {a.size:>11,} bytes  {a.sha256}")
+    return "\n".join(lines) + "\n"

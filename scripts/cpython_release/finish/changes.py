@@ -1,0 +1,249 @@
+"""The commits ``finish`` makes, each on its own new branch, in a throw-away worktree (the
+clone's checkout is not touched).
+
+Following release-tools' ``--done`` and ``run_release.py``:
+
+* every release: the tag's commit plus ``Post VERSION``, whose patchlevel and README say
+  ``VERSION+`` (``+dev`` from 3.15 on); its pull request merges the tag back into the branch;
+* at b1 (cut from ``main``): that branch becomes the new maintenance branch ``X.Y``, and
+  ``main`` gets ``Python X.Y+1.0a0`` (patchlevel, README, the What's New skeleton and its
+  entry in ``Doc/whatsnew/index.rst``) through a pull request of its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from cpython_release.errors import BadInput
+from cpython_release.prepare.checks import PATCHLEVEL
+from cpython_release.prepare.edits import done_suffix, set_patchlevel, set_readme
+from cpython_release.prepare.gitutil import git, try_git
+from cpython_release.version import ReleaseVersion
+
+
+@dataclass(frozen=True)
+class Change:
+    """A branch ``head`` to merge into ``base`` with a pull request (``base`` None: the
+    branch is itself new, pushed as it is)."""
+
+    head: str
+    base: str | None
+    commit: str
+    title: str
+    body: str
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "head": self.head,
+            "base": self.base,
+            "commit": self.commit,
+            "title": self.title,
+            "body": self.body,
+        }
+
+
+def is_feature_freeze(version: ReleaseVersion) -> bool:
+    return version.pre_kind == "b" and version.pre_number == 1
+
+
+def tag_commit(repo: Path, version: ReleaseVersion) -> str:
+    commit = try_git(
+        repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{version.tag}^{{commit}}"
+    )
+    if commit is None:
+        raise BadInput(f"tag {version.tag} does not exist in {repo}: prepare and release it first")
+    return commit
+
+
+def _branch_absent(repo: Path, name: str) -> None:
+    if try_git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{name}") is not None:
+        raise BadInput(f"branch {name} already exists in {repo} (was finish run already?)")
+
+
+@contextmanager
+def _worktree(repo: Path, branch: str, start: str) -> Iterator[Path]:
+    tmp = Path(tempfile.mkdtemp(prefix="cr-finish-"))
+    where = tmp / "tree"
+    git(repo, "worktree", "add", "--quiet", "-b", branch, str(where), start)
+    try:
+        yield where
+    finally:
+        subprocess.run(
+            ["git", "-C", str(repo), "worktree", "remove", "--force", str(where)],
+            capture_output=True,
+        )
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _commit(tree: Path, edit: Callable[[Path], list[str]], message: str) -> str:
+    paths = edit(tree)
+    git(tree, "add", "--", *paths)
+    git(tree, "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", message)
+    return git(tree, "rev-parse", "HEAD")
+
+
+def _edit_version(tree: Path, version: ReleaseVersion, suffix: str) -> list[str]:
+    path = tree / PATCHLEVEL
+    path.write_bytes(set_patchlevel(path.read_bytes().decode(), version, suffix).encode())
+    out = [PATCHLEVEL]
+    readme = tree / "README.rst"
+    if readme.is_file():
+        readme.write_bytes(set_readme(readme.read_bytes().decode(), version, suffix).encode())
+        out.append("README.rst")
+    return out
+
+
+WHATS_NEW = """\
+****************************
+  What's new in Python {new}
+****************************
+
+:Editor: TBD
+
+.. Rules for maintenance:
+
+   * Anyone can add text to this document.  Every change since {previous}
+     that users should know about goes here, with a link to its issue.
+
+This article explains the new features in Python {new}, compared to {previous}.
+
+For full details, see the :ref:`changelog <changelog>`.
+
+.. note::
+
+   Prerelease users should be aware that this document is currently in draft
+   form. It will be updated substantially as Python {new} moves towards release,
+   so it's worth checking back even after reading earlier versions.
+
+
+Summary -- release highlights
+=============================
+
+
+New features
+============
+
+
+Other language changes
+======================
+
+
+New modules
+===========
+
+
+Improved modules
+================
+
+
+Optimizations
+=============
+
+
+Deprecated
+==========
+
+
+Removed
+=======
+
+
+Build changes
+=============
+
+
+C API changes
+=============
+
+
+Porting to Python {new}
+======================
+"""
+
+
+def _edit_main(tree: Path, version: ReleaseVersion) -> list[str]:
+    """``main`` after b1: the next feature release's a0, and its What's New skeleton."""
+    new = ReleaseVersion(version.major, version.minor + 1, 0, "a", 0)
+    paths = _edit_version(tree, new, "")
+    new_xy, old_xy = new.minor_version, version.minor_version
+    whatsnew = tree / "Doc" / "whatsnew"
+    whatsnew.mkdir(parents=True, exist_ok=True)
+    (whatsnew / f"{new_xy}.rst").write_text(WHATS_NEW.format(new=new_xy, previous=old_xy))
+    paths.append(f"Doc/whatsnew/{new_xy}.rst")
+    index = whatsnew / "index.rst"
+    if index.is_file():
+        text = index.read_text(encoding="utf-8")
+        entry = f"   {old_xy}.rst"
+        if entry in text.splitlines():
+            index.write_text(text.replace(entry, f"   {new_xy}.rst\n{entry}", 1), encoding="utf-8")
+            paths.append("Doc/whatsnew/index.rst")
+    return paths
+
+
+def post_release_branch(version: ReleaseVersion) -> str:
+    return f"post-release-{version}"
+
+
+def make_changes(repo: Path, version: ReleaseVersion) -> list[Change]:
+    """Make the branches and commits; every branch name is checked before any is made."""
+    tag = tag_commit(repo, version)
+    post = post_release_branch(version)
+    names = [post]
+    if is_feature_freeze(version):
+        names += [version.minor_version, f"{post}-main"]
+    for name in names:
+        _branch_absent(repo, name)
+    suffix = done_suffix(version)
+    with _worktree(repo, post, tag) as tree:
+        commit = _commit(tree, lambda t: _edit_version(t, version, suffix), f"Post {version}")
+    base = version.branch
+    changes = [
+        Change(
+            post,
+            base,
+            commit,
+            f"Post {version}: merge the {version.tag} tag and bump to {version}{suffix}",
+            f"Merges the release commit of {version} (tag {version.tag}) back into `{base}`, "
+            f"then sets `Include/patchlevel.h` and `README.rst` to `{version}{suffix}`, as "
+            "release-tools' `release.py --done` does.\n\n"
+            "Made by `cpython-release finish`. Merge with a merge commit (not a squash), "
+            f"so that `{version.tag}` stays reachable from `{base}`.\n",
+        )
+    ]
+    if is_feature_freeze(version):
+        new_branch = version.minor_version
+        git(repo, "branch", new_branch, commit)
+        changes.append(
+            Change(
+                new_branch,
+                None,
+                commit,
+                f"Create the {new_branch} maintenance branch",
+                f"{version} is the feature freeze: `{new_branch}` starts at `Post {version}`.\n",
+            )
+        )
+        main_branch = f"{post}-main"
+        with _worktree(repo, main_branch, tag) as tree:
+            main_commit = _commit(
+                tree,
+                lambda t: _edit_main(t, version),
+                f"Python {version.major}.{version.minor + 1}.0a0",
+            )
+        nxt = f"{version.major}.{version.minor + 1}"
+        changes.append(
+            Change(
+                main_branch,
+                "main",
+                main_commit,
+                f"Python {nxt}.0a0: main after the {version.minor_version} branch",
+                f"Merges {version.tag} into `main` and starts {nxt}: patchlevel and README say "
+                f"`{nxt}.0a0`, and `Doc/whatsnew/{nxt}.rst` is the new What's New skeleton.\n",
+            )
+        )
+    return changes
