@@ -14,6 +14,7 @@ command -v make >/dev/null || need+=(make)
 command -v cc >/dev/null || need+=(gcc)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v sha256sum >/dev/null || need+=(coreutils)
+command -v abidiff >/dev/null || need+=(abigail-tools)  # upgrade-check's exported-ABI check
 if [ ${#need[@]} -gt 0 ]; then
   echo "bootstrap: installing ${need[*]}" >&2
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi

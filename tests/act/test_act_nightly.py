@@ -259,6 +259,7 @@ def nightly_issue(branch: str) -> str:
 RELEASE_JOBS = {
     "plan/plan",
     "blockers",
+    "upgrade-safety",  # bugfix and security releases only, never a nightly
     "build-source/build",
     "build-source/docs",
     "build-source/test-source",

@@ -76,6 +76,7 @@ def test_old_tests_fail_on_the_new_interpreter(
     assert checks["old-tests"]["status"] == "ran"
     assert "test.test_json_demo" in checks["old-tests"]["note"]
     assert "test.test_sys" in checks["old-tests"]["note"]  # the base set ran too
+    assert "9 module(s)" in checks["old-tests"]["note"]
     kinds = sorted(f["kind"] for f in data["findings"])
     assert kinds == sorted(
         [
@@ -120,3 +121,32 @@ def test_a_build_dir_without_an_interpreter(
 ) -> None:
     r = _check(cli, upgrade_demo, (builds[0], tmp_path))
     assert r.code == 2 and "--build-new" in r.err and "no built interpreter" in r.err
+
+
+@pytest.mark.skipif(
+    not (shutil.which("abidiff") and shutil.which("cc")), reason="needs libabigail and cc"
+)
+def test_abidiff_of_the_built_libpython(
+    cli: Cli, upgrade_demo: DemoRepo, builds: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Both builds carry a real shared libpython (two small C libraries, the new one without
+    PyDemo_OldCall): abidiff compares what was built, not the committed dumps."""
+    dirs = []
+    for label, src, build in (
+        ("old", "int PyDemo_Call(int x) { return x; }\nint PyDemo_OldCall(int x) { return 1; }\n",
+         builds[0]),
+        ("new", "int PyDemo_Call(int x) { return x; }\n", builds[1]),
+    ):  # fmt: skip
+        d = shutil.copytree(build, tmp_path / label, symlinks=True)
+        (tmp_path / f"{label}.c").write_text(src)
+        subprocess.run(
+            ["cc", "-shared", "-fPIC", "-g", "-o", str(d / "libpython3.13.so.1.0"),
+             str(tmp_path / f"{label}.c")],
+            check=True,
+        )  # fmt: skip
+        dirs.append(d)
+    data = json.loads(_check(cli, upgrade_demo, (dirs[0], dirs[1]), "--format", "json").out)
+    [abi] = [f for f in data["findings"] if f["kind"] == "abi"]
+    assert "incompatible ABI change" in abi["detail"] and "PyDemo_OldCall" in abi["output"]
+    note = {c["name"]: c for c in data["checks"]}["abi-dump"]["note"]
+    assert note.startswith("abidiff libpython3.13.so.1.0")

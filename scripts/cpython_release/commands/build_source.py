@@ -144,7 +144,7 @@ def run_test_archive(args: argparse.Namespace) -> int:
     results: list[ArchiveTest] = []
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="test-source-") as tmp:
-        workdir = args.workdir or Path(tmp)
+        workdir = (args.workdir or Path(tmp)).resolve()  # configure --prefix must be absolute
         for archive in args.archives:
             try:
                 results.append(

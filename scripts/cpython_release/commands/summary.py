@@ -96,6 +96,13 @@ def register(sub: Subparsers) -> None:
         "is recorded as no publish journal",
     )
     p.add_argument(
+        "--upgrade-report",
+        type=Path,
+        metavar="FILE",
+        help="upgrade-check's JSON report (--output) to keep in the record: findings, waivers, "
+        "the check's and its job's wall time; a missing file is recorded as not run",
+    )
+    p.add_argument(
         "--publish-job",
         default="publish",
         metavar="TEXT",
@@ -246,6 +253,11 @@ def run(args: argparse.Namespace) -> int:
 
             record["publish_journal"] = digest(args.publish_journal)
             markdown += journal_markdown(record["publish_journal"])
+    if args.upgrade_report is not None:
+        from cpython_release.upgrade.record import record_entry, record_markdown
+
+        record["upgrade_safety"] = record_entry(args.upgrade_report, record["jobs"])
+        markdown += record_markdown(record["upgrade_safety"])
     try:
         args.record.parent.mkdir(parents=True, exist_ok=True)
         args.record.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")

@@ -52,6 +52,13 @@ def register(sub: Subparsers) -> None:
         help="comma-separated test modules always run under both interpreters "
         "(default: the test-source job's set)",
     )
+    p.add_argument(
+        "--canaries",
+        type=Path,
+        metavar="FILE",
+        help="third-party packages to install and test under both builds (TOML naming a "
+        "cache directory of sdists and wheels; works offline)",
+    )
     p.add_argument("--output", type=Path, metavar="FILE", help="also write the JSON report to FILE")
     p.set_defaults(func=run)
 
@@ -75,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
             build_new=args.build_new,
             waiver_files=args.waivers,
             base_tests=base_tests,
+            canaries=args.canaries,
         )
     )
     data = report.to_dict()

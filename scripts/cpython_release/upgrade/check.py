@@ -26,6 +26,7 @@ class Options:
     build_new: Path | None = None
     waiver_files: Sequence[Path] = ()
     base_tests: Sequence[str] = ()
+    canaries: Path | None = None
 
 
 def _timed(report: Report, name: str, status: str, note: str, start: float) -> None:
@@ -100,7 +101,18 @@ def _run_build_parts(report: Report, repo: Repo, opts: Options, part1: list[Find
         report.notices.append(f"exported ABI not checked: {note}")
     _timed(report, "abi-dump", status, note, t)
 
-    report.checks.append(Check("canaries", "skipped", "no canary list given (--canaries)"))
+    if opts.canaries is None:
+        report.checks.append(Check("canaries", "skipped", "no canary list (--canaries FILE)"))
+        return
+    import tempfile
+
+    from cpython_release.upgrade.canaries import canaries
+
+    t = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="upgrade-canaries-") as tmp:
+        found, note = canaries(opts.canaries, old_python, new_python, Path(tmp), report.head_commit)
+    report.findings += found
+    _timed(report, "canaries", "ran", note, t)
 
 
 def load_waivers(repo: Repo, head_commit: str, files: Sequence[Path]) -> list[Waiver]:

@@ -27,12 +27,13 @@ TIMEOUT = 1800.0
 # Runs under the interpreter being tested (any Python 3), so it uses only unittest and json.
 _RUNNER = r"""
 import json
+import os
 import sys
 import traceback
 import unittest
 
 lib, out, names = sys.argv[1], sys.argv[2], sys.argv[3:]
-sys.path.insert(0, lib)
+sys.path[0:0] = lib.split(os.pathsep)
 tests = {}
 
 
@@ -68,8 +69,12 @@ class Result(unittest.TestResult):
 modules = {}
 for name in names:
     try:
-        __import__(name)
-        suite = unittest.defaultTestLoader.loadTestsFromName(name)
+        if name.startswith("discover="):  # a test directory (a canary's tests)
+            start, _, top = name[len("discover="):].partition(os.pathsep)
+            suite = unittest.defaultTestLoader.discover(start, top_level_dir=top or None)
+        else:
+            __import__(name)
+            suite = unittest.defaultTestLoader.loadTestsFromName(name)
     except BaseException:
         modules[name] = {"outcome": "error", "output": traceback.format_exc()}
         continue
@@ -96,7 +101,9 @@ def export_old_tests(repo: Repo, commit: str, dest: Path) -> Path:
     return dest / "Lib"
 
 
-def run_tests(python: Path, lib: Path, modules: list[str], work: Path, label: str) -> Outcome:
+def run_tests(python: Path, lib: Path | str, modules: list[str], work: Path, label: str) -> Outcome:
+    """Run ``modules`` (names, or ``discover=DIR[:TOP]``) under ``python`` with ``lib`` (one
+    directory, or several joined by os.pathsep) first on sys.path."""
     runner = work / "upgrade_runner.py"
     runner.write_text(_RUNNER)
     out = work / f"results-{label}.json"
@@ -212,8 +219,9 @@ def old_tests(
             raise CheckFailed(f"old tests under the {which} interpreter: {o.error}")
     findings = compare(old, new, part1, blame, head_commit)
     passed = sum(1 for r in old.tests.values() if r["outcome"] == "pass")
+    shown = ", ".join(modules[:4]) + (f" and {len(modules) - 4} more" if len(modules) > 4 else "")
     note = (
-        f"{len(modules)} module(s) of the previous release ({', '.join(modules)}): "
+        f"{len(modules)} module(s) of the previous release ({shown}): "
         f"{passed} test(s) pass on the old interpreter, {len(findings)} fail on the new"
     )
     return findings, note, notices

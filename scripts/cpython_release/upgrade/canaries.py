@@ -1,0 +1,140 @@
+"""Part 4: canaries, third-party packages installed and tested under both interpreters.
+
+A small TOML list (``--canaries FILE``) names packages whose sdists (and any wheels they
+need) sit in a cache directory, so it works offline (the workflow fills the cache with ``pip
+download``)::
+
+    cache = "canary-cache"      # relative to this file
+    [[canary]]
+    name = "attrs"              # what pip installs, from the cache only
+    tests = "tests"             # the test directory inside its sdist (unittest discover)
+    build_isolation = true      # false: build with the interpreter's own setuptools
+
+Each canary is installed with the interpreter's own pip (``-m pip install --no-index
+--find-links CACHE --target DIR``: pure-Python packages as they are, C extensions built from
+the sdist by that interpreter), then its tests from the sdist run under that interpreter. A
+package that no longer installs, or a test that passes on the old and fails on the new, is a
+finding.
+"""
+
+from __future__ import annotations
+
+import re
+import tarfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cpython_release.errors import BadInput
+from cpython_release.upgrade.findings import Finding
+from cpython_release.upgrade.interpreters import run_python
+from cpython_release.upgrade.old_tests import Outcome, run_tests
+
+INSTALL_TIMEOUT = 900.0
+
+
+@dataclass(frozen=True)
+class Canary:
+    name: str
+    tests: str
+    build_isolation: bool
+
+
+def load(path: Path) -> tuple[Path, list[Canary]]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadInput(f"--canaries {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"--canaries {path}: not valid TOML: {exc}") from exc
+    cache = (path.parent / str(data.get("cache", ""))).resolve()
+    if not data.get("cache") or not cache.is_dir():
+        raise BadInput(f"--canaries {path}: cache must name a directory ({cache})")
+    out = []
+    for n, item in enumerate(data.get("canary", []), 1):
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+            raise BadInput(f"--canaries {path}: canary {n} needs a package name")
+        out.append(
+            Canary(name, str(item.get("tests", "")), bool(item.get("build_isolation", True)))
+        )
+    return cache, out
+
+
+def _sdist(cache: Path, name: str) -> Path | None:
+    norm = re.sub(r"[-_.]+", "_", name).lower()
+    for p in sorted(cache.glob("*.tar.gz")):
+        if re.sub(r"[-_.]+", "_", p.name).lower().startswith(norm + "_"):
+            return p
+    return None
+
+
+def _install(python: Path, cache: Path, canary: Canary, target: Path) -> str:
+    """'' when installed, else pip's last lines."""
+    args = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--no-index",
+            "--find-links", str(cache), "--target", str(target)]  # fmt: skip
+    if not canary.build_isolation:
+        args.append("--no-build-isolation")
+    proc = run_python(python, [*args, canary.name], cwd=target.parent, timeout=INSTALL_TIMEOUT)
+    if proc.returncode == 0:
+        return ""
+    return "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
+
+
+def canaries(
+    config: Path, old_python: Path, new_python: Path, work: Path, fallback: str
+) -> tuple[list[Finding], str]:
+    cache, listed = load(config)
+    findings: list[Finding] = []
+    ran = 0
+    for canary in listed:
+        base = work / canary.name
+        tests: list[str] = []
+        sdist = _sdist(cache, canary.name)
+        if canary.tests:
+            if sdist is None:
+                raise BadInput(f"canary {canary.name}: no sdist in {cache} for its tests")
+            with tarfile.open(sdist) as tf:
+                tf.extractall(base / "src", filter="data")
+            [top] = list((base / "src").iterdir())
+            # its own top level: the sdist's source tree must not shadow what was installed
+            tests = [f"discover={top / canary.tests}"]
+        outcomes: dict[str, Outcome | str] = {}
+        for label, python in (("old", old_python), ("new", new_python)):
+            site = base / label / "site"
+            site.mkdir(parents=True)
+            error = _install(python, cache, canary, site)
+            if error:
+                outcomes[label] = error
+            elif tests:
+                outcomes[label] = run_tests(python, site, tests, base / label, label)
+            else:
+                outcomes[label] = Outcome("", {}, {})
+        old, new = outcomes["old"], outcomes["new"]
+        if isinstance(old, str):
+            raise BadInput(f"canary {canary.name} does not install on the old interpreter:\n{old}")
+        ran += 1
+        if isinstance(new, str):
+            findings.append(_finding(canary.name, "no longer installs", new, fallback))
+            continue
+        for test_id, res in sorted(old.tests.items()):
+            now = new.tests.get(test_id)
+            if res["outcome"] == "pass" and now and now["outcome"] in ("fail", "error"):
+                findings.append(
+                    _finding(
+                        f"{canary.name}: {test_id}", f"{now['outcome']}s", now["output"], fallback
+                    )
+                )
+    return findings, f"{ran} package(s) installed and tested under both interpreters"
+
+
+def _finding(subject: str, what: str, output: str, commit: str) -> Finding:
+    return Finding(
+        kind="canary",
+        commit=commit,
+        gh_issue=None,
+        detail=f"{subject} {what} on the new interpreter (passes on the previous release)",
+        subject=subject,
+        score=1,
+        extra={"output": output.strip()},
+    )

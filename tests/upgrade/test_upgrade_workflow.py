@@ -1,0 +1,87 @@
+"""The upgrade-safety job's place in release.yml, and its report in the run record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cpython_release.demo_repo import DemoRepo
+
+Cli = Callable[..., Any]
+RELEASE = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "release.yml"
+
+
+def _jobs() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(RELEASE.read_text(encoding="utf-8"))
+    jobs: dict[str, Any] = data["jobs"]
+    return jobs
+
+
+def test_the_job_runs_beside_the_builds_and_gates_the_approval() -> None:
+    jobs = _jobs()
+    job = jobs["upgrade-safety"]
+    assert job["needs"] == "plan"  # not after the builds: in parallel with them
+    assert "nightly" in job["if"] and '"bugfix", "security"' in job["if"]
+    assert job["timeout-minutes"] <= 20
+    # the sign job holds the approval (its environment); it needs this job, and its
+    # condition fails on any failed need, so an unwaived finding stops it
+    assert "upgrade-safety" in jobs["sign"]["needs"]
+    assert "!failure()" in jobs["sign"]["if"]
+    assert "upgrade-safety" in jobs["summary"]["needs"]
+    run = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "cpython-release upgrade-check --repo cpython" in run
+    assert "--build-old" in run and "--build-new" in run and "--waivers" in run
+    assert "test-archive" in run  # the builds are the test-source job's
+    env = {k: v for s in job["steps"] for k, v in s.get("env", {}).items()}
+    assert env["WAIVERS"] == "${{ inputs.upgrade-waivers }}"  # input through env, not inline
+
+
+def _jobs_json(path: Path) -> Path:
+    def job(name: str, start: str, end: str) -> dict[str, Any]:
+        return {
+            "id": abs(hash(name)) % 10**9,
+            "name": name,
+            "status": "completed",
+            "conclusion": "success",
+            "started_at": start,
+            "completed_at": end,
+            "labels": ["ubuntu-24.04"],
+        }
+
+    jobs = [
+        job("plan / plan", "2026-11-21T10:00:05Z", "2026-11-21T10:00:35Z"),
+        job("upgrade-safety", "2026-11-21T10:00:40Z", "2026-11-21T10:09:10Z"),
+    ]
+    path.write_text(json.dumps({"total_count": len(jobs), "jobs": jobs}))
+    return path
+
+
+def test_findings_waivers_and_wall_time_in_the_run_record(
+    cli: Cli, upgrade_demo: DemoRepo, tmp_path: Path
+) -> None:
+    report = tmp_path / "upgrade-report.json"
+    waivers = tmp_path / "w.toml"
+    waivers.write_text('[[waiver]]\nkind = "stable-abi"\ngh_issue = 140104\nreason = "abi_only"\n')
+    r = cli("upgrade-check", "--repo", str(upgrade_demo.path), "--from", "v3.13.5",
+            "--to", "v3.13.6", "--waivers", str(waivers), "--output", str(report))  # fmt: skip
+    assert r.code == 1
+    record_path = tmp_path / "record.json"
+    r = cli("summary", "--jobs-json", str(_jobs_json(tmp_path / "jobs.json")),
+            "--record", str(record_path), "--upgrade-report", str(report))  # fmt: skip
+    assert r.code == 0, r.err
+    entry = json.loads(record_path.read_text())["upgrade_safety"]
+    assert entry["status"] == "findings" and entry["unwaived"] == 2
+    assert entry["job_s"] == 8 * 60 + 30 and entry["check_s"] >= 0
+    assert {(f["kind"], f["waived"]) for f in entry["findings"]} == {
+        ("changed-tests", False), ("removed-tests", False), ("stable-abi", True)
+    }  # fmt: skip
+    assert entry["waivers"][0]["reason"] == "abi_only"
+    assert "Upgrade safety from v3.13.5: **findings**, 3 finding(s), 1 waived" in r.out
+    # a skipped job left no report: recorded as not run
+    r = cli("summary", "--jobs-json", str(tmp_path / "jobs.json"), "--record", str(record_path),
+            "--upgrade-report", str(tmp_path / "missing.json"))  # fmt: skip
+    assert json.loads(record_path.read_text())["upgrade_safety"]["status"] == "not run"
