@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cpython_release.errors import BadInput
+from cpython_release.gantt import bars_from_jobs, gantt_chart
 from cpython_release.ghactions import markdown_table
 
 RECORD_SCHEMA = "cpython-release/run-record-v1"
@@ -370,6 +371,9 @@ def summary_markdown(record: dict[str, Any], jobs: Sequence[JobTiming], title: s
     totals = record["totals"]
     lines = [f"### {title}", ""]
     lines.append(timeline_table(stages_from_jobs(jobs)))
+    chart = gantt_chart(bars_from_jobs(jobs), title=title)
+    if chart:
+        lines.append(chart)
     facts = [
         f"- Runner minutes (each job rounded up, as billed): **{totals['runner_minutes']}**",
         f"- Wall clock, first job start to last job end: {format_duration(totals['wall_clock_s'])}",

@@ -39,6 +39,11 @@ def test_every_stage_succeeds(done: tuple[Path, subprocess.CompletedProcess[str]
     ]
     assert "| **total** |" in proc.stdout and "| build-source |" in proc.stdout
     assert record["results"]["verify"] == "valid"
+    # the Markdown summary: the same table, and a Gantt chart with one done bar per pipe
+    summary = (workdir / "summary.md").read_text()
+    assert "| build-source |" in summary and "```mermaid\ngantt\n" in summary
+    bars = [line.split(" :")[0].strip() for line in summary.splitlines() if " :done, t" in line]
+    assert bars == PIPES
 
 
 def test_published_tree_is_signed_and_verifiable(

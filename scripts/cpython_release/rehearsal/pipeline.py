@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cpython_release.errors import BadInput, CheckFailed, ReleaseError
+from cpython_release.gantt import bars_from_stages, gantt_chart
 from cpython_release.ghactions import write_summary
 from cpython_release.manifest import MANIFEST_NAME, Manifest
 from cpython_release.phase import ReleaseCycle
@@ -305,6 +306,12 @@ PIPES: list[tuple[str, Callable[[Rehearsal], str]]] = [
 ]
 
 
+def rehearsal_markdown(stages: list[StageTiming], table: str) -> str:
+    """The rehearsal's Markdown summary: the timeline table and its Gantt chart."""
+    chart = gantt_chart(bars_from_stages(stages), title="Release rehearsal")
+    return "### Release rehearsal\n\n" + table + ("\n" + chart if chart else "")
+
+
 def run(r: Rehearsal, skip: set[str] | None = None) -> int:
     """Run every pipe in order; stop at the first failure. Returns the exit status."""
     prepare_workdir(r.workdir, r.repo)
@@ -329,7 +336,9 @@ def run(r: Rehearsal, skip: set[str] | None = None) -> int:
             break
     table = timeline_table(r.stages)
     print(table)
-    write_summary("### Release rehearsal\n\n" + table)
+    markdown = rehearsal_markdown(r.stages, table)
+    write_summary(markdown)
+    (r.workdir / "summary.md").write_text(markdown, encoding="utf-8")
     record = {
         "version": str(r.version),
         "commit": r.commit,
