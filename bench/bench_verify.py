@@ -164,7 +164,7 @@ ca = x509.load_pem_x509_certificate(Path({ca!r}).read_bytes())
 core.SigstoreBundleVerifier = lambda offline=True: WithSigstoreCost(LocalCAVerifier(ca), real)
 from cpython_release.cli import main  # the real command, argument parsing and all
 sys.exit(main(["verify", {version!r}, {directory!r}, "--toolkit-repository",
-               "python/cpython-release", "--allowed-ref", "refs/tags/v1.0.0", "--json"]))
+               "python/cpython-release", "--allowed-ref", "refs/tags/v1.0.0", "--format", "json"]))
 """
 STARTUP = """
 import sys

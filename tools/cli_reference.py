@@ -42,7 +42,8 @@ def reference() -> str:
             first = (child.description or "").strip().split("\n")[0]
             out.append(f"- `{child_name}`: {first}" if first else f"- `{child_name}`")
         if nested:
-            out.append("")
+            usages = "\n".join(c.format_usage().strip() for _, c in sorted(nested.items()))
+            out.append(f"\n```text\n{usages}\n```\n")
     return "\n".join(out).rstrip() + "\n"
 
 

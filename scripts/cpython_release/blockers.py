@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cpython_release.buildbot import BuildbotReport
-from cpython_release.errors import BadInput
+from cpython_release.errors import BadInput, ReleaseError
 from cpython_release.version import ReleaseVersion
 
 LABEL = "release-blocker"
@@ -197,10 +197,15 @@ def github_client(api_url: str, token: str | None, *, retries: int = 3) -> Any:
     )
 
 
-def github_error(exc: Exception, what: str) -> BadInput:
-    """A :class:`BadInput` (exit 2) describing a failed GitHub call."""
+def github_error(exc: Exception, what: str) -> ReleaseError:
+    """A :class:`BadInput` (exit 2) describing a failed GitHub call, or
+    :class:`~cpython_release.errors.Unreachable` (exit 1) when GitHub could not be reached."""
     from github import GithubException
 
+    from cpython_release.http import is_unreachable, unreachable
+
+    if is_unreachable(exc):
+        return unreachable(f"the GitHub API while {what}", exc)
     if isinstance(exc, GithubException):
         message = exc.data.get("message", "") if isinstance(exc.data, dict) else str(exc.data)
         hint = ""
@@ -209,7 +214,7 @@ def github_error(exc: Exception, what: str) -> BadInput:
         elif exc.status == 403:
             hint = " (missing permission or rate limited)"
         return BadInput(f"GitHub API error while {what}: HTTP {exc.status} {message}{hint}")
-    return BadInput(f"cannot reach the GitHub API while {what}: {exc}")
+    return BadInput(f"cannot read the GitHub API while {what}: {exc}")
 
 
 def fetch_release_blockers(repo: Any, label: str = LABEL) -> list[IssueRef]:

@@ -27,6 +27,7 @@ from typing import Any
 import requests
 
 from cpython_release.errors import BadInput
+from cpython_release.http import is_unreachable, unreachable
 
 DEFAULT_API = "https://buildbot.python.org/all/api/v2"
 STALE_DAYS = 14
@@ -153,7 +154,9 @@ class BuildbotClient:
         try:
             resp = self.http.get(url, params=params, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise BadInput(f"cannot reach the buildbot API at {url}: {exc}") from exc
+            if is_unreachable(exc):
+                raise unreachable(f"the buildbot API at {url}", exc) from exc
+            raise BadInput(f"cannot read the buildbot API at {url}: {exc}") from exc
         if resp.status_code != 200:
             raise BadInput(
                 f"buildbot API {resp.url} answered HTTP {resp.status_code}: {resp.text[:200]!r}"

@@ -11,11 +11,13 @@ import importlib
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from cpython_release import __version__
-from cpython_release.errors import ReleaseError
+from cpython_release import __version__, output
+from cpython_release.commands.common import version_option_to_argument
+from cpython_release.errors import EXIT_CHECK_FAILED, ReleaseError
 
 # One line per command module; keep sorted.
 COMMAND_MODULES = (
@@ -53,6 +55,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         epilog="Exit status: 0 success, 1 a check failed, 2 bad input.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_verbosity(parser, output.NORMAL)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wanted: tuple[str, ...] = COMMAND_MODULES
     first = next((a for a in (argv or []) if not a.startswith("-")), None)
@@ -66,7 +69,73 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                 continue  # stage not present in this build of the toolkit
             raise
         module.register(sub)
+    for command in leaf_parsers(parser):
+        if command is not parser:
+            add_verbosity(command, argparse.SUPPRESS)  # also after the command: `verify -q ...`
     return parser
+
+
+def _deprecated_version_option(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``CMD ... --version V`` (the old grammar) becomes ``CMD V ...``, with a warning."""
+    words = [w for w in argv if not w.startswith("-")]
+    for path in sorted(command_paths(parser), key=len, reverse=True):
+        if list(path) == words[: len(path)]:
+            leaf = parser
+            for word in path:
+                sub = next(a for a in leaf._actions if isinstance(a, argparse._SubParsersAction))
+                leaf = sub.choices[word]
+            takes = any(a.dest == "version" and not a.option_strings for a in leaf._actions)
+            takes = takes or path == ("build-source",)  # its VERSION | ACTION slot
+            return version_option_to_argument(argv, path, takes)
+    return argv
+
+
+def add_verbosity(parser: argparse.ArgumentParser, default: object) -> None:
+    """``-v``/``-q``, before the command or after it (``default=SUPPRESS`` there, so a flag
+    given before the command is not reset by the subcommand's parser)."""
+    loud = parser.add_mutually_exclusive_group()
+    loud.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=output.VERBOSE,
+        default=default,
+        help="also show the libraries' logging (sigstore, tuf, urllib3, ...) and, on an "
+        "unexpected error, its traceback",
+    )
+    loud.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=output.QUIET,
+        default=default,
+        help="only warnings, errors and the result",
+    )
+
+
+def leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """``parser`` and every (sub)command parser below it, depth first."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                found += leaf_parsers(sub)
+    return found
+
+
+def command_paths(parser: argparse.ArgumentParser) -> list[tuple[str, ...]]:
+    """Every runnable command as its words, e.g. ``("manifest", "show")`` (for tests and docs)."""
+    paths: list[tuple[str, ...]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                below = command_paths(sub)
+                if not below or "func" in sub._defaults:  # runnable itself (build-source)
+                    paths.append((name,))
+                paths += [(name, *rest) for rest in below]
+    return paths
 
 
 class Terminated(BaseException):
@@ -89,7 +158,17 @@ def _handle_sigterm() -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(args_list)
-    args = parser.parse_args(args_list)
+    args_list = _deprecated_version_option(parser, args_list)
+    output.configure(output.NORMAL)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse printed the usage and its complaint
+        if exc.code not in (0, None):
+            output.annotate(
+                "error", "bad command line (see the usage in the log)", title=parser.prog
+            )
+        raise
+    output.configure(args.verbosity)
     previous = _handle_sigterm()
     try:
         return _run(args)
@@ -98,12 +177,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    """Report a failure on stderr and, in Actions, as an ``::error`` annotation."""
+    print(f"cpython-release {args.command}: error: {message}", file=sys.stderr)
+    output.annotate("error", message, title=f"cpython-release {args.command}")
+    return code
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.func(args)
     except ReleaseError as exc:
-        print(f"cpython-release {args.command}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(args, str(exc), exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -112,7 +197,33 @@ def _run(args: argparse.Namespace) -> int:
         return 128 + signal.SIGTERM
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        # A bug or an error no command anticipated: one line, not a traceback (-v shows it).
+        if _unreachable(exc):
+            from cpython_release.http import network_reason
+
+            return _fail(args, f"could not reach the server: {network_reason(exc)}", 1)
+        if output.verbosity() >= output.VERBOSE:
+            traceback.print_exc()
+        return _fail(
+            args,
+            f"unexpected {type(exc).__name__}: {exc} (a bug: please report it with the output "
+            "of the same command run with -v)",
+            EXIT_CHECK_FAILED,
+        )
+    if code and not output.errors_annotated():
+        output.annotate(
+            "error", f"failed (exit status {code})", title=f"cpython-release {args.command}"
+        )
     return code
+
+
+def _unreachable(exc: BaseException) -> bool:
+    if "requests" not in sys.modules:
+        return False
+    from cpython_release.http import is_unreachable
+
+    return is_unreachable(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,3 +39,14 @@ class CheckFailed(ReleaseError):
         if not self.problems:
             return head
         return head + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class Unreachable(CheckFailed):
+    """A server could not be reached: name lookup, refused connection, time-out (exit 1).
+
+    The input may well be right; the network or the server is not. The message always
+    starts with "could not reach".
+    """
+
+    def __init__(self, what: str, reason: object) -> None:
+        super().__init__(f"could not reach {what}: {reason}")

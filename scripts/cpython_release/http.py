@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from cpython_release import __version__
+from cpython_release.errors import Unreachable
 
 USER_AGENT = f"cpython-release/{__version__}"
 
@@ -31,3 +34,33 @@ def session(
     s.mount("http://", adapter)
     s.headers["User-Agent"] = USER_AGENT
     return s
+
+
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>: ")
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """A failure to reach the server at all (DNS, refused, reset, time-out), not an answer."""
+    return isinstance(exc, requests.ConnectionError | requests.Timeout)
+
+
+def network_reason(exc: BaseException) -> str:
+    """The innermost reason of a connection failure, without urllib3's object addresses.
+
+    ``requests`` wraps urllib3's ``MaxRetryError`` wrapping ``NameResolutionError`` etc.; the
+    innermost one says what happened ("Failed to resolve 'x' (...)").
+    """
+    reason: BaseException = exc
+    for _ in range(5):
+        inner = getattr(reason, "reason", None)
+        if inner is None and reason.args and isinstance(reason.args[0], BaseException):
+            inner = reason.args[0]
+        if not isinstance(inner, BaseException):
+            break
+        reason = inner
+    return _OBJECT_REPR.sub("", str(reason)) or type(reason).__name__
+
+
+def unreachable(what: str, exc: BaseException) -> Unreachable:
+    """The :class:`Unreachable` (exit 1) for a connection failure while talking to ``what``."""
+    return Unreachable(what, network_reason(exc))

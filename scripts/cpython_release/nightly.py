@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from cpython_release import nightly_names
-from cpython_release.errors import BadInput
+from cpython_release.errors import BadInput, Unreachable
 from cpython_release.patchlevel import BASE_VERSION as _BASE_VERSION
 from cpython_release.patchlevel import next_release
 from cpython_release.phase import ReleaseCycle
@@ -102,8 +102,23 @@ def _git(args: Sequence[str], what: str) -> str:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise BadInput(f"cannot run git to {what}: {exc}") from exc
     if proc.returncode != 0:
-        raise BadInput(f"git failed to {what}: {proc.stderr.strip() or proc.returncode}")
+        reason = proc.stderr.strip() or str(proc.returncode)
+        if any(mark in reason for mark in _GIT_NETWORK_FAILURES):
+            raise Unreachable(f"the git server to {what}", reason)
+        raise BadInput(f"git failed to {what}: {reason}")
     return proc.stdout
+
+
+# git's words for "the server could not be reached" (http.c and connect.c), as opposed to
+# "the server answered no" (no such repository, no access)
+_GIT_NETWORK_FAILURES = (
+    "Could not resolve host",
+    "Failed to connect",
+    "Connection refused",
+    "Connection timed out",
+    "Could not resolve hostname",
+    "Network is unreachable",
+)
 
 
 def ls_remote(url: str, branches: Sequence[str]) -> dict[str, str]:

@@ -95,6 +95,10 @@ class ReleaseCycle:
                 resp.raise_for_status()
                 return cls(resp.json(), location)
             except Exception as exc:
+                from cpython_release.http import is_unreachable, unreachable
+
+                if is_unreachable(exc):
+                    raise unreachable(location, exc) from exc
                 raise BadInput(f"cannot load release-cycle data from {location}: {exc}") from exc
         path = Path(location)
         try:

@@ -30,10 +30,9 @@ def built(demo: DemoRepo, tmp_path_factory: pytest.TempPathFactory) -> Path:
     code = main(
         [
             "build-source",
+            demo.version,
             "--repo",
             str(demo.path),
-            "--version",
-            demo.version,
             "--commit",
             demo.commit,
             "--out",

@@ -36,10 +36,9 @@ def build(repo: Path, commit: str, out: Path, *extra: str, version: str = V) -> 
     return main(
         [
             "build-source",
+            version,
             "--repo",
             str(repo),
-            "--version",
-            version,
             "--commit",
             commit,
             "--out",
@@ -246,16 +245,15 @@ def test_compare_fragments(built: Path, tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_missing_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["build-source", "--version", V]) == 2
+    assert main(["build-source", V]) == 2
     assert "missing --repo, --commit" in capsys.readouterr().err
     assert (
         main(
             [
                 "build-source",
+                V,
                 "--repo",
                 ".",
-                "--version",
-                V,
                 "--commit",
                 "a" * 40,
                 "--docs",

@@ -304,7 +304,7 @@ def test_docs_step_on_an_old_branch_point_through_the_cli(
 ) -> None:
     """`build-source --docs-only` with the real driver (venv, pip install -r, make)."""
     out = tmp_path / "out"
-    args = ["build-source", "--repo", str(old_branch_point.path), "--version", "3.11.2"]
+    args = ["build-source", "3.11.2", "--repo", str(old_branch_point.path)]
     args += ["--commit", old_branch_point.commit, "--out", str(out), "--docs-only"]
     assert main(args) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted([*docs_names(OLD), DOCS_FRAGMENT_NAME])

@@ -196,9 +196,8 @@ def test_cli_fragment_classifies(cli, tmp_path: Path) -> None:  # type: ignore[n
     r = cli(
         "manifest",
         "fragment",
-        str(exe),
-        "--version",
         "3.13.5",
+        str(exe),
         "--commit",
         COMMIT,
         "--repository",
@@ -218,9 +217,8 @@ def test_cli_fragment_classifies(cli, tmp_path: Path) -> None:  # type: ignore[n
     r = cli(
         "manifest",
         "fragment",
-        str(bad),
-        "--version",
         "3.13.5",
+        str(bad),
         "--commit",
         COMMIT,
         "--repository",

@@ -40,7 +40,7 @@ def built(head: DemoRepo, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("dist")
     code = main(
-        ["build-source", "--nightly", "--repo", str(head.path), "--version", NIGHTLY,
+        ["build-source", NIGHTLY, "--nightly", "--repo", str(head.path),
          "--commit", head.commit, "--out", str(out)]
     )  # fmt: skip
     assert code == 0
@@ -103,18 +103,17 @@ def test_build_source_builds_the_branch_head(built: Path, head: DemoRepo) -> Non
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "is a nightly version, but this is not nightly mode: pass --nightly"),
-        (["--nightly", "--version", "3.13.5"], "is a release version, but nightly mode"),
-        (["--nightly", "--version", "3.13.7.dev20261206"], "the next release from it is 3.13.6"),
+        ([NIGHTLY], "is a nightly version, but this is not nightly mode: pass --nightly"),
+        (["3.13.5", "--nightly"], "is a release version, but nightly mode"),
+        (["3.13.7.dev20261206", "--nightly"], "the next release from it is 3.13.6"),
     ],
 )
 def test_build_source_refuses_the_wrong_mode(
     cli: Cli, head: DemoRepo, tmp_path: Path, args: list[str], message: str
 ) -> None:
-    version = [] if "--version" in args else ["--version", NIGHTLY]
     r = cli(
-        "build-source", "--repo", str(head.path), "--commit", head.commit,
-        "--out", str(tmp_path / "out"), *version, *args,
+        "build-source", *args, "--repo", str(head.path), "--commit", head.commit,
+        "--out", str(tmp_path / "out"),
     )  # fmt: skip
     assert r.code == 2 and message in r.err, r.err
     assert not (tmp_path / "out" / "fragment-build-source.json").exists()
@@ -137,7 +136,7 @@ def test_the_environment_says_nightly_for_a_whole_workflow(
 
 def test_a_release_version_needs_its_tag(cli: Cli, head: DemoRepo, tmp_path: Path) -> None:
     r = cli(
-        "build-source", "--repo", str(head.path), "--version", "3.13.6", "--commit", head.commit,
+        "build-source", "3.13.6", "--repo", str(head.path), "--commit", head.commit,
         "--out", str(tmp_path),
     )  # fmt: skip
     assert r.code == 2 and "tag v3.13.6 does not exist" in r.err
@@ -268,7 +267,7 @@ def test_build_source_refuses_what_is_not_a_nightly(
     cli: Cli, head: DemoRepo, tmp_path: Path, version: str, commit: str, message: str
 ) -> None:
     sha = _tagged(head) if commit == "tagged" else head.commit
-    r = cli("build-source", "--nightly", "--repo", str(head.path), "--version", version,
+    r = cli("build-source", version, "--nightly", "--repo", str(head.path),
             "--commit", sha, "--out", str(tmp_path))  # fmt: skip
     assert r.code == 2 and message in r.err, r.err
 
@@ -351,7 +350,7 @@ def test_sbom_skips_a_tree_that_predates_it(cli: Cli, head: DemoRepo, tmp_path: 
         ["git", "-C", str(old), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
     ).stdout.strip()
     dist = tmp_path / "dist"
-    r = cli("build-source", "--nightly", "--repo", str(old), "--version", NIGHTLY,
+    r = cli("build-source", NIGHTLY, "--nightly", "--repo", str(old),
             "--commit", commit, "--out", str(dist))  # fmt: skip
     assert r.code == 0, r.err
     out = tmp_path / "fragment-sbom.json"

@@ -144,3 +144,19 @@ def test_created_from_a_checkout(tmp_path: Path) -> None:
     rec.respond(["git", "log"], stdout="not a time\n")
     with pytest.raises(BadInput, match="cannot read the commit time"):
         commit_time(rec, tmp_path)
+
+
+def test_missing_tag_says_why_the_fetch_failed(tmp_path: Path) -> None:
+    """A real repository without the tag and without an origin: git's reason is shown."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    with pytest.raises(CheckFailed) as info:
+        verify_tag(SubprocessRunner(io.StringIO()), tmp_path, V, COMMIT)
+    assert "tag v3.14.0rc2 does not exist" in str(info.value)
+    assert "fetching it from origin failed" in str(info.value)
+    assert any("origin" in p and p.startswith("fatal:") for p in info.value.problems), info.value
+
+
+def test_missing_checkout_is_bad_input(rec: RecordingRunner, tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="no such checkout"):
+        verify_tag(rec, tmp_path / "nowhere", V, COMMIT)
+    assert rec.calls == []

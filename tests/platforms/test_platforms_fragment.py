@@ -15,9 +15,8 @@ def _fragment(tmp_path: Path, dist: Path, version: str = "3.14.0rc2") -> int:
         [
             "windows",
             "fragment",
-            str(dist),
-            "--version",
             version,
+            str(dist),
             "--commit",
             COMMIT,
             "--repository",

@@ -52,6 +52,7 @@ def test_build_installer_argv_and_cli(
             [
                 "macos",
                 "build",
+                "3.13.5",
                 "--source",
                 str(tmp_path),
                 "--build-dir",
@@ -60,8 +61,6 @@ def test_build_installer_argv_and_cli(
                 str(tmp_path / "t"),
                 "--work",
                 str(tmp_path / "w"),
-                "--version",
-                "3.13.5",
             ]
         )
         == 0
@@ -92,6 +91,7 @@ def test_build_with_release_docs(
     argv = [
         "macos",
         "build",
+        "3.14.0rc2",
         "--source",
         str(tmp_path),
         "--build-dir",
@@ -102,8 +102,6 @@ def test_build_with_release_docs(
         str(tmp_path / "w"),
         "--docs-dir",
         str(docs),
-        "--version",
-        "3.14.0rc2",
     ]
     assert main(argv) == 2 and rec.calls == []
     (docs / "python-3.14.0rc2-docs-html.tar.bz2").write_bytes(b"BZh")
@@ -246,14 +244,13 @@ def test_cli_package_unsigned(
             [
                 "macos",
                 "package",
+                "3.14.0rc2",
                 "--build-dir",
                 str(build),
                 "--work",
                 str(work),
                 "--dist",
                 str(dist),
-                "--version",
-                "3.14.0rc2",
             ]
         )
         == 0
@@ -277,14 +274,13 @@ def test_cli_package_require_signed(
     argv = [
         "macos",
         "package",
+        "3.14.0rc2",
         "--build-dir",
         str(build),
         "--work",
         str(tmp_path / "w"),
         "--dist",
         str(tmp_path / "d"),
-        "--version",
-        "3.14.0rc2",
         "--require-signed",
     ]
     assert main(argv) == 1
@@ -310,14 +306,13 @@ def test_cli_package_signed_and_notarized(
             [
                 "macos",
                 "package",
+                "3.14.0rc2",
                 "--build-dir",
                 str(build),
                 "--work",
                 str(tmp_path / "w"),
                 "--dist",
                 str(tmp_path / "d"),
-                "--version",
-                "3.14.0rc2",
             ]
         )
         == 0
@@ -352,14 +347,13 @@ def test_cli_package_notary_without_signing(
             [
                 "macos",
                 "package",
+                "3.14.0rc2",
                 "--build-dir",
                 str(tmp_path),
                 "--work",
                 str(tmp_path),
                 "--dist",
                 str(tmp_path),
-                "--version",
-                "3.14.0rc2",
             ]
         )
         == 2
@@ -393,7 +387,7 @@ def _mac_smoke(
     )
     monkeypatch.setattr("cpython_release.commands.macos.make_runner", lambda args: rec)
     (tmp_path / "python-3.14.0rc2-macos11.pkg").write_bytes(b"xar!")
-    return main(["macos", "smoke", "--dist", str(tmp_path), "--version", "3.14.0rc2"])
+    return main(["macos", "smoke", "3.14.0rc2", "--dist", str(tmp_path)])
 
 
 def test_cli_smoke_ok(

@@ -176,14 +176,13 @@ def test_cli_sbom(tmp_path: Path) -> None:
             [
                 "macos",
                 "sbom",
+                "3.14.0rc2",
                 "--source",
                 str(tmp_path / "cpython"),
                 "--dist",
                 str(dist),
                 "--created",
                 "1755000000",
-                "--version",
-                "3.14.0rc2",
             ]
         )
         == 0
@@ -199,14 +198,13 @@ def test_cli_sbom(tmp_path: Path) -> None:
             [
                 "macos",
                 "sbom",
+                "3.14.0rc2",
                 "--source",
                 str(tmp_path / "cpython"),
                 "--dist",
                 str(dist),
                 "--created",
                 "1755000000",
-                "--version",
-                "3.14.0rc2",
             ]
         )
         == 2

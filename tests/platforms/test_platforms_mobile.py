@@ -61,14 +61,13 @@ def test_cli_android(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             [
                 "mobile",
                 "android",
+                "3.14.0",
                 "--source",
                 str(src),
                 "--arch",
                 "aarch64",
                 "--dist",
                 str(tmp_path / "dist"),
-                "--version",
-                "3.14.0",
             ]
         )
         == 0
@@ -101,9 +100,9 @@ def test_cli_android_missing_output_and_old_version(
         "--dist",
         str(tmp_path / "dist"),
     ]
-    assert main([*args, "--version", "3.14.0"]) == 1
+    assert main([*args, "3.14.0"]) == 1
     assert "found: other.txt, wrong.tar.gz" in capsys.readouterr().err
-    assert main([*args, "--version", "3.13.5"]) == 2
+    assert main([*args, "3.13.5"]) == 2
 
 
 def test_cli_ios(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,12 +116,11 @@ def test_cli_ios(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             [
                 "mobile",
                 "ios",
+                "3.15.0a1",
                 "--source",
                 str(src),
                 "--dist",
                 str(tmp_path / "d"),
-                "--version",
-                "3.15.0a1",
             ]
         )
         == 0

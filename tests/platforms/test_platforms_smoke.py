@@ -109,12 +109,11 @@ def _windows_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rec: Recordi
         [
             "windows",
             "smoke",
+            "3.14.0rc2",
             "--dist",
             str(tmp_path),
             "--target-dir",
             str(tmp_path / "py"),
-            "--version",
-            "3.14.0rc2",
             "--arch",
             "amd64",
             "--tests",

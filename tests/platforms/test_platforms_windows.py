@@ -374,13 +374,8 @@ def test_cli_sign_without_secrets_says_unsigned(
     for var in (*windows.SIGN_ENV.values(), "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    assert (
-        main(
-            ["windows", "sign", str(tmp_path), "--source", str(tmp_path), "--version", "3.14.0rc2"]
-        )
-        == 0
-    )
-    assert "::warning::Windows binaries in" in capsys.readouterr().out
+    assert main(["windows", "sign", "3.14.0rc2", str(tmp_path), "--source", str(tmp_path)]) == 0
+    assert "::warning::Windows binaries in" in capsys.readouterr().err
     assert "UNSIGNED" in summary.read_text(encoding="utf-8")
 
 
@@ -398,11 +393,10 @@ def test_cli_require_signed_refuses_unsigned(
             [
                 "windows",
                 "sign",
+                "3.14.0rc2",
                 str(tmp_path),
                 "--source",
                 str(tmp_path),
-                "--version",
-                "3.14.0rc2",
                 "--require-signed",
             ]
         )
@@ -415,14 +409,13 @@ def test_cli_require_signed_refuses_unsigned(
             [
                 "windows",
                 "installer",
+                "3.14.0rc2",
                 "--source",
                 str(tmp_path),
                 "--out",
                 str(tmp_path),
                 "--dist",
                 str(tmp_path / "dist"),
-                "--version",
-                "3.14.0rc2",
                 "--arch",
                 "amd64",
                 "--require-signed",
@@ -441,12 +434,7 @@ def test_cli_sign_partial_secrets_is_bad_input(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AZURE_TRUSTED_SIGNING_ACCOUNT", "psf")
-    assert (
-        main(
-            ["windows", "sign", str(tmp_path), "--source", str(tmp_path), "--version", "3.14.0rc2"]
-        )
-        == 2
-    )
+    assert main(["windows", "sign", "3.14.0rc2", str(tmp_path), "--source", str(tmp_path)]) == 2
     assert "partly configured" in capsys.readouterr().err
 
 
@@ -455,12 +443,11 @@ def test_cli_build_dry_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         [
             "windows",
             "build",
+            "3.13.5",
             "--source",
             str(tmp_path),
             "--out",
             str(tmp_path / "o"),
-            "--version",
-            "3.13.5",
             "--arch",
             "win32",
             "--dry-run",
@@ -502,14 +489,13 @@ def test_cli_index(tmp_path: Path) -> None:
             [
                 "windows",
                 "index",
+                "3.14.0rc2",
                 "--index-dir",
                 str(records),
                 "--packages",
                 str(packages),
                 "--dist",
                 str(dist),
-                "--version",
-                "3.14.0rc2",
             ]
         )
         == 0
@@ -522,14 +508,13 @@ def test_cli_index(tmp_path: Path) -> None:
             [
                 "windows",
                 "index",
+                "3.14.0rc2",
                 "--index-dir",
                 str(records),
                 "--packages",
                 str(packages),
                 "--dist",
                 str(dist),
-                "--version",
-                "3.14.0rc2",
             ]
         )
         == 1
@@ -547,10 +532,7 @@ def test_cli_sign_with_secrets(
     (build / "Activate.ps1").write_text("# signed\n")
     (source / "Lib" / "venv" / "scripts" / "common").mkdir(parents=True)
     monkeypatch.setattr("cpython_release.commands.windows.make_runner", lambda args: rec)
-    assert (
-        main(["windows", "sign", str(build), "--source", str(source), "--version", "3.14.0rc2"])
-        == 0
-    )
+    assert main(["windows", "sign", "3.14.0rc2", str(build), "--source", str(source)]) == 0
     assert [c.argv[-1] for c in rec.calls] == ["Activate.ps1", "python.exe"]
     assert rec.calls[0].argv[rec.calls[0].argv.index("-d") + 1] == "Python 3.14.0rc2"
     assert (source / "Lib" / "venv" / "scripts" / "common" / "Activate.ps1").read_text() == (
@@ -558,10 +540,7 @@ def test_cli_sign_with_secrets(
     )
     assert "Signed 2 files" in summary.read_text(encoding="utf-8")
     rec.respond(["sign"], returncode=1, stderr="403 Forbidden")
-    assert (
-        main(["windows", "sign", str(build), "--source", str(source), "--version", "3.14.0rc2"])
-        == 1
-    )
+    assert main(["windows", "sign", "3.14.0rc2", str(build), "--source", str(source)]) == 1
 
 
 def test_cli_layout_and_installer_resolve_a_relative_source(
@@ -580,6 +559,7 @@ def test_cli_layout_and_installer_resolve_a_relative_source(
             [
                 "windows",
                 "layout",
+                "3.13.5",
                 "--source",
                 "cpython",
                 "--out",
@@ -594,8 +574,6 @@ def test_cli_layout_and_installer_resolve_a_relative_source(
                 "i",
                 "--created",
                 "0",
-                "--version",
-                "3.13.5",
                 "--arch",
                 "amd64",
                 "--dry-run",
@@ -610,6 +588,7 @@ def test_cli_layout_and_installer_resolve_a_relative_source(
             [
                 "windows",
                 "installer",
+                "3.13.5",
                 "--source",
                 "cpython",
                 "--out",
@@ -618,8 +597,6 @@ def test_cli_layout_and_installer_resolve_a_relative_source(
                 "d",
                 "--msbuild",
                 "msbuild",
-                "--version",
-                "3.13.5",
                 "--arch",
                 "amd64",
                 "--dry-run",

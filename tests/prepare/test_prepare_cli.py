@@ -64,7 +64,7 @@ def test_build_source_accepts_the_prepared_tag(demo: Path, cli: Cli, tmp_path: P
     assert cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE).code == 0
     commit = git(demo, "rev-parse", "v3.13.6^{commit}")
     r = cli(
-        "build-source", "--repo", str(demo), "--version", "3.13.6", "--commit", commit,
+        "build-source", "3.13.6", "--repo", str(demo), "--commit", commit,
         "--out", str(tmp_path / "dist"),
     )  # fmt: skip
     assert r.code == 0, r.err

@@ -275,8 +275,8 @@ def test_cli_check_credentials(cli: Callable[..., Any], monkeypatch: pytest.Monk
         "PYTHON_ORG_API_KEY",
         "PYTHON_ORG_SSH_KEY",
         "PYTHON_ORG_KNOWN_HOSTS",
-        "PYTHON_ORG_SSH_USER",
-        "PYTHON_ORG_API_USER",
+        "PYTHON_ORG_SSH_USERNAME",
+        "PYTHON_ORG_API_USERNAME",
         "GITHUB_TOKEN",
     ):
         monkeypatch.delenv(var, raising=False)
@@ -286,8 +286,8 @@ def test_cli_check_credentials(cli: Callable[..., Any], monkeypatch: pytest.Monk
         "PYTHON_ORG_API_KEY",
         "PYTHON_ORG_SSH_KEY",
         "PYTHON_ORG_KNOWN_HOSTS",
-        "PYTHON_ORG_SSH_USER",
-        "PYTHON_ORG_API_USER",
+        "PYTHON_ORG_SSH_USERNAME",
+        "PYTHON_ORG_API_USERNAME",
     ):
         assert name in r.err
     assert "nothing was touched" in r.err

@@ -163,7 +163,7 @@ def test_secrets_from_environment(
     directory, manifest = release
     monkeypatch.setenv("PYTHON_ORG_SSH_KEY", server.sshd.key_file.read_text())
     monkeypatch.setenv("PYTHON_ORG_KNOWN_HOSTS", server.sshd.known_hosts_text())
-    monkeypatch.setenv("PYTHON_ORG_SSH_USER", server.sshd.user)
+    monkeypatch.setenv("PYTHON_ORG_SSH_USERNAME", server.sshd.user)
     args = server.argv(directory)
     for opt in ("--ssh-key", "--known-hosts", "--ssh-user"):
         i = args.index(opt)

@@ -29,7 +29,7 @@ def test_missing_secrets_stop_the_job_first(act_publish: ActHarness) -> None:
     assert run.job_results == {"publish": "failure"}
     log = run.text()
     assert "missing credentials, nothing was touched" in log
-    for name in ("PYTHON_ORG_SSH_KEY", "PYTHON_ORG_KNOWN_HOSTS", "PYTHON_ORG_API_USER"):
+    for name in ("PYTHON_ORG_SSH_KEY", "PYTHON_ORG_KNOWN_HOSTS", "PYTHON_ORG_API_USERNAME"):
         assert name in log
     assert "PYTHON_ORG_API_KEY," not in log  # the one given is not reported missing
     assert "s3cr3t-key-value" not in log + run.stderr  # and never printed

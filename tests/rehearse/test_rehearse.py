@@ -38,6 +38,7 @@ def test_every_stage_succeeds(done: tuple[Path, subprocess.CompletedProcess[str]
         (p, "success") for p in PIPES
     ]
     assert "| **total** |" in proc.stdout and "| build-source |" in proc.stdout
+    assert "==> build-source" in proc.stderr  # progress, which -q silences
     assert record["results"]["verify"] == "valid"
     # the Markdown summary: the same table, and a Gantt chart with one done bar per pipe
     summary = (workdir / "summary.md").read_text()
@@ -100,10 +101,9 @@ def test_wrong_commit_stops_at_the_first_pipe(
 ) -> None:
     repo = done[0] / "cpython"
     proc = rehearse(
+        "3.13.5",
         "--repo",
         str(repo),
-        "--version",
-        "3.13.5",
         "--commit",
         "f" * 40,
         "--workdir",
@@ -130,7 +130,7 @@ def test_refuses_a_directory_it_did_not_make(tmp_path: Path) -> None:
 
 
 def test_bad_version(tmp_path: Path) -> None:
-    proc = rehearse("--version", "3.14", "--workdir", str(tmp_path / "w"), cwd=tmp_path)
+    proc = rehearse("3.14", "--workdir", str(tmp_path / "w"), cwd=tmp_path)
     assert proc.returncode == 2 and "not a CPython release version" in proc.stderr
 
 
@@ -146,10 +146,9 @@ def test_build_source_with_relative_out(
             "-m",
             "cpython_release",
             "build-source",
+            "3.13.5",
             "--repo",
             str(repo),
-            "--version",
-            "3.13.5",
             "--commit",
             commit,
             "--out",

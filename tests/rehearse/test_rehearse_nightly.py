@@ -68,16 +68,14 @@ def test_a_branch_that_does_not_exist(tmp_path: Path) -> None:
 
 def test_a_nightly_version_that_does_not_follow_the_patchlevel(tmp_path: Path) -> None:
     demo = make_demo_repo(tmp_path / "cpython", past_tag=True)
-    proc = rehearse(
-        "--nightly", "--repo", str(demo.path), "--version", "3.13.8.dev20261206", cwd=tmp_path
-    )
+    proc = rehearse("3.13.8.dev20261206", "--nightly", "--repo", str(demo.path), cwd=tmp_path)
     assert proc.returncode == 2
     assert "does not follow main's PY_VERSION '3.13.5+'" in proc.stderr  # the checked-out one
 
 
 def test_a_release_rehearsal_needs_its_tag(tmp_path: Path) -> None:
     demo = make_demo_repo(tmp_path / "cpython", past_tag=True)
-    proc = rehearse("--repo", str(demo.path), "--version", "3.13.6", cwd=tmp_path)
+    proc = rehearse("3.13.6", "--repo", str(demo.path), cwd=tmp_path)
     assert proc.returncode == 2
     assert "tag v3.13.6 does not exist" in proc.stderr and "push v3.13.6" in proc.stderr
 
@@ -85,8 +83,8 @@ def test_a_release_rehearsal_needs_its_tag(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--version", "3.13.6.dev20261206"], "is a nightly version, but this is not nightly"),
-        (["--nightly", "--version", "3.13.5"], "is a release version, but nightly mode"),
+        (["3.13.6.dev20261206"], "is a nightly version, but this is not nightly"),
+        (["3.13.5", "--nightly"], "is a release version, but nightly mode"),
         (["--branch", "3.13"], "--branch is for --nightly"),
     ],
 )

@@ -51,7 +51,7 @@ def test_auto_without_identity_signs_gpg_and_says_sigstore_skipped(
     outputs = tmp_path / "outputs"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-    args = ["sign", str(release.directory), "--version", "3.13.5", "--json"]
+    args = ["sign", "3.13.5", str(release.directory), "--format", "json"]
     for f in release.fragments:
         args += ["--fragment", str(f)]
     code = main(args)

@@ -53,14 +53,15 @@ def test_json_report_summary_and_outputs(
         "3.13.5",
         str(release.directory),
         *POLICY,
-        "--json",
         "--report",
         str(report),
-        "--github-output",
+        "--format",
+        "github",
     )
     assert r.code == 0, r.err
-    printed = json.loads(r.out)
-    assert printed == json.loads(report.read_text())
+    printed = json.loads(report.read_text())
+    # github: the table for the log (its verdict line once), the outputs for the next step
+    assert r.out.count("Python 3.13.5: VALID") == 1 and "Python 3.13.5: VALID" not in r.err
     assert printed["result"] == "valid" and printed["mode"] == "manifest"
     assert {f["name"] for f in printed["files"]} >= set(release.names)
     assert outputs.read_text().splitlines() == ["result=valid", f"report={report.resolve()}"]
@@ -73,7 +74,7 @@ def test_tampered_release_exits_1(cli: Cli, release: Release) -> None:
     r = cli("verify", "3.13.5", str(release.directory), *POLICY)
     assert r.code == 1
     assert "FAIL: Python-3.13.5.tar.xz: size mismatch" in r.out
-    assert "cpython-release verify: Python 3.13.5: INVALID" in r.err
+    assert "Python 3.13.5: INVALID" in r.out and "INVALID" not in r.err  # said once
 
 
 @pytest.mark.usefixtures("cli_trusts_local_ca")
@@ -94,7 +95,7 @@ def test_policy_options_reach_the_verifier(cli: Cli, release: Release) -> None:
     assert r.code == 1 and "sign.yml@refs/tags/v1.0.0 is not allowed" in r.out
     r = cli("verify", "3.13.5", str(release.directory), *POLICY, "--repository", "me/cpython")
     assert r.code == 1 and "built from repository python/cpython, expected me/cpython" in r.out
-    r = cli("verify", "3.13.5", str(release.directory), "--legacy", "--json")
+    r = cli("verify", "3.13.5", str(release.directory), "--legacy", "--format", "json")
     assert r.code == 1
     data = json.loads(r.out)
     assert data["policy"] == "identity thomas@python.org, issuer https://accounts.google.com"
@@ -127,7 +128,7 @@ def test_needs_online_is_never_success(
     r = cli("verify", "3.12.5", str(tmp_path), "--legacy")
     assert r.code == 1
     assert "NEEDS ONLINE: Python-3.12.5.tgz.sigstore: needs online verification" in r.out
-    assert "NEEDS ONLINE VERIFICATION" in r.err
+    assert "NEEDS ONLINE VERIFICATION" in r.out and "NEEDS ONLINE VERIFICATION" not in r.err
     r = cli("verify", "3.12.5", str(tmp_path), "--legacy", "--allow-needs-online")
     assert r.code == 2 and "unrecognized arguments: --allow-needs-online" in r.err
     r = cli("verify", "3.12.5", str(tmp_path), "--legacy-identity", "hugo@python.org")
@@ -156,8 +157,28 @@ def test_bad_input_exits_2(cli: Cli, args: tuple[str, ...], message: str) -> Non
 
 @pytest.mark.usefixtures("cli_trusts_local_ca")
 def test_github_output_outside_actions(cli: Cli, release: Release) -> None:
+    r = cli("verify", "3.13.5", str(release.directory), *POLICY, "--format", "github")
+    assert r.code == 2 and "--format github needs $GITHUB_OUTPUT" in r.err
+    # refused before verifying anything: no report table was printed
+    assert r.out == ""
+    # the old spelling still works, with a warning, and is checked up front too
     r = cli("verify", "3.13.5", str(release.directory), *POLICY, "--github-output")
-    assert r.code == 2 and "--github-output needs $GITHUB_OUTPUT" in r.err
+    assert r.code == 2 and r.out == ""
+    assert "--github-output is deprecated" in r.err and "use --format github" in r.err
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_the_verdict_is_printed_once(cli: Cli, release: Release) -> None:
+    (release.directory / "Python-3.13.5.tar.xz").write_bytes(b"tampered")
+    r = cli("verify", "3.13.5", str(release.directory), *POLICY)
+    assert r.code == 1
+    said = r.out + r.err
+    assert said.count("Python 3.13.5: INVALID") == 1, said
+    assert "3 problems," in said
+    r = cli("verify", "3.13.5", str(release.directory), *POLICY, "--json")
+    assert r.code == 1 and json.loads(r.out)["result"] == "invalid"
+    assert "--json is deprecated" in r.err
+    assert r.err.count("Python 3.13.5: INVALID") == 1
 
 
 @pytest.mark.usefixtures("cli_trusts_local_ca")
@@ -185,7 +206,8 @@ def test_empty_inputs_mean_defaults_and_refs_split(cli: Cli, release: Release) -
         "",
         "--repo",
         "",
-        "--json",
+        "--format",
+        "json",
     )
     assert r.code == 0, r.out
     assert "sign.yml@refs/heads/main or " in json.loads(r.out)["policy"]
@@ -197,7 +219,8 @@ def test_empty_inputs_mean_defaults_and_refs_split(cli: Cli, release: Release) -
         TOOLKIT,
         "--allowed-ref",
         "refs/heads/main, refs/tags/v1.0.0",
-        "--json",
+        "--format",
+        "json",
     )
     assert r.code == 0
     assert json.loads(r.out)["policy"].endswith(
@@ -217,7 +240,9 @@ def test_signer_keyring_names_openpgp_keys(
 ) -> None:
     """A rehearsal's policy: the ephemeral key is the signer; every file needs its .asc."""
     keyring = str(session_gpg.keyring)
-    r = cli("verify", "3.13.5", str(release.directory), "--signer-keyring", keyring, "--json")
+    r = cli(
+        "verify", "3.13.5", str(release.directory), "--signer-keyring", keyring, "--format", "json"
+    )
     report = json.loads(r.out)
     assert r.code == 0, report["problems"]
     assert report["policy"].startswith(f"OpenPGP keys in {keyring}")

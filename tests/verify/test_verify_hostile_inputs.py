@@ -53,7 +53,7 @@ def test_deeply_nested_manifest_is_bad_input(cli: Cli, tmp_path: Path) -> None:
 @pytest.mark.usefixtures("cli_trusts_local_ca")
 def test_deeply_nested_sbom_fails_verification(cli: Cli, release: Release) -> None:
     (release.directory / "Python-3.13.5.tgz.spdx.json").write_text(DEEP)
-    r = cli("verify", "3.13.5", str(release.directory), "--json")
+    r = cli("verify", "3.13.5", str(release.directory), "--format", "json")
     assert r.code == 1
     problems = json.loads(r.out)["problems"]
     assert any("SBOM is not usable: JSON nested too deeply" in p for p in problems), problems

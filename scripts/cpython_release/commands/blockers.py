@@ -23,10 +23,11 @@ from cpython_release.blockers import (
     github_client,
     github_error,
 )
-from cpython_release.commands.common import Subparsers, add_nightly, parse_version
+from cpython_release.commands.common import Subparsers, add_nightly, add_version, parse_version
 from cpython_release.errors import CheckFailed
 from cpython_release.ghactions import in_actions, write_summary
 from cpython_release.http import session
+from cpython_release.output import annotate
 
 
 def register(sub: Subparsers) -> None:
@@ -37,19 +38,15 @@ def register(sub: Subparsers) -> None:
         "branch, and (for python/cpython) failing stable buildbots of the branch. "
         "Reads $GITHUB_TOKEN if set.",
         epilog="Exit status: 0 no blockers (or --allow-blockers), 1 blockers found, "
-        "2 bad input or the GitHub/buildbot API could not be read.",
+        "1 also when the GitHub or buildbot API could not be reached, 2 bad input or an "
+        "API answer that cannot be used.",
     )
+    add_version(p)
     p.add_argument(
         "--repository",
         required=True,
         metavar="OWNER/REPO",
         help="repository whose issues are checked, e.g. python/cpython",
-    )
-    p.add_argument(
-        "--version",
-        required=True,
-        help="release version, e.g. 3.15.0a2 (or with --nightly a nightly's, e.g. "
-        "3.15.0a3.dev20261121)",
     )
     add_nightly(p)
     p.add_argument(
@@ -168,10 +165,12 @@ def run(args: argparse.Namespace) -> int:
             ]
         )
         print(message, file=sys.stderr)
-        if in_actions():
-            # One annotation so the override shows on the run's page, not only in the log.
-            joined = "%0A".join(p.replace("%", "%25").replace("\n", " ") for p in problems)
-            print(f"::warning title=Release blockers overridden::{joined}", file=sys.stderr)
+        # One annotation so the override shows on the run's page, not only in the log.
+        annotate(
+            "warning",
+            "\n".join(p.replace("\n", " ") for p in problems),
+            title="Release blockers overridden",
+        )
         return 0
     raise CheckFailed(
         f"{len(problems)} release blocker(s) for {version} in {repository} "

@@ -1,8 +1,8 @@
 """``cpython-release build-source``: the source tarballs (and docs) of a tagged commit.
 
-    build-source --repo PATH --version V --commit SHA [--out DIR] [--docs] [--force]
-    build-source --nightly --repo PATH --version X.Y.Z[pre].devYYYYMMDD --commit SHA ...
-    build-source --docs-only --repo PATH --version V --commit SHA [--out DIR] [--force]
+    build-source V --repo PATH --commit SHA [--out DIR] [--docs] [--force]
+    build-source X.Y.Z[pre].devYYYYMMDD --nightly --repo PATH --commit SHA ...
+    build-source V --docs-only --repo PATH --commit SHA [--out DIR] [--force]
     build-source test-archive ARCHIVE... [--tests NAME...] [--jobs N] [--workdir DIR]
     build-source compare FRAGMENT FRAGMENT
 
@@ -18,8 +18,15 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
+from cpython_release.commands.common import (
+    Subparsers,
+    add_format,
+    add_nightly,
+    parse_version,
+    print_json,
+)
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import markdown_table, set_outputs, write_summary
 from cpython_release.manifest import Manifest
@@ -33,6 +40,43 @@ from cpython_release.source.testing import (
 from cpython_release.version import ReleaseVersion
 
 
+class _AnyWord(dict[str, argparse.ArgumentParser]):
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+class VersionOrAction(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """``build-source VERSION [options]`` builds; ``build-source ACTION ...`` runs a sub-action.
+
+    argparse cannot put an optional positional before sub-commands (it would take the
+    sub-command's name), so the sub-command slot takes either: a word that names no
+    sub-action is the version, and the options after it are the build's own.
+    """
+
+    def accept_any_word(self) -> None:
+        """Call after the last ``add_parser``: argparse checks the word against ``choices``
+        before calling us, so let every word through (sub-action names stay listed)."""
+        self.choices = _AnyWord(self._name_parser_map)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if not values or values[0] in self._name_parser_map:
+            super().__call__(parser, namespace, values, option_string)
+            return
+        namespace.version = values[0]
+        rest, extras = parser.parse_known_args(values[1:], argparse.Namespace())
+        if extras or getattr(rest, "action", None) is not None:
+            parser.error(f"unrecognized arguments: {' '.join(values[1:])}")
+        for key, value in vars(rest).items():
+            if key != "version" and value != parser.get_default(key):
+                setattr(namespace, key, value)
+
+
 def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "build-source",
@@ -44,7 +88,7 @@ def register(sub: Subparsers) -> None:
         epilog="Exit status: 0 success, 1 a check failed, 2 bad input.",
     )
     p.add_argument("--repo", type=Path, help="the CPython git checkout (with tags)")
-    p.add_argument("--version", help="the release version, e.g. 3.13.5 or 3.14.0rc2")
+    p.set_defaults(version=None)
     p.add_argument(
         "--commit",
         help="the full commit SHA the tag vV must point to (in nightly mode: the branch commit)",
@@ -55,8 +99,14 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--docs", action="store_true", help="also build the docs (rc and final)")
     p.add_argument("--docs-only", action="store_true", help="build only the docs archives")
     p.add_argument("--force", action="store_true", help="replace existing outputs")
+    add_format(p, default="json", what="the fragment and its artifacts")
     p.set_defaults(func=run_build)
-    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    actions = p.add_subparsers(
+        dest="action",
+        metavar="VERSION | ACTION",
+        action=VersionOrAction,
+        help="the release version to build (e.g. 3.13.5 or 3.14.0rc2), or a sub-action:",
+    )
 
     t = actions.add_parser(
         "test-archive",
@@ -85,10 +135,16 @@ def register(sub: Subparsers) -> None:
     )
     c.add_argument("fragments", nargs=2, type=Path, metavar="FRAGMENT")
     c.set_defaults(func=run_compare)
+    assert isinstance(actions, VersionOrAction)
+    actions.accept_any_word()
 
 
 def _require(args: argparse.Namespace) -> tuple[Path, ReleaseVersion, str]:
-    missing = [f"--{n}" for n in ("repo", "version", "commit") if not getattr(args, n)]
+    missing = [
+        "VERSION" if n == "version" else f"--{n}"
+        for n in ("version", "repo", "commit")
+        if not getattr(args, n)
+    ]
     if missing:
         raise BadInput(f"missing {', '.join(missing)}")
     return args.repo, parse_version(args.version, args), args.commit
@@ -114,6 +170,25 @@ def run_build(args: argparse.Namespace) -> int:
         )
     manifest = Manifest.load(fragment)
     names = [a.name for a in manifest.artifacts]
+    if args.format == "text":
+        print(f"wrote {fragment}:")
+        for a in manifest.artifacts:
+            print(f"  {a.name}  {a.size} bytes  sha256 {a.sha256}")
+    else:
+        _print_built(fragment, manifest)
+    if os.environ.get("GITHUB_OUTPUT"):
+        set_outputs({"files": json.dumps(names), "fragment": fragment.name})
+    write_summary(
+        f"### {fragment.name}\n\n"
+        + markdown_table(
+            ["artifact", "size", "sha256", "content digest"],
+            [(a.name, a.size, a.sha256, a.content_digest or "") for a in manifest.artifacts],
+        )
+    )
+    return 0
+
+
+def _print_built(fragment: Path, manifest: Manifest) -> None:
     print_json(
         {
             "fragment": str(fragment),
@@ -128,16 +203,6 @@ def run_build(args: argparse.Namespace) -> int:
             ],
         }
     )
-    if os.environ.get("GITHUB_OUTPUT"):
-        set_outputs({"files": json.dumps(names), "fragment": fragment.name})
-    write_summary(
-        f"### {fragment.name}\n\n"
-        + markdown_table(
-            ["artifact", "size", "sha256", "content digest"],
-            [(a.name, a.size, a.sha256, a.content_digest or "") for a in manifest.artifacts],
-        )
-    )
-    return 0
 
 
 def run_test_archive(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import argparse
 
 from cpython_release.commands.common import (
     Subparsers,
+    add_format,
     add_nightly,
     add_release_cycle,
     parse_version,
@@ -20,9 +21,9 @@ def register(sub: Subparsers) -> None:
         "inventory",
         help="list the files a release publishes",
         description="List every python.org file of a release, with its kind, platform and "
-        "producing job (--json), or the directory listing of /ftp/python/XYZ/ (--listing).",
+        "producing job, or the directory listing of /ftp/python/XYZ/ (--listing).",
     )
-    p.add_argument("version")
+    p.add_argument("version", metavar="VERSION", help="the release version, e.g. 3.14.1")
     add_nightly(p)
     p.add_argument(
         "--phase",
@@ -32,6 +33,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--binaries-for-security", action="store_true")
     p.add_argument("--listing", action="store_true", help="print the directory listing")
     add_release_cycle(p)
+    add_format(p, default="json", what="the files")
     p.set_defaults(func=run)
 
 
@@ -44,18 +46,23 @@ def run(args: argparse.Namespace) -> int:
     if args.listing:
         print("\n".join(listing(version, g)))
         return 0
-    print_json(
-        [
-            {
-                "name": f.name,
-                "directory": f.directory,
-                "kind": f.kind,
-                "platform": f.platform,
-                "arch": f.arch,
-                "job": f.job,
-                "companions": [f.name + c for c in f.companions],
-            }
-            for f in inventory(version, g)
-        ]
-    )
+    files = [
+        {
+            "name": f.name,
+            "directory": f.directory,
+            "kind": f.kind,
+            "platform": f.platform,
+            "arch": f.arch,
+            "job": f.job,
+            "companions": [f.name + c for c in f.companions],
+        }
+        for f in inventory(version, g)
+    ]
+    if args.format == "json":
+        print_json(files)
+        return 0
+    width = max((len(str(f["name"])) for f in files), default=4)
+    for f in files:
+        arch = f["arch"] or "-"
+        print(f"{f['name']:<{width}}  {f['kind']:<10} {f['platform']:<8} {arch:<8} {f['job']}")
     return 0

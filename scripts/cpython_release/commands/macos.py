@@ -8,7 +8,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
+from cpython_release.commands.common import (
+    Subparsers,
+    add_nightly,
+    add_version,
+    parse_version,
+    print_json,
+)
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import markdown_table, write_summary
 from cpython_release.hashing import sha256_file
@@ -60,7 +66,7 @@ def register(sub: Subparsers) -> None:
         "build-installer.py builds the docs itself)",
     )
     b.add_argument("--work", type=Path, required=True, help="scratch directory")
-    b.add_argument("--version", required=True)
+    add_version(b)
     add_nightly(b)
     add_dry_run(b)
     b.set_defaults(func=run_build)
@@ -77,7 +83,7 @@ def register(sub: Subparsers) -> None:
     k.add_argument("--build-dir", type=Path, required=True)
     k.add_argument("--work", type=Path, required=True)
     k.add_argument("--dist", type=Path, required=True)
-    k.add_argument("--version", required=True)
+    add_version(k)
     add_nightly(k)
     add_require_signed(k)
     add_dry_run(k)
@@ -91,7 +97,7 @@ def register(sub: Subparsers) -> None:
     )
     s.add_argument("--source", type=Path, required=True, help="the CPython checkout")
     s.add_argument("--dist", type=Path, required=True, help="directory holding the pkg")
-    s.add_argument("--version", required=True)
+    add_version(s)
     add_nightly(s)
     add_created(s)
     s.set_defaults(func=run_sbom)
@@ -104,7 +110,7 @@ def register(sub: Subparsers) -> None:
         "imports, make a venv and pip install, make an https request.",
     )
     t.add_argument("--dist", type=Path, required=True, help="directory holding the pkg")
-    t.add_argument("--version", required=True)
+    add_version(t)
     add_nightly(t)
     t.add_argument("--url", default="https://www.python.org/")
     t.add_argument("--pip-package", default="packaging")

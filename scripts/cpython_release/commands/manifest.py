@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 from cpython_release import __version__
-from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
+from cpython_release.commands.common import (
+    Subparsers,
+    add_format,
+    add_nightly,
+    add_version,
+    parse_version,
+    print_json,
+)
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import markdown_table, write_summary
 from cpython_release.hashing import sha256_file
@@ -21,6 +28,7 @@ from cpython_release.manifest import (
     merge,
 )
 from cpython_release.nightly_names import release_tag
+from cpython_release.output import plural
 from cpython_release.plan import check_commit
 
 
@@ -44,7 +52,7 @@ def register(sub: Subparsers) -> None:
 
     s = msub.add_parser("show", help="print a manifest as a table or JSON")
     s.add_argument("manifest", type=Path)
-    s.add_argument("--json", action="store_true", help="print canonical JSON")
+    add_format(s, json_flag=True, what="the manifest (json: its canonical JSON)")
     s.set_defaults(func=run_show)
 
     c = msub.add_parser(
@@ -57,6 +65,7 @@ def register(sub: Subparsers) -> None:
     c.add_argument("manifest", type=Path)
     c.add_argument("--dir", type=Path, help="artifact directory (default: the manifest's)")
     c.add_argument("--strict", action="store_true", help="fail on files the manifest omits")
+    add_format(c, what="the result")
     c.set_defaults(func=run_check)
 
     f = msub.add_parser(
@@ -65,8 +74,8 @@ def register(sub: Subparsers) -> None:
         description="Hash FILES and write a fragment. Kind, platform and arch "
         "come from the release inventory, so only python.org's names pass.",
     )
+    add_version(f)
     f.add_argument("files", nargs="+", type=Path)
-    f.add_argument("--version", required=True)
     add_nightly(f)
     f.add_argument("--commit", required=True)
     f.add_argument("--repository", required=True, help="OWNER/REPO the commit comes from")
@@ -98,7 +107,7 @@ def run_merge(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     m = Manifest.load(args.manifest)
-    if args.json:
+    if args.format == "json":
         sys.stdout.write(m.dumps())
         return 0
     r = m.release
@@ -146,11 +155,23 @@ def run_check(args: argparse.Namespace) -> int:
     )
     for n in report.unlisted if not args.strict else []:
         print(f"warning: unlisted file: {n}", file=sys.stderr)
+    if args.format == "json":
+        print_json(
+            {
+                "manifest": str(args.manifest),
+                "directory": str(directory),
+                "checked": report.checked,
+                "ok": report.ok(args.strict),
+                "problems": report.problems(args.strict),
+                "unlisted": report.unlisted,
+            }
+        )
     if not report.ok(args.strict):
         raise CheckFailed(
             f"{directory} does not match {args.manifest}", report.problems(args.strict)
         )
-    print(f"ok: {report.checked} files match {args.manifest}")
+    if args.format == "text":
+        print(f"ok: {plural(report.checked, 'file')} match {args.manifest}")
     return 0
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
+from cpython_release.commands.common import (
+    Subparsers,
+    add_nightly,
+    add_version,
+    parse_version,
+    print_json,
+)
 from cpython_release.inventory import ANDROID_ARCHES
 from cpython_release.platforms import mobile
 from cpython_release.platforms.cliargs import add_check_tag, add_dry_run, add_fragment, make_runner
@@ -31,7 +37,7 @@ def register(sub: Subparsers) -> None:
     a.add_argument("--arch", required=True, choices=ANDROID_ARCHES)
     a.add_argument("--dist", type=Path, required=True)
     a.add_argument("--python", default="python3")
-    a.add_argument("--version", required=True)
+    add_version(a)
     add_nightly(a)
     add_dry_run(a)
     a.set_defaults(func=run_android)
@@ -45,7 +51,7 @@ def register(sub: Subparsers) -> None:
     i.add_argument("--source", type=Path, required=True)
     i.add_argument("--dist", type=Path, required=True)
     i.add_argument("--python", default="python3")
-    i.add_argument("--version", required=True)
+    add_version(i)
     add_nightly(i)
     add_dry_run(i)
     i.set_defaults(func=run_ios)

@@ -20,8 +20,13 @@ from cpython_release.blockers import (
     github_client,
 )
 from cpython_release.blockers import github_error as _github_error
-from cpython_release.commands.common import Subparsers, add_release_cycle
-from cpython_release.errors import BadInput
+from cpython_release.commands.common import (
+    Subparsers,
+    add_format,
+    add_release_cycle,
+    check_github_output,
+)
+from cpython_release.errors import BadInput, ReleaseError
 from cpython_release.ghactions import in_actions, markdown_table, set_outputs, write_summary
 from cpython_release.phase import ReleaseCycle
 
@@ -138,12 +143,11 @@ def register(sub: Subparsers) -> None:
         help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
     )
     s.add_argument("--retries", type=int, default=3, help="retries per HTTP request (default 3)")
-    s.add_argument(
-        "--format",
-        choices=("json", "github"),
+    add_format(
+        s,
+        github=True,
         default="json",
-        help="json: print the selection; github: also set outputs matrix, any, "
-        "count, branches and write a step summary",
+        what="the selection (github: also the outputs matrix, any, count, branches)",
     )
     add_release_cycle(s)
     s.set_defaults(func=run_select)
@@ -246,7 +250,7 @@ def register(sub: Subparsers) -> None:
     r.set_defaults(func=run_prune)
 
 
-def _api_failure(exc: Exception, what: str) -> BadInput | None:
+def _api_failure(exc: Exception, what: str) -> ReleaseError | None:
     from github import GithubException
 
     if isinstance(exc, GithubException | requests.RequestException):
@@ -255,6 +259,7 @@ def _api_failure(exc: Exception, what: str) -> BadInput | None:
 
 
 def run_select(args: argparse.Namespace) -> int:
+    check_github_output(args.format)
     repository = check_repository(args.repository)
     releases_repo = check_repository(args.releases_repository or repository)
     branches = nightly.choose_branches(
@@ -325,7 +330,12 @@ def run_select(args: argparse.Namespace) -> int:
             }
         )
         write_summary(_select_markdown(selections, day))
-    print(json.dumps(data, indent=2, sort_keys=True))
+    if args.format == "text":
+        for sel in selections:
+            entry = sel.to_dict()
+            print(" ".join(f"{k}={v}" for k, v in sorted(entry.items()) if v not in (None, "")))
+    else:
+        print(json.dumps(data, indent=2, sort_keys=True))
     return 0
 
 

@@ -5,17 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from cpython_release.commands.common import (
     Subparsers,
+    add_format,
     add_nightly,
     add_release_cycle,
+    check_github_output,
     is_nightly,
     print_json,
 )
 from cpython_release.errors import BadInput
 from cpython_release.ghactions import set_outputs
 from cpython_release.nightly_names import release_tag
+from cpython_release.output import plural
 from cpython_release.phase import ReleaseCycle
 from cpython_release.plan import MODES, TARGETS, make_plan
 from cpython_release.version import ReleaseVersion
@@ -60,12 +64,7 @@ def register(sub: Subparsers) -> None:
         default="none",
         help="where the run publishes; python-org only in release mode",
     )
-    p.add_argument(
-        "--format",
-        choices=("json", "github"),
-        default="json",
-        help="json: print the plan; github: also append outputs to $GITHUB_OUTPUT",
-    )
+    add_format(p, github=True, default="json", what="the plan")
     p.add_argument(
         "--secrets-present",
         metavar="NAMES",
@@ -123,6 +122,7 @@ def check_secrets(
 def run(args: argparse.Namespace) -> int:
     if is_nightly(args) and args.mode not in (None, "nightly"):
         raise BadInput(f"--nightly and --mode {args.mode} contradict each other")
+    check_github_output(args.format)
     mode = "nightly" if is_nightly(args) else args.mode or "release"
     version = ReleaseVersion.parse(args.version, nightly=mode == "nightly")
     plan = make_plan(
@@ -159,5 +159,23 @@ def run(args: argparse.Namespace) -> int:
         }
         outputs.update({k: str(v).lower() for k, v in plan.jobs.items()})
         set_outputs(outputs)
-    print_json(data)
+    if args.format == "text":
+        print(plan_text(data))
+    else:
+        print_json(data)
     return 0
+
+
+def plan_text(data: dict[str, Any]) -> str:
+    """The plan for people: what runs, what does not, and the files it will publish."""
+    jobs = data.get("jobs", {})
+    lines = [
+        f"{data.get('mode', 'release')} of Python {data.get('version')} at {data.get('commit')} "
+        f"(phase {data.get('phase')}, publish to {data.get('publish_target', 'none')})",
+        "runs:    " + (", ".join(j for j, on in jobs.items() if on) or "build-source only"),
+        "skipped: " + (", ".join(j for j, on in jobs.items() if not on) or "nothing"),
+        f"files:   {plural(len(data.get('artifacts', [])), 'artifact')}",
+    ]
+    lines += [f"  {a}" for a in data.get("artifacts", [])]
+    lines += [f"notice: {n}" for n in data.get("notices", [])]
+    return "\n".join(lines)

@@ -31,11 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cpython_release.commands.common import Subparsers
+from cpython_release.commands.common import Subparsers, add_format, print_json
 from cpython_release.errors import BadInput, CheckFailed, ReleaseError
 from cpython_release.ghactions import markdown_table, write_summary
 from cpython_release.integrity import check_directory
 from cpython_release.manifest import MANIFEST_NAME, Manifest
+from cpython_release.output import note, plural
 from cpython_release.publish.actions import PublishResult, Verb
 from cpython_release.publish.journal import Journal
 from cpython_release.publish.layout import DOCS_ROOT, DOWNLOADS_URL, FTP_ROOT
@@ -124,8 +125,8 @@ def register(sub: Subparsers) -> None:
     )
     g.add_argument(
         "--ssh-user",
-        default=os.environ.get("PYTHON_ORG_SSH_USER"),
-        help="SSH login (default: $PYTHON_ORG_SSH_USER)",
+        default=os.environ.get("PYTHON_ORG_SSH_USERNAME"),
+        help="SSH login (default: $PYTHON_ORG_SSH_USERNAME)",
     )
     g.add_argument(
         "--ssh-key",
@@ -195,8 +196,8 @@ def register(sub: Subparsers) -> None:
     )
     g.add_argument(
         "--api-user",
-        default=os.environ.get("PYTHON_ORG_API_USER"),
-        help="API username (default: $PYTHON_ORG_API_USER)",
+        default=os.environ.get("PYTHON_ORG_API_USERNAME"),
+        help="API username (default: $PYTHON_ORG_API_USERNAME)",
     )
     g.add_argument(
         "--prune", action="store_true", help="delete API file records the manifest does not have"
@@ -213,6 +214,7 @@ def register(sub: Subparsers) -> None:
         "--github-api-url", default=os.environ.get("GITHUB_API_URL", "https://api.github.com")
     )
     g.add_argument("--nightly", action="store_true", help="publish as the rolling nightly")
+    add_format(p, what="what was done (or, with --dry-run, planned)")
     p.set_defaults(func=run)
 
 
@@ -234,7 +236,7 @@ def needs(args: argparse.Namespace) -> list[Need]:
     if args.target == "python-org":
         if not {"files", "docs"} <= skip:
             out += [
-                Need("PYTHON_ORG_SSH_USER (or --ssh-user)", bool(args.ssh_user)),
+                Need("PYTHON_ORG_SSH_USERNAME (or --ssh-user)", bool(args.ssh_user)),
                 Need(
                     "PYTHON_ORG_SSH_KEY (or --ssh-key FILE)",
                     bool(args.ssh_key) or bool(_env("PYTHON_ORG_SSH_KEY")),
@@ -246,7 +248,7 @@ def needs(args: argparse.Namespace) -> list[Need]:
             ]
         if "api" not in skip:
             out += [
-                Need("PYTHON_ORG_API_USER (or --api-user)", bool(args.api_user)),
+                Need("PYTHON_ORG_API_USERNAME (or --api-user)", bool(args.api_user)),
                 Need("PYTHON_ORG_API_KEY", bool(_env("PYTHON_ORG_API_KEY"))),
             ]
     elif args.target == "github":
@@ -400,7 +402,7 @@ def verify_directory(manifest: Manifest, directory: Path, manifest_path: Path) -
             f"{directory} does not match {manifest_path}: refusing to publish anything",
             report.problems(strict=False),
         )
-    print(f"verified: {report.checked} files match {manifest_path}", file=sys.stderr)
+    note(f"verified: {plural(report.checked, 'file')} match {manifest_path}")
 
 
 def make_api(args: argparse.Namespace, journal: Journal | None) -> Any:
@@ -577,8 +579,9 @@ def report(
     failed: bool = False,
 ) -> None:
     rows = []
+    as_json = getattr(args, "format", "text") == "json"
     for result in results:
-        for line in result.lines():
+        for line in [] if as_json else result.lines():
             print(line)
         rows += [(a.target, str(a.verb), a.subject, a.detail) for a in result.actions]
     counts: dict[str, int] = {}
@@ -592,6 +595,25 @@ def report(
         summary += f"; changes made: {made or 'none'}"
     print(f"publish --target {args.target} ({mode}): {summary}", file=sys.stderr)
     steps = journal.last_steps
+    if as_json:
+        print_json(
+            {
+                "target": args.target,
+                "result": "dry-run" if args.dry_run else "stopped" if failed else "done",
+                "actions": [
+                    {
+                        "target": a.target,
+                        "verb": str(a.verb),
+                        "subject": a.subject,
+                        "detail": a.detail,
+                    }
+                    for r in results
+                    for a in r.actions
+                ],
+                "changes": journal.counts(),
+                "left_to_release_manager": [{"what": s.what, "url": s.url} for s in steps],
+            }
+        )
     if steps:
         print("Left to a release manager (python.org's admin):", file=sys.stderr)
         for step in steps:

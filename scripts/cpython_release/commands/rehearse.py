@@ -7,8 +7,10 @@ from pathlib import Path
 
 from cpython_release.commands.common import (
     Subparsers,
+    add_format,
     add_nightly,
     add_release_cycle,
+    add_version,
     is_nightly,
     parse_version,
 )
@@ -23,15 +25,16 @@ def register(sub: Subparsers) -> None:
         help="rehearse a release locally (build, sign, publish to a local tree, verify)",
         description="Run plan, build-source, SBOM, checksums, sign (GPG with an ephemeral key; "
         "Sigstore only where an identity exists), publish to a local python.org-shaped tree, "
-        "and verify it, printing the timeline. Without --repo, an embedded CPython-shaped "
+        "and verify it, printing the timeline (WORKDIR/summary.md has it with a Gantt "
+        "chart). Without --repo, an embedded CPython-shaped "
         f"repository (version {DEFAULT_VERSION}) is generated: no network, no server.",
     )
     p.add_argument("--repo", type=Path, help="a CPython clone that has tag vVERSION")
-    p.add_argument(
-        "--version",
-        default=None,
+    add_version(
+        p,
         help=f"release version (default {DEFAULT_VERSION}); with --nightly, the nightly version "
         "(default: from the branch head's patchlevel and today's date)",
+        required=False,
     )
     add_nightly(p)
     p.add_argument(
@@ -59,6 +62,7 @@ def register(sub: Subparsers) -> None:
         help="skip a pipe (repeatable)",
     )
     add_release_cycle(p)
+    add_format(p, what="the timeline (json: the rehearsal record)")
     p.set_defaults(func=main)
 
 
@@ -70,7 +74,7 @@ def main(args: argparse.Namespace) -> int:
         if args.branch:
             raise BadInput("--branch is for --nightly (a release rehearsal builds a tag)")
         if args.repo is not None and args.version is None:
-            raise BadInput("--repo needs --version")
+            raise BadInput("--repo needs the VERSION argument (the tag to rehearse)")
         version = parse_version(args.version or DEFAULT_VERSION, args)
     r = Rehearsal(
         workdir=args.workdir.resolve(),
@@ -83,4 +87,4 @@ def main(args: argparse.Namespace) -> int:
         branch=args.branch,
         version_given=version is not None,
     )
-    return run(r, set(args.skip))
+    return run(r, set(args.skip), args.format)

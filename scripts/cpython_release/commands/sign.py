@@ -14,9 +14,17 @@ import os
 import sys
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, add_nightly, is_nightly, print_json
+from cpython_release.commands.common import (
+    Subparsers,
+    add_format,
+    add_nightly,
+    add_version,
+    is_nightly,
+    print_json,
+)
 from cpython_release.errors import BadInput
 from cpython_release.ghactions import in_actions, markdown_table, set_outputs, write_summary
+from cpython_release.output import annotate
 from cpython_release.sign.gpg import KEY_ENV, PASSPHRASE_ENV
 from cpython_release.sign.signer import INSTANCES, ExpectedSigner
 from cpython_release.sign.stage import PlannedRelease, SigstoreMode, sign_release
@@ -41,6 +49,12 @@ def register(sub: Subparsers) -> None:
             "Exit status: 0 signed, 1 a check failed, 2 bad input."
         ),
     )
+    add_version(
+        p,
+        help="the release version the fragments must describe (optional: without it, any "
+        "one version they agree on)",
+        required=False,
+    )
     p.add_argument("directory", type=Path, help="the release directory (artifacts)")
     p.add_argument(
         "--fragment",
@@ -62,7 +76,6 @@ def register(sub: Subparsers) -> None:
         "list, found in DOWNLOADS or one directory below it (one per workflow "
         "artifact); nothing else is taken",
     )
-    p.add_argument("--version", help="the release version the fragments must describe")
     add_nightly(p)
     p.add_argument(
         "--plan",
@@ -130,7 +143,7 @@ def register(sub: Subparsers) -> None:
         "gpg-public-key output the run's verify jobs check against (with "
         "--gpg-optional: rehearsals and nightlies)",
     )
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_format(p, json_flag=True, what="the result")
     p.set_defaults(func=run)
 
 
@@ -164,9 +177,11 @@ def _planned(path: Path | None) -> PlannedRelease | None:
 
 
 def _warn(message: str) -> None:
+    """Once: as an annotation in Actions (the runner shows it in the log too), else a line."""
     if in_actions():
-        print(f"::warning title=Sigstore::{message}", file=sys.stderr)
-    print(message, file=sys.stderr)
+        annotate("warning", message, title="Sigstore")
+    else:
+        print(message, file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -219,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
                 "gpg-public-key": result.gpg_public_key or "",
             }
         )
-    if args.json:
+    if args.format == "json":
         print_json(result.to_dict())
     else:
         print(

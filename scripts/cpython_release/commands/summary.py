@@ -15,7 +15,7 @@ from cpython_release.blockers import DEFAULT_GITHUB_API, check_repository, defau
 from cpython_release.commands.common import Subparsers
 from cpython_release.errors import BadInput
 from cpython_release.ghactions import in_actions, write_summary
-from cpython_release.http import session
+from cpython_release.http import is_unreachable, session, unreachable
 from cpython_release.summary import (
     parse_jobs,
     parse_time,
@@ -32,10 +32,12 @@ def register(sub: Subparsers) -> None:
         help="write the run's stage timeline and a JSON record (durations, runner minutes)",
         description="Read the jobs of a workflow run (a saved JSON of GET "
         "/repos/{owner}/{repo}/actions/runs/{id}/jobs, or the API itself), append a "
-        "timeline table to $GITHUB_STEP_SUMMARY (stdout outside Actions) and write a JSON "
+        "timeline table and a Mermaid Gantt chart of the jobs to $GITHUB_STEP_SUMMARY "
+        "(stdout outside Actions) and write a JSON "
         "record: per job name, conclusion, started_at, completed_at, duration_s, runner "
         "minutes (rounded up per job, as billed); totals; tag-to-published seconds.",
-        epilog="Exit status: 0 written, 2 bad input or the API could not be read.",
+        epilog="Exit status: 0 written, 1 the API could not be reached, 2 bad input or an "
+        "unusable API answer.",
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument(
@@ -143,7 +145,9 @@ class RestClient:
         try:
             resp = self.http.get(url, params=params, timeout=30)
         except requests.RequestException as exc:
-            raise BadInput(f"cannot reach the GitHub API at {url}: {exc}") from exc
+            if is_unreachable(exc):
+                raise unreachable(f"the GitHub API at {url}", exc) from exc
+            raise BadInput(f"cannot read the GitHub API at {url}: {exc}") from exc
         if resp.status_code != 200:
             try:
                 message = resp.json().get("message", "")

@@ -8,14 +8,21 @@ verification included: nothing turns "not verified" into 0), 2 bad input.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, add_nightly, parse_version
+from cpython_release.commands.common import (
+    Deprecated,
+    Subparsers,
+    add_format,
+    add_nightly,
+    check_github_output,
+    parse_version,
+)
 from cpython_release.errors import EXIT_CHECK_FAILED, EXIT_OK, BadInput
 from cpython_release.ghactions import set_outputs, write_summary
+from cpython_release.output import annotate
 from cpython_release.sigstore_policy import (
     SIGN_WORKFLOW,
     KeyringIdentity,
@@ -120,10 +127,15 @@ def register(sub: Subparsers) -> None:
         metavar="SECONDS",
         help=f"URL sources: give up downloading after this long (default {DEFAULT_DEADLINE:g})",
     )
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_format(p, github=True, json_flag=True)
     p.add_argument("--report", type=Path, metavar="FILE", help="also write the JSON report here")
     p.add_argument(
-        "--github-output", action="store_true", help="write result and report to $GITHUB_OUTPUT"
+        "--github-output",
+        dest="format",
+        nargs=0,
+        const="github",
+        action=Deprecated,
+        instead="--format github",
     )
     p.add_argument("--workers", type=int, help="hashing threads (default: cores + 1, max 8)")
     p.set_defaults(func=run)
@@ -172,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput("--deadline must be more than 0 seconds")
     if args.report is not None and args.report.is_dir():
         raise BadInput(f"--report {args.report} is a directory; give a file name")
+    check_github_output(args.format)  # before the verification, not after it
     report = verify_release(
         args.source,
         str(version),
@@ -192,19 +205,20 @@ def run(args: argparse.Namespace) -> int:
             args.report.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise BadInput(f"cannot write --report {args.report}: {exc.strerror or exc}") from None
-    if args.json:
+    if args.format == "json":
         sys.stdout.write(text)
     else:
-        sys.stdout.write(report.render_table())
+        sys.stdout.write(report.render_table())  # ends with the verdict line
     write_summary(report.render_markdown())
-    if args.github_output:
-        if not os.environ.get("GITHUB_OUTPUT"):
-            raise BadInput("--github-output needs $GITHUB_OUTPUT (run inside GitHub Actions)")
+    if args.format == "github":
         outputs: dict[str, str] = {"result": report.result}
         if args.report:
             outputs["report"] = str(args.report.resolve())
         set_outputs(outputs)
     if report.ok:
         return EXIT_OK
-    print(f"cpython-release verify: {report.headline()}", file=sys.stderr)
+    if args.format == "json":  # the table (with its verdict line) was not printed
+        print(f"cpython-release verify: {report.headline()}", file=sys.stderr)
+    shown = [*report.problems[:10], *(["..."] if len(report.problems) > 10 else [])]
+    annotate("error", "\n".join([report.headline(), *shown]), title="cpython-release verify")
     return EXIT_CHECK_FAILED

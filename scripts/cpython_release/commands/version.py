@@ -6,6 +6,7 @@ import argparse
 
 from cpython_release.commands.common import (
     Subparsers,
+    add_format,
     add_nightly,
     add_release_cycle,
     parse_version,
@@ -21,7 +22,8 @@ def register(sub: Subparsers) -> None:
         description="Parse a CPython release version (3.13.5, 3.14.0rc2, v3.12.11) and print "
         "its tag, branch, stage, python.org directory and release phase as JSON.",
     )
-    p.add_argument("version", help="the release version or tag")
+    p.add_argument("version", metavar="VERSION", help="the release version or tag")
+    add_format(p, default="json", what="the version's facts")
     add_nightly(p)
     add_release_cycle(p)
     p.set_defaults(func=run)
@@ -30,5 +32,9 @@ def register(sub: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     version = parse_version(args.version, args)
     cycle = ReleaseCycle.load(args.release_cycle)
-    print_json({**version.to_dict(), "phase": str(cycle.phase_of(version))})
+    facts = {**version.to_dict(), "phase": str(cycle.phase_of(version))}
+    if args.format == "json":
+        print_json(facts)
+    else:
+        print("\n".join(f"{key}: {'' if value is None else value}" for key, value in facts.items()))
     return 0

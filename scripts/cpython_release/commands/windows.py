@@ -8,7 +8,13 @@ import os
 import tempfile
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
+from cpython_release.commands.common import (
+    Subparsers,
+    add_nightly,
+    add_version,
+    parse_version,
+    print_json,
+)
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import markdown_table, write_summary
 from cpython_release.inventory import WINDOWS_ARCHES, has_pymanager
@@ -29,7 +35,7 @@ ARCHES = [a for a, _, _ in WINDOWS_ARCHES]
 
 
 def _common(p: argparse.ArgumentParser, *, arch: bool = True) -> None:
-    p.add_argument("--version", required=True, help="release version, e.g. 3.14.0rc2")
+    add_version(p)
     add_nightly(p)
     if arch:
         p.add_argument("--arch", required=True, choices=ARCHES)
@@ -77,14 +83,14 @@ def register(sub: Subparsers) -> None:
         "libcrypto, libssl). Without the AZURE_* secrets in the environment it "
         "signs nothing and says so in the log and the step summary.",
     )
-    s.add_argument("dir", type=Path)
+    _common(s, arch=False)
+    s.add_argument("dir", type=Path, help="the directory holding the binaries")
     s.add_argument(
         "--source",
         type=Path,
         required=True,
         help="the CPython checkout: signed Activate.ps1 is copied back into it",
     )
-    _common(s, arch=False)
     s.add_argument("--tool", default="sign", help="the dotnet sign tool (default: sign)")
     add_require_signed(s)
     add_dry_run(s)
@@ -197,6 +203,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_sign(args: argparse.Namespace) -> int:
     version = parse_version(args.version, args)
+    if not Path(args.dir).is_dir():
+        raise BadInput(f"no such directory: {args.dir}")
     config = windows.SigningConfig.from_env(os.environ)
     if config is None:
         refuse_unsigned(args, f"Windows binaries in {args.dir}", windows.signing_secrets())

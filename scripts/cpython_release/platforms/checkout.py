@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cpython_release.errors import CheckFailed
+from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.plan import check_commit
 from cpython_release.platforms.runner import CommandRunner
 from cpython_release.version import ReleaseVersion
@@ -17,6 +17,8 @@ def verify_tag(runner: CommandRunner, source: Path, version: ReleaseVersion, com
     Returns the commit; raises :class:`CheckFailed` naming both SHAs on a mismatch.
     """
     commit = check_commit(commit)
+    if not source.is_dir():
+        raise BadInput(f"no such checkout: {source}")
     if version.is_nightly:
         # a nightly has no tag: it is the branch commit the checkout must be at
         head = runner.run(["git", "rev-parse", "HEAD"], cwd=source, capture=True).stdout.strip()
@@ -30,13 +32,20 @@ def verify_tag(runner: CommandRunner, source: Path, version: ReleaseVersion, com
     rev = ["git", "rev-parse", "--verify", "--quiet", f"{tag_ref}^{{commit}}"]
     found = runner.run(rev, cwd=source, capture=True, check=False)
     if not found.ok:
-        runner.run(
-            ["git", "fetch", "--no-tags", "--depth=1", "origin", f"+{tag_ref}:{tag_ref}"],
-            cwd=source,
-        )
+        fetch = ["git", "fetch", "--no-tags", "--depth=1", "origin", f"+{tag_ref}:{tag_ref}"]
+        fetched = runner.run(fetch, cwd=source, capture=True, check=False)
         found = runner.run(rev, cwd=source, capture=True, check=False)
         if not found.ok:
-            raise CheckFailed(f"tag {version.tag} does not exist in {source}")
+            # say why: git's own reason (no such ref on origin, not a repository, no network)
+            said = (fetched.stderr or fetched.stdout).strip().splitlines()
+            reason = [ln for ln in said if ln.startswith(("fatal:", "error:"))] or said[-3:]
+            raise CheckFailed(
+                f"tag {version.tag} does not exist in {source}, and fetching it from origin "
+                f"failed (exit status {fetched.returncode})"
+                if not fetched.ok
+                else f"tag {version.tag} does not exist in {source} nor on origin",
+                [line for line in reason if line] or ["git gave no reason"],
+            )
     tagged = found.stdout.strip()
     head = runner.run(["git", "rev-parse", "HEAD"], cwd=source, capture=True).stdout.strip()
     problems = []

@@ -7,9 +7,16 @@ import os
 import sys
 from pathlib import Path
 
-from cpython_release.commands.common import Subparsers, add_nightly, parse_version, print_json
+from cpython_release.commands.common import (
+    Subparsers,
+    add_nightly,
+    add_version,
+    parse_version,
+    print_json,
+)
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import write_summary
+from cpython_release.output import annotate
 from cpython_release.platforms.checkout import verify_tag
 from cpython_release.platforms.fragment import release_info, write_fragment
 from cpython_release.platforms.runner import CommandRunner, RecordingRunner, SubprocessRunner
@@ -34,8 +41,8 @@ def add_check_tag(msub: Subparsers, platform: str) -> None:
         description=f"Before a {platform} build: check that tag v<VERSION> and HEAD of the "
         "CPython checkout are both COMMIT (fetching the tag if the checkout lacks it).",
     )
+    add_version(p)
     p.add_argument("--source", type=Path, required=True, help="the CPython checkout")
-    p.add_argument("--version", required=True)
     add_nightly(p)
     p.add_argument("--commit", required=True)
     add_dry_run(p)
@@ -57,8 +64,8 @@ def add_fragment(msub: Subparsers, platform: str) -> None:
         "their <arch><pre>/ subdirectory) and write a manifest fragment. F.spdx.json next to "
         "F becomes F's SBOM.",
     )
-    p.add_argument("dist", type=Path)
-    p.add_argument("--version", required=True)
+    add_version(p)
+    p.add_argument("dist", type=Path, help="the directory holding the built files")
     add_nightly(p)
     p.add_argument("--commit", required=True)
     p.add_argument("--repository", required=True, help="OWNER/REPO the commit comes from")
@@ -110,7 +117,7 @@ def commit_time(runner: CommandRunner, checkout: Path) -> int:
 def announce(message: str) -> None:
     """A line for the log and the step summary (warnings get an Actions annotation)."""
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        print(f"::warning::{message}")
+        annotate("warning", message)
     else:
         print(f"warning: {message}", file=sys.stderr)
     write_summary(f"> [!WARNING]\n> {message}\n")

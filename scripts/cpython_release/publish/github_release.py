@@ -46,9 +46,9 @@ from github.GitReleaseAsset import GitReleaseAsset
 from github.Repository import Repository
 
 from cpython_release import nightly_names
-from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.errors import BadInput, CheckFailed, Unreachable
 from cpython_release.hashing import FileDigest, hash_many
-from cpython_release.http import USER_AGENT
+from cpython_release.http import USER_AGENT, is_unreachable, network_reason
 from cpython_release.inventory import GPG, SIGSTORE
 from cpython_release.manifest import MANIFEST_NAME, Manifest
 from cpython_release.publish.actions import Action, PublishResult, Verb
@@ -253,6 +253,11 @@ def api_call(what: str, fn: Callable[[], T]) -> T:
             f"GitHub rejected the token while trying to {what} ({describe(exc)})"
         ) from exc
     except (GithubException, requests.RequestException) as exc:
+        if is_unreachable(exc):
+            raise Unreachable(
+                f"GitHub while trying to {what}",
+                f"{network_reason(exc)}; nothing published yet is lost: run again to resume",
+            ) from exc
         raise CheckFailed(
             f"GitHub request failed while trying to {what}: {describe(exc)}; nothing published "
             "yet is lost: run again to resume"

@@ -384,7 +384,8 @@ class PythonOrgAPI:
                     self._sleep(min(30.0, 2.0**failures))
                     continue
                 raise ServerError(
-                    f"python.org API: no answer to {method} {url}: {exc}"
+                    f"could not reach the python.org API: no answer to {method} {url}: "
+                    f"{http.network_reason(exc)}"
                     + ("" if idempotent else " (the object may or may not have been created)")
                 ) from exc
             status = response.status_code

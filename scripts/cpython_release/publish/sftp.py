@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 import paramiko
 
-from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.errors import BadInput, CheckFailed, Unreachable
 from cpython_release.hashing import FileDigest
 from cpython_release.manifest import MANIFEST_NAME, Manifest
 from cpython_release.publish import staging
@@ -184,7 +184,7 @@ def connect(
         raise CheckFailed(f"{where}: SSH connection failed: {exc}") from exc
     except OSError as exc:
         client.close()
-        raise CheckFailed(f"{where}: cannot connect: {exc.strerror or exc}") from exc
+        raise Unreachable(where, exc.strerror or exc) from exc
     return client
 
 

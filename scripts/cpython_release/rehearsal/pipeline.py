@@ -23,6 +23,7 @@ from cpython_release.errors import BadInput, CheckFailed, ReleaseError
 from cpython_release.gantt import bars_from_stages, gantt_chart
 from cpython_release.ghactions import write_summary
 from cpython_release.manifest import MANIFEST_NAME, Manifest
+from cpython_release.output import note
 from cpython_release.phase import ReleaseCycle
 from cpython_release.plan import Plan, check_commit, make_plan
 from cpython_release.summary import StageTiming, timeline_table
@@ -44,7 +45,7 @@ class Rehearsal:
     branch: str | None = None  # nightly mode: the branch whose head is built
     # nightly mode: whether ``version`` was asked for (else it follows from the patchlevel)
     version_given: bool = True
-    log: Callable[[str], None] = field(default=lambda m: print(m, file=sys.stderr))
+    log: Callable[[str], None] = field(default=note)
     # filled in by the pipes
     plan: Plan | None = None
     fragments: list[Path] = field(default_factory=list)
@@ -312,8 +313,42 @@ def rehearsal_markdown(stages: list[StageTiming], table: str) -> str:
     return "### Release rehearsal\n\n" + table + ("\n" + chart if chart else "")
 
 
-def run(r: Rehearsal, skip: set[str] | None = None) -> int:
+# What each pipe takes from earlier ones. A rehearsal starts from an empty work directory,
+# so a skipped pipe's output is simply missing for the pipes after it.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "plan": ("source",),
+    "build-source": ("source",),
+    "sbom": ("build-source",),
+    "sign": ("build-source",),
+    "publish": ("sign",),
+    "verify": ("source", "sign", "publish"),
+}
+
+
+def check_skips(r: Rehearsal, skip: set[str]) -> None:
+    """Refuse a --skip that leaves a later pipe without its input, before anything is
+    touched (the previous rehearsal is still there)."""
+    unknown = skip - {name for name, _ in PIPES}
+    if unknown:
+        raise BadInput(f"--skip: no pipe named {', '.join(sorted(unknown))}")
+    given = set()
+    if r.repo is not None and r.commit is not None and not r.nightly:
+        given.add("source")  # --repo and --commit say what pipe_source would find
+    for name, _ in PIPES:
+        if name in skip:
+            continue
+        missing = [n for n in NEEDS.get(name, ()) if n in skip and n not in given]
+        if missing:
+            how = "give --repo and --commit, or " if missing == ["source"] and not r.nightly else ""
+            raise BadInput(
+                f"--skip {' '.join(missing)} leaves the {name} pipe without its input: "
+                f"{how}skip {name} too (nothing was changed)"
+            )
+
+
+def run(r: Rehearsal, skip: set[str] | None = None, fmt: str = "text") -> int:
     """Run every pipe in order; stop at the first failure. Returns the exit status."""
+    check_skips(r, skip or set())
     prepare_workdir(r.workdir, r.repo)
     status = 0
     for name, pipe in PIPES:
@@ -335,7 +370,8 @@ def run(r: Rehearsal, skip: set[str] | None = None) -> int:
         if status:
             break
     table = timeline_table(r.stages)
-    print(table)
+    if fmt == "text":
+        print(table)
     markdown = rehearsal_markdown(r.stages, table)
     write_summary(markdown)
     (r.workdir / "summary.md").write_text(markdown, encoding="utf-8")
@@ -346,5 +382,8 @@ def run(r: Rehearsal, skip: set[str] | None = None) -> int:
         "results": r.results,
         "exit_status": status,
     }
-    (r.workdir / "rehearsal.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    (r.workdir / "rehearsal.json").write_text(text)
+    if fmt == "json":
+        sys.stdout.write(text)
     return status

@@ -55,6 +55,10 @@ class PyPIJson:
                 resp.raise_for_status()
                 data = resp.json()
             except Exception as exc:
+                from cpython_release.http import is_unreachable, unreachable
+
+                if is_unreachable(exc):
+                    raise unreachable(f"PyPI at {url}", exc) from None
                 raise CheckFailed(
                     f"PyPI has no metadata for {project} {version}", [f"{url}: {exc}"]
                 ) from None

@@ -41,6 +41,7 @@ from typing import Protocol
 
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.inventory import DOCS_FORMATS
+from cpython_release.output import note
 
 DIST_TARGETS = ("dist-epub", *(f"dist-{fmt}" for fmt in sorted(DOCS_FORMATS)))
 #: The builder targets the old ``dist`` recipe runs, one per archived format.
@@ -67,7 +68,7 @@ class DocsBuilder(Protocol):
 
 def run_logged(cmd: Sequence[str], cwd: Path, env: Mapping[str, str]) -> None:
     """Run a build command, streaming its output; a failure is a failed check (exit 1)."""
-    print(f"+ {' '.join(cmd)}  (in {cwd})", file=sys.stderr, flush=True)
+    note(f"+ {' '.join(cmd)}  (in {cwd})")
     proc = subprocess.run(list(cmd), cwd=cwd, env=dict(env), check=False)
     if proc.returncode != 0:
         raise CheckFailed(f"docs build step failed (exit {proc.returncode}): {' '.join(cmd)}")
@@ -207,7 +208,7 @@ def pack_dist(doc: Path, version: str, mtime: int) -> list[Path]:
         top = f"python-{version}-docs-{fmt}"
         src = doc / "build" / fmt
         entries = _entries(src)
-        print(f"+ archive build/{fmt} as {top}.tar.bz2 and {top}.zip", file=sys.stderr, flush=True)
+        note(f"+ archive build/{fmt} as {top}.tar.bz2 and {top}.zip")
         _tar_bz2(dist / f"{top}.tar.bz2", top, src, entries, mtime)
         _zip(dist / f"{top}.zip", top, src, entries, mtime)
         written += [dist / f"{top}.tar.bz2", dist / f"{top}.zip"]

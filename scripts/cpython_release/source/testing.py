@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tarfile
 import time
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.manifest import Manifest
+from cpython_release.output import note
 
 #: CPython test modules the test-source job runs from each archive (the demo tree ships
 #: small modules with the same names, see demo_repo.DEMO_TESTS).
@@ -85,7 +85,7 @@ def _safe_extract(archive: Path, dest: Path) -> tuple[str, int]:
 
 def _run(name: str, cmd: list[str], cwd: Path, log: Path) -> Step:
     start = time.monotonic()
-    print(f"+ {' '.join(cmd)}", file=sys.stderr, flush=True)
+    note(f"+ {' '.join(cmd)}")
     with log.open("ab") as fh:
         fh.write(f"\n$ {' '.join(cmd)}\n".encode())
         fh.flush()

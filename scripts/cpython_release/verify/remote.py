@@ -23,6 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from cpython_release.errors import BadInput
 from cpython_release.hashing import FileDigest
+from cpython_release.http import is_unreachable, unreachable
 
 DEFAULT_DEADLINE = 3600.0  # seconds for every download of one verification
 MAX_SIDE_FILE = 1 << 20  # a .sigstore or .asc the manifest does not size
@@ -132,6 +133,8 @@ class RemoteDirectory:
         try:
             r = self._session().get(url, stream=True, timeout=(min(30.0, left), min(60.0, left)))
         except requests.RequestException as exc:
+            if is_unreachable(exc):
+                raise unreachable(url, exc) from None
             raise BadInput(f"cannot fetch {url}: {exc}") from None
         with self._lock:
             self._open.add(r)
@@ -158,7 +161,8 @@ class RemoteDirectory:
                 if self._stop.is_set():
                     raise BadInput(f"cannot fetch {url}: interrupted") from None
                 self._left(url)
-                raise BadInput(f"cannot download {url}: {exc}") from None
+                # the connection broke mid-download: the network failed, not the input
+                raise unreachable(url, exc) from None
             if not chunk:
                 return
             size += len(chunk)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cpython_release.ghactions import markdown_table
+from cpython_release.output import plural
 
 CheckStatus = Literal["ok", "failed", "needs-online", "skipped", "-"]
 Result = Literal["valid", "invalid", "needs-online"]
@@ -107,8 +108,10 @@ class VerifyReport:
             "needs-online": "NEEDS ONLINE VERIFICATION",
         }[self.result]
         return (
-            f"Python {self.version}: {verdict} ({len(self.rows)} files from {self.mode}, "
-            f"{len(self.problems)} problems, {len(self.needs_online)} need online verification)"
+            f"Python {self.version}: {verdict} ({plural(len(self.rows), 'file')} from {self.mode}, "
+            f"{plural(len(self.problems), 'problem')}, "
+            f"{len(self.needs_online)} need{'s' if len(self.needs_online) == 1 else ''} online "
+            "verification)"
         )
 
     def render_table(self) -> str:

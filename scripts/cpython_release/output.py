@@ -1,0 +1,102 @@
+"""How the CLI talks: verbosity, library logging, and GitHub annotations.
+
+``-q`` silences progress notes (:func:`note`); warnings, errors and results always show.
+``-v`` lets the libraries' own logging through (sigstore, tuf, urllib3, paramiko, github),
+which is otherwise kept to errors: their routine notices ("TUF repository is loaded in
+offline mode") say nothing a release manager can act on.
+
+In GitHub Actions (``GITHUB_ACTIONS=true``) every failure is also printed as an ``::error``
+workflow command, escaped as GitHub's runner expects (actions/toolkit ``command.ts``:
+``%``, CR and LF in the message; also ``:`` and ``,`` in properties).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from cpython_release.ghactions import in_actions
+
+QUIET = -1
+NORMAL = 0
+VERBOSE = 1
+
+LIBRARY_LOGGERS = (
+    "sigstore",
+    "tuf",
+    "securesystemslib",
+    "urllib3",
+    "paramiko",
+    "github",
+    "rfc3161_client",
+)
+
+_level = NORMAL
+_errors_annotated = 0
+_verbose_handler: logging.Handler | None = None
+
+
+def configure(verbosity: int) -> None:
+    """Set the verbosity (-1 quiet, 0 normal, 1 verbose) and the libraries' log levels.
+
+    Only the libraries' loggers are touched (and, with -v, one handler on the root logger),
+    so a host process's own logging set-up stays as it was.
+    """
+    global _level, _errors_annotated, _verbose_handler
+    _level, _errors_annotated = verbosity, 0
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbosity > 0 else logging.ERROR)
+    root = logging.getLogger()
+    if verbosity > 0 and _verbose_handler is None:
+        _verbose_handler = logging.StreamHandler(sys.stderr)
+        _verbose_handler.setFormatter(logging.Formatter("%(name)s: %(levelname)s: %(message)s"))
+        root.addHandler(_verbose_handler)
+        root.setLevel(logging.DEBUG)
+    elif verbosity <= 0 and _verbose_handler is not None:
+        root.removeHandler(_verbose_handler)
+        _verbose_handler = None
+
+
+def errors_annotated() -> int:
+    """How many ``::error`` annotations this process printed."""
+    return _errors_annotated
+
+
+def verbosity() -> int:
+    return _level
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """``1 problem``, ``2 problems``, ``0 files``."""
+    return f"{count} {noun if count == 1 else (plural_form or noun + 's')}"
+
+
+def note(message: str) -> None:
+    """A progress note on stderr; silent with ``-q``."""
+    if _level >= NORMAL:
+        print(message, file=sys.stderr, flush=True)
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow command's message (after ``::``)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow command's property value (``title=...``)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(level: str, message: str, *, title: str | None = None) -> str:
+    """The workflow command line, e.g. ``::error title=cpython-release verify::1 problem``."""
+    props = f" title={escape_property(title)}" if title else ""
+    return f"::{level}{props}::{escape_data(message)}"
+
+
+def annotate(level: str, message: str, *, title: str | None = None) -> None:
+    """Print an annotation when running in Actions; nothing elsewhere."""
+    global _errors_annotated
+    if in_actions():
+        _errors_annotated += level == "error"
+        # stderr: stdout may carry a JSON report; the runner reads commands from both
+        print(annotation(level, message, title=title), file=sys.stderr, flush=True)
