@@ -360,3 +360,23 @@ def test_nightly_version_publishes_with_bare_records(tmp_path: Path) -> None:
         f"Python-{VERSION}.tgz",
         f"python-{VERSION}-docs.epub",
     ]
+
+
+def test_cli_publish_format_json(
+    cli: Callable[..., Any], release: tuple[Path, Manifest], tmp_path: Path
+) -> None:
+    directory, _ = release
+    root = tmp_path / "site"
+    r = cli(
+        "publish", "--dir", str(directory), "--root", str(root), "--dry-run", "--format", "json"
+    )
+    assert r.code == 0, r.err
+    planned = json.loads(r.out)  # stdout is only the JSON
+    assert planned["target"] == "local" and planned["result"] == "dry-run"
+    uploads = [a for a in planned["actions"] if a["verb"] == "upload"]
+    assert any(a["subject"].endswith("core.msi") for a in uploads) and not root.exists()
+    r = cli("publish", "--dir", str(directory), "--root", str(root), "--format", "json")
+    assert r.code == 0, r.err
+    done = json.loads(r.out)
+    assert done["result"] == "done" and root.exists()
+    assert any(a["verb"] == "upload" for a in done["actions"])
