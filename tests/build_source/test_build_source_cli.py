@@ -96,7 +96,10 @@ def test_existing_output_needs_force(
     assert "output already exists" in err and f"Python-{V}.tgz" in err and "--force" in err
     assert (out / f"Python-{V}.tgz").read_bytes() == b"old"
     assert sorted(p.name for p in out.iterdir()) == [f"Python-{V}.tgz", "unrelated.txt"]
-    assert build(demo.path, demo.commit, out, "--force") == 0
+    capsys.readouterr()
+    assert build(demo.path, demo.commit, out, "--force", "--format", "text") == 0
+    said = capsys.readouterr().out  # --format text: lines for people, not JSON
+    assert said.startswith(f"wrote {out / FRAGMENT_NAME}:\n") and f"  Python-{V}.tgz  " in said
     assert (out / f"Python-{V}.tgz").read_bytes()[:2] == b"\x1f\x8b"
     assert (out / "unrelated.txt").read_text() == "kept"
     assert not [p for p in out.iterdir() if p.name.startswith(".build-source-")]
