@@ -199,7 +199,7 @@ def test_lock_agrees_with_pyproject() -> None:
     pyproject, backend, lock = _inputs()
     assert lock_problems(pyproject, backend, lock) == []
     entries = parse_lock(lock)
-    assert len(entries) > 20 and {"sigstore", "setuptools", "cryptography"} <= set(entries)
+    assert len(entries) > 20 and {"sigstore", "hatchling", "cryptography"} <= set(entries)
 
 
 def test_disagreement_is_found() -> None:
