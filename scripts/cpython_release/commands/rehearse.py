@@ -36,6 +36,14 @@ def register(sub: Subparsers) -> None:
         "(default: from the branch head's patchlevel and today's date)",
         required=False,
     )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the whole release: prepare (the release commit and a signed tag, in a clone of "
+        "its own) -> the pipes below -> finish (post-release branch, PR body, draft "
+        "announcement); on the demo repository it releases 3.13.6 from a head one fix past "
+        "v3.13.5, with --repo the VERSION after that clone's last tag",
+    )
     add_nightly(p)
     p.add_argument(
         "--branch",
@@ -58,7 +66,7 @@ def register(sub: Subparsers) -> None:
         "--skip",
         action="append",
         default=[],
-        choices=[n for n, _ in PIPES],
+        choices=[n for n, _ in PIPES] + ["prepare", "finish"],
         help="skip a pipe (repeatable)",
     )
     add_release_cycle(p)
@@ -67,6 +75,8 @@ def register(sub: Subparsers) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.full:
+        return _full(args)
     if is_nightly(args):
         # the version follows from the branch head unless given
         version = parse_version(args.version, args) if args.version else None
@@ -88,3 +98,24 @@ def main(args: argparse.Namespace) -> int:
         version_given=version is not None,
     )
     return run(r, set(args.skip), args.format)
+
+
+def _full(args: argparse.Namespace) -> int:
+    from cpython_release.rehearsal.full import FULL_DEFAULT, FULL_PIPES
+
+    if is_nightly(args):
+        raise BadInput("--full rehearses a release: a nightly is neither prepared nor finished")
+    if args.branch or args.commit:
+        raise BadInput("--full makes its own tag: --branch and --commit do not apply")
+    if args.repo is not None and args.version is None:
+        raise BadInput(
+            "--full --repo needs the VERSION argument (the release after the clone's last tag)"
+        )
+    r = Rehearsal(
+        workdir=args.workdir.resolve(),
+        version=parse_version(args.version or FULL_DEFAULT, args),
+        repo=args.repo,
+        repository=args.repository,
+        release_cycle=args.release_cycle,
+    )
+    return run(r, set(args.skip), args.format, FULL_PIPES)

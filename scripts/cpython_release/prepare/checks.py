@@ -198,7 +198,7 @@ def check_blockers(version: ReleaseVersion, source: BlockerSource | None) -> str
     release goes on with a loud notice (the release workflow's own blockers job checks
     again before anything is built)."""
     if source is None:
-        return "release blockers: NOT CHECKED (--skip-blockers)"
+        return "release blockers: NOT CHECKED (skipped: --skip-blockers, or an offline rehearsal)"
     try:
         found = source(version)
     except BlockersUnreadable as exc:

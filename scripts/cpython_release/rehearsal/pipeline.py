@@ -45,6 +45,8 @@ class Rehearsal:
     branch: str | None = None  # nightly mode: the branch whose head is built
     # nightly mode: whether ``version`` was asked for (else it follows from the patchlevel)
     version_given: bool = True
+    # rehearse --full: the key that signed the tag signs the files too (rehearsal/full.py)
+    key: Any = None
     log: Callable[[str], None] = field(default=note)
     # filled in by the pipes
     plan: Plan | None = None
@@ -229,7 +231,7 @@ def pipe_sign(r: Rehearsal) -> str:
     from cpython_release.sign.signer import ExpectedSigner
     from cpython_release.sign.stage import PlannedRelease, sign_release
 
-    key = generate(r.workdir)
+    key = r.key or generate(r.workdir)
     r.keyring = key.public_keyring
     result = sign_release(
         r.artifacts,
@@ -325,19 +327,27 @@ NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def check_skips(r: Rehearsal, skip: set[str]) -> None:
+Pipes = list[tuple[str, Callable[[Rehearsal], str]]]
+
+
+def check_skips(r: Rehearsal, skip: set[str], pipes: Pipes | None = None) -> None:
     """Refuse a --skip that leaves a later pipe without its input, before anything is
     touched (the previous rehearsal is still there)."""
-    unknown = skip - {name for name, _ in PIPES}
+    pipes = PIPES if pipes is None else pipes
+    unknown = skip - {name for name, _ in pipes}
     if unknown:
         raise BadInput(f"--skip: no pipe named {', '.join(sorted(unknown))}")
     given = set()
     if r.repo is not None and r.commit is not None and not r.nightly:
         given.add("source")  # --repo and --commit say what pipe_source would find
-    for name, _ in PIPES:
+    needs = dict(NEEDS)
+    if pipes is not PIPES:  # rehearse --full: prepare stands in for source
+        needs = {k: tuple("prepare" if n == "source" else n for n in v) for k, v in needs.items()}
+        needs["finish"] = ("prepare", "sign")
+    for name, _ in pipes:
         if name in skip:
             continue
-        missing = [n for n in NEEDS.get(name, ()) if n in skip and n not in given]
+        missing = [n for n in needs.get(name, ()) if n in skip and n not in given]
         if missing:
             how = "give --repo and --commit, or " if missing == ["source"] and not r.nightly else ""
             raise BadInput(
@@ -346,12 +356,14 @@ def check_skips(r: Rehearsal, skip: set[str]) -> None:
             )
 
 
-def run(r: Rehearsal, skip: set[str] | None = None, fmt: str = "text") -> int:
+def run(
+    r: Rehearsal, skip: set[str] | None = None, fmt: str = "text", pipes: Pipes | None = None
+) -> int:
     """Run every pipe in order; stop at the first failure. Returns the exit status."""
-    check_skips(r, skip or set())
+    check_skips(r, skip or set(), pipes)
     prepare_workdir(r.workdir, r.repo)
     status = 0
-    for name, pipe in PIPES:
+    for name, pipe in PIPES if pipes is None else pipes:
         if name in (skip or set()):
             r.stages.append(StageTiming(name, None, None, "skipped"))
             continue
