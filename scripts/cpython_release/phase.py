@@ -80,13 +80,8 @@ class ReleaseCycle:
     def load(cls, location: str | None = None) -> ReleaseCycle:
         """Load from a path or URL, else ``$CPYTHON_RELEASE_CYCLE``, else the bundled snapshot."""
         location = location or os.environ.get(ENV_VAR) or None
-        if location is None:
-            text = (
-                resources.files("cpython_release")
-                .joinpath("data/release-cycle.json")
-                .read_text(encoding="utf-8")
-            )
-            return cls(json.loads(text), "the bundled snapshot")
+        if location is None or location == "bundled":
+            return cls.load_bundled()
         if location.startswith(("https://", "http://")):
             from cpython_release.http import session
 
@@ -105,6 +100,40 @@ class ReleaseCycle:
             return cls(json.loads(path.read_text(encoding="utf-8")), str(path))
         except (OSError, ValueError) as exc:
             raise BadInput(f"cannot load release-cycle data from {path}: {exc}") from exc
+
+    @classmethod
+    def load_live(cls, location: str | None = None) -> tuple[ReleaseCycle, str]:
+        """What ``plan`` reads: the given file or URL (``--release-cycle`` or
+        ``$CPYTHON_RELEASE_CYCLE``; ``bundled`` names the snapshot), else the live data from
+        peps.python.org, else the bundled snapshot. Returns the data and a notice ("" when
+        the live or the given data was read): the snapshot may be out of date."""
+        location = location or os.environ.get(ENV_VAR) or None
+        if location == "bundled":
+            return cls.load_bundled(), ""
+        if location is not None:
+            return cls.load(location), ""
+        from cpython_release.http import session
+
+        try:
+            # one quick try: offline, the snapshot is the answer, not a minute of retries
+            resp = session(retries=0).get(RELEASE_CYCLE_URL, timeout=(3.05, 10))
+            resp.raise_for_status()
+            return cls(resp.json(), RELEASE_CYCLE_URL), ""
+        except Exception as exc:  # unreachable, an error page, not JSON, not the data
+            why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        return cls.load_bundled(), (
+            f"the live release-cycle data ({RELEASE_CYCLE_URL}) could not be read ({why}): "
+            "the release phase comes from the bundled snapshot, which may be out of date"
+        )
+
+    @classmethod
+    def load_bundled(cls) -> ReleaseCycle:
+        text = (
+            resources.files("cpython_release")
+            .joinpath("data/release-cycle.json")
+            .read_text(encoding="utf-8")
+        )
+        return cls(json.loads(text), "the bundled snapshot")
 
     def branch(self, name: str) -> Branch:
         try:

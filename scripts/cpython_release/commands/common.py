@@ -20,8 +20,9 @@ def add_release_cycle(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--release-cycle",
         metavar="FILE_OR_URL",
-        help="release-cycle JSON to use instead of the bundled snapshot "
-        "(also $CPYTHON_RELEASE_CYCLE)",
+        help="release-cycle JSON (a file or URL) to use instead of the bundled snapshot "
+        "(plan: instead of the live peps.python.org data, with the snapshot as the offline "
+        "fallback); 'bundled' names the snapshot (also $CPYTHON_RELEASE_CYCLE)",
     )
 
 

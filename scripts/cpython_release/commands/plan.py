@@ -17,7 +17,7 @@ from cpython_release.commands.common import (
     print_json,
 )
 from cpython_release.errors import BadInput
-from cpython_release.ghactions import set_outputs
+from cpython_release.ghactions import in_actions, set_outputs, write_summary
 from cpython_release.nightly_names import release_tag
 from cpython_release.output import plural
 from cpython_release.phase import ReleaseCycle
@@ -125,10 +125,13 @@ def run(args: argparse.Namespace) -> int:
     check_github_output(args.format)
     mode = "nightly" if is_nightly(args) else args.mode or "release"
     version = ReleaseVersion.parse(args.version, nightly=mode == "nightly")
+    cycle, cycle_notice = ReleaseCycle.load_live(args.release_cycle)
+    if cycle_notice:
+        _cycle_notice(cycle_notice, loud=mode == "release")
     plan = make_plan(
         version,
         args.commit,
-        ReleaseCycle.load(args.release_cycle),
+        cycle,
         binaries_for_security=args.binaries_for_security,
         gpg=args.gpg,
         mode=mode,
@@ -179,3 +182,19 @@ def plan_text(data: dict[str, Any]) -> str:
     lines += [f"  {a}" for a in data.get("artifacts", [])]
     lines += [f"notice: {n}" for n in data.get("notices", [])]
     return "\n".join(lines)
+
+
+def _cycle_notice(notice: str, *, loud: bool) -> None:
+    """The snapshot stood in for the live data: a NOTICE line, and in release mode a banner,
+    an Actions warning and a line in the step summary."""
+    if not loud:
+        print(f"NOTICE: {notice}", file=sys.stderr)
+        return
+    bar = "!" * 72
+    print(f"{bar}\nRELEASE MODE WITHOUT LIVE RELEASE-CYCLE DATA: {notice}\n{bar}", file=sys.stderr)
+    if in_actions():
+        print(
+            f"::warning title=Release-cycle data from the bundled snapshot::{notice}",
+            file=sys.stderr,
+        )
+        write_summary(f"> **Warning:** {notice}\n")

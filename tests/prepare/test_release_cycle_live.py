@@ -1,0 +1,90 @@
+"""plan reads the live release-cycle data; the bundled snapshot is the offline fallback,
+said with a notice (a banner in release mode)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from cpython_release import phase
+
+Cli = Callable[..., Any]
+COMMIT = "a" * 40
+SNAPSHOT = json.loads(
+    (phase.resources.files("cpython_release") / "data/release-cycle.json").read_text()
+)
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """A local stand-in for peps.python.org; ``answer`` says what it serves."""
+    answer: dict[str, Any] = {"status": 200, "body": b""}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(answer["status"])
+            self.send_header("Content-Length", str(len(answer["body"])))
+            self.end_headers()
+            self.wfile.write(answer["body"])
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setattr(
+        phase,
+        "RELEASE_CYCLE_URL",
+        f"http://127.0.0.1:{server.server_address[1]}/release-cycle.json",
+    )
+    monkeypatch.delenv(phase.ENV_VAR, raising=False)
+    try:
+        yield answer
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def plan(cli: Cli, *extra: str) -> tuple[dict[str, Any], str]:
+    r = cli("plan", "3.13.6", "--commit", COMMIT, *extra)
+    assert r.code == 0, r.err
+    return json.loads(r.out), r.err
+
+
+def test_the_live_data_decides_the_phase(cli: Cli, served: dict[str, Any]) -> None:
+    assert SNAPSHOT["3.13"]["status"] != "bugfix"  # so the phase shows which data was read
+    live = {**SNAPSHOT, "3.13": {**SNAPSHOT["3.13"], "status": "bugfix"}}
+    served["body"] = json.dumps(live).encode()
+    data, err = plan(cli)
+    assert data["phase"] == "bugfix"
+    assert "snapshot" not in err
+
+
+@pytest.mark.parametrize("trouble", ["error page", "not json", "unreachable"])
+def test_the_snapshot_stands_in_loudly_in_release_mode(
+    cli: Cli, served: dict[str, Any], monkeypatch: pytest.MonkeyPatch, trouble: str
+) -> None:
+    if trouble == "error page":
+        served.update(status=503, body=b"busy")
+    elif trouble == "not json":
+        served["body"] = b"<html>maintenance</html>"
+    else:
+        monkeypatch.setattr(phase, "RELEASE_CYCLE_URL", "http://127.0.0.1:9/release-cycle.json")
+    data, err = plan(cli)
+    assert data["phase"] == SNAPSHOT["3.13"]["status"]
+    assert "RELEASE MODE WITHOUT LIVE RELEASE-CYCLE DATA" in err and "!!!!" in err
+    assert "bundled snapshot, which may be out of date" in err
+    _, err = plan(cli, "--mode", "rehearsal")
+    assert err.startswith("NOTICE: the live release-cycle data") and "!!!!" not in err
+
+
+def test_bundled_names_the_snapshot(cli: Cli, served: dict[str, Any]) -> None:
+    served.update(status=500)
+    data, err = plan(cli, "--release-cycle", "bundled")
+    assert data["phase"] == SNAPSHOT["3.13"]["status"] and "live" not in err
