@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -15,9 +16,7 @@ from cpython_release import phase
 
 Cli = Callable[..., Any]
 COMMIT = "a" * 40
-SNAPSHOT = json.loads(
-    (phase.resources.files("cpython_release") / "data/release-cycle.json").read_text()
-)
+SNAPSHOT = json.loads((resources.files("cpython_release") / "data/release-cycle.json").read_text())
 
 
 @pytest.fixture
