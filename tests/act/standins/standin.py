@@ -137,7 +137,17 @@ def checkout() -> None:
         shutil.rmtree(dest)
     subprocess.run(["git", "clone", "-q", "--no-checkout", str(src), str(dest)], check=True)
     target = ref or "HEAD"
-    done = subprocess.run(["git", "-C", str(dest), "checkout", "-q", "--detach", target])
+    branch = subprocess.run(
+        ["git", "-C", str(dest), "rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{ref}"],
+        capture_output=True,
+    )
+    if ref and branch.returncode == 0:
+        # like actions/checkout: a branch ref is checked out as that local branch
+        done = subprocess.run(
+            ["git", "-C", str(dest), "checkout", "-q", "-B", ref, f"refs/remotes/origin/{ref}"]
+        )
+    else:
+        done = subprocess.run(["git", "-C", str(dest), "checkout", "-q", "--detach", target])
     if done.returncode:
         fail(f"checkout stand-in: {repo} has no ref {target}")
     depth = inp("fetch-depth", "1")
