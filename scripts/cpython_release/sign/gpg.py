@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.gpghome import create_home, remove_home
 
 KEY_ENV = "GPG_PRIVATE_KEY"
 PASSPHRASE_ENV = "GPG_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
@@ -53,9 +53,7 @@ class GpgSigner:
     def __enter__(self) -> GpgSigner:
         if shutil.which(self._gpg) is None:
             raise BadInput(f"GPG signing asked for, but {self._gpg!r} is not installed")
-        # Short path: gpg-agent's socket lives in the home and socket paths are limited.
-        self.home = Path(tempfile.mkdtemp(prefix="cr-gnupg-"))
-        self.home.chmod(0o700)
+        self.home = create_home("cr-gnupg-")
         # The agent re-derives the key's protection on every signature; in a private home
         # that is deleted at the end of the run a cheap derivation costs nothing in safety
         # and saves about a second per file on a busy runner.
@@ -79,15 +77,7 @@ class GpgSigner:
         home, self.home = self.home, None
         if home is None:
             return
-        if shutil.which("gpgconf"):
-            subprocess.run(
-                ["gpgconf", "--homedir", str(home), "--kill", "all"],
-                capture_output=True,
-                check=False,
-                timeout=60,
-                env=self._env(home),
-            )
-        shutil.rmtree(home, ignore_errors=True)
+        remove_home(home, self._env(home))
 
     # --- gpg plumbing -----------------------------------------------------------------
     def _env(self, home: Path) -> dict[str, str]:

@@ -7,14 +7,13 @@ temporary GnuPG home, so the caller's own keys and trust settings play no part.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from cpython_release.errors import BadInput
+from cpython_release.gpghome import create_home, remove_home
 
 
 @dataclass(frozen=True)
@@ -31,8 +30,7 @@ class GpgChecker:
             raise BadInput(f"keyring {keyring} is not a file")
         if shutil.which("gpg") is None:
             raise BadInput("gpg is not installed, but a keyring was given (install gnupg)")
-        self._home = Path(tempfile.mkdtemp(prefix="cr-gpg-"))
-        self._home.chmod(0o700)
+        self._home = create_home("cr-gpg-")
         self._gpg: Any = gnupg.GPG(gnupghome=str(self._home))
         result = self._gpg.import_keys_file(str(keyring))
         if not result.fingerprints:
@@ -56,13 +54,7 @@ class GpgChecker:
         return GpgVerdict(False, f"OpenPGP signature not valid: {reason}")
 
     def close(self) -> None:
-        if shutil.which("gpgconf"):  # stop any agent/keyboxd this home started
-            subprocess.run(
-                ["gpgconf", "--homedir", str(self._home), "--kill", "all"],
-                capture_output=True,
-                check=False,
-            )
-        shutil.rmtree(self._home, ignore_errors=True)
+        remove_home(self._home)
 
     def __enter__(self) -> GpgChecker:
         return self
