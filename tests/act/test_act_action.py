@@ -3,7 +3,8 @@
 A rehearsal's output is GPG-signed but has no Sigstore bundles (no OIDC identity here). A
 packager's verification must not accept that: the action has to install the toolkit from its
 own path, run verify with the given inputs, and report ``invalid`` through its outputs, naming
-the manifest's missing bundle, while hashes, SBOMs and GPG signatures check out.
+the manifest's missing bundle, while hashes, SBOMs and GPG signatures check out. The run
+also carries the ``only`` input: the two tarballs and the manifest are all that is checked.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ jobs:
           version: "3.13.5"
           source: {source}
           keyring: {keyring}
+          only: Python-3.13.5.tgz Python-3.13.5.tar.xz
       - env:
           RESULT: ${{{{ steps.verify.outputs.result }}}}
           REPORT: ${{{{ steps.verify.outputs.report }}}}
@@ -66,6 +68,7 @@ def test_action_refuses_a_release_without_sigstore_bundles(act: ActHarness, tmp_
     # every file, the manifest first, must carry a bundle of the pipeline's identity: a
     # rehearsal's GPG signatures do not make a release (its own verify names its key instead)
     files = {f["name"]: f for f in report["files"]}
+    assert set(files) == {"release-manifest.json", "Python-3.13.5.tgz", "Python-3.13.5.tar.xz"}
     assert sorted(report["problems"]) == sorted(
         f"{name}: not signed: no Sigstore bundle {name}.sigstore" for name in files
     )

@@ -74,6 +74,7 @@ def _run_verify_step(
         "SIGNING_WORKFLOW": "signing-workflow",
         "KEYRING": "keyring",
         "MANIFEST": "manifest",
+        "ONLY": "only",
     }
     assert set(step["env"]) == {*names, "FLAGS", "CPYTHON_RELEASE"}
     step_env = (
@@ -114,4 +115,16 @@ def test_action_verify_step_bad_input(tmp_path: Path, release: Release) -> None:
     proc, outputs = _run_verify_step(tmp_path, {"VERSION": "3.13", "SOURCE": "."})
     assert proc.returncode == 2
     assert "not a CPython release version" in proc.stderr
+    assert outputs == {}
+
+
+def test_action_only_input_names_files_separated_by_spaces(
+    tmp_path: Path, release: Release
+) -> None:
+    proc, outputs = _run_verify_step(
+        tmp_path,
+        {"VERSION": "3.13.5", "SOURCE": str(release.directory), "ONLY": "Python-3.13.5.tgz nope"},
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "--only nope: not in the signed manifest of Python 3.13.5" in proc.stderr
     assert outputs == {}

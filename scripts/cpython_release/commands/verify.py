@@ -113,6 +113,13 @@ def register(sub: Subparsers) -> None:
         metavar="PATH",
         help="local git clone: the manifest's commit must be the tag's commit",
     )
+    p.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="check only this file of the release (repeatable): only it, its signature and "
+        "SBOM, and the signed manifest are read or downloaded",
+    )
     p.add_argument("--strict", action="store_true", help="fail on files the release does not list")
     p.add_argument(
         "--online",
@@ -197,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
         offline=not args.online,
         workers=args.workers,
         deadline=args.deadline,
+        only=[n for value in args.only or () for n in value.split() if n],
     )
     text = report.to_json()
     if args.report:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cpython_release.errors import BadInput, CheckFailed
@@ -214,6 +214,23 @@ def _pick_signed(names: list[str], version: ReleaseVersion) -> dict[str, str | N
     }
 
 
+def _only(
+    entries: list[Entry], only: Sequence[str], version: ReleaseVersion, mode: str
+) -> list[Entry]:
+    """The entries named by ``--only``; a name the release's list lacks is bad input."""
+    by_name = {e.name: e for e in entries}
+    unknown = [n for n in dict.fromkeys(only) if n not in by_name]
+    if unknown:
+        where = {"manifest": "signed manifest", "sha256sums": "SHA256SUMS"}.get(
+            mode, "signed files in the listing"
+        )
+        raise BadInput(
+            f"--only {', '.join(unknown)}: not in the {where} of Python {version} "
+            f"(it lists {len(by_name)} files, e.g. {', '.join(sorted(by_name)[:3])})"
+        )
+    return [by_name[n] for n in dict.fromkeys(only)]
+
+
 def verify_release(
     source: Path | str,
     version: str,
@@ -228,6 +245,7 @@ def verify_release(
     offline: bool = True,
     workers: int | None = None,
     deadline: float = DEFAULT_DEADLINE,
+    only: Sequence[str] = (),
 ) -> VerifyReport:
     """Verify the release in ``source`` (a directory or a base URL) for ``version``.
 
@@ -239,6 +257,9 @@ def verify_release(
     them. ``keyring`` checks ``.asc`` signatures too (mandatory up to 3.13).
     ``verifier`` replaces the production Sigstore verifier (tests). ``deadline`` bounds
     all downloads of a URL source together (seconds).
+    ``only`` names the files to check (with their companions) out of the release's list:
+    nothing else is read or downloaded but the list itself and its signature (SHA256SUMS is
+    then not read unless it is the list, or given); a name the list lacks is bad input.
     Raises :class:`BadInput` for unusable input; verification findings are in the report.
     """
     v = ReleaseVersion.parse(version, nightly=None)
@@ -253,40 +274,12 @@ def verify_release(
     bundle_verifier = verifier if verifier is not None else SigstoreBundleVerifier(offline=offline)
     report = VerifyReport(str(v), str(source), "manifest", policy.describe())
     check = Checks(v, policy, bundle_verifier, keyring, repo, strict, report)
-    legacy = isinstance(policy, LegacyIdentity)
     src = _Source(source, deadline)
     try:
-        # python.org's X.Y.Z/ directory is shared by every pre-release of X.Y.Z: there the
-        # lists carry the version (publish/layout.py published_list_name)
-        manifest_file = src.load(
-            manifest, (published_list_name(MANIFEST_NAME, str(v)), MANIFEST_NAME), "manifest"
-        )
-        sums_file = src.load(sums, (published_list_name(SUMS_NAME, str(v)), SUMS_NAME), "checksums")
-        meta: list[Entry] = []
-        entries: list[Entry] = []
-        side: list[tuple[Entry, Files]] = []
-        parsed_sums: dict[str, str] | None = None
-        if sums_file is not None:
-            try:
-                parsed_sums = parse_sums(sums_file.text, sums_file.label)
-            except CheckFailed as exc:
-                for problem in exc.problems:
-                    check.fail(SUMS_NAME, f"malformed: {problem}")
-        m: Manifest | None = None
-        if manifest_file is not None:
-            try:
-                m = Manifest.loads(manifest_file.text, manifest_file.label)
-            except BadInput as exc:
-                if manifest is not None:
-                    raise BadInput(f"cannot verify without a valid manifest: {exc}") from None
-                check.fail(MANIFEST_NAME, f"not a valid release manifest: {exc}")
-            else:
-                report.release = m.release.to_dict()
-                check.check_manifest_facts(m)
-                entries = check.entries_from_manifest(m)
-            if manifest_file.side is None:
-                meta.append(check.meta_entry(manifest_file.label, "manifest"))
-        elif not legacy:
+        lists = _Lists.load(src, v, check, manifest=manifest, sums=sums, only=only)
+        if lists.manifest_file is not None:
+            found = _collect_manifest(lists, check)
+        elif not isinstance(policy, LegacyIdentity):
             check.fail(
                 MANIFEST_NAME,
                 f"no signed manifest for Python {v}: {source} has no {MANIFEST_NAME} (give "
@@ -294,70 +287,176 @@ def verify_release(
             )
             report.mode = "none"
             return report
-        elif parsed_sums is not None:
-            report.mode = "sha256sums"
-            entries = check.entries_from_names(dict(parsed_sums), SUMS_NAME)
+        elif lists.sums is not None:
+            found = _collect_sums(lists.sums, check)
         else:
-            report.mode = "listing"
-            names = src.names()
-            if names is None:
-                raise BadInput(
-                    f"{source} has no {MANIFEST_NAME}, no {SUMS_NAME} and no directory index: "
-                    "give --manifest or --sums"
-                )
-            picked = _pick_signed(names, v)
-            if not picked:
-                raise BadInput(
-                    f"{source} has no {MANIFEST_NAME}, no {SUMS_NAME} and no signed files of "
-                    f"Python {v}"
-                )
-            entries = check.entries_from_names(picked, f"the listing of {source}")
-        if m is None and repo is not None:
-            check.fail(MANIFEST_NAME, "cannot check the tag's commit: no valid release manifest")
-        if parsed_sums is not None and m is not None:
-            check.check_sums(parsed_sums, entries)
-        if manifest_file is not None and manifest_file.side is not None and m is not None:
-            name, found = manifest_file.side
-            side.append((_side_entry(name, "manifest", manifest_file.label), found))
-        if sums_file is not None and parsed_sums is not None:
-            if sums_file.side is None:
-                meta.append(check.meta_entry(sums_file.label, "checksums"))
-            else:
-                name, found = sums_file.side
-                side.append((_side_entry(name, "checksums", sums_file.label), found))
-
-        all_entries = meta + entries
-        wanted = sorted({n for e in all_entries for n in e.names()})
-        for n in wanted:
-            if not SAFE_NAME.fullmatch(n):
-                raise BadInput(f"refusing unsafe file name {n!r}")
-        sbom_jobs = [(e.sbom.name, e.name) for e in all_entries if e.sbom is not None]
-        if src.present is not None:  # large SBOMs validate in other processes while we hash
-            check.sboms = SbomChecker(
-                [(src.directory / s, n) for s, n in sbom_jobs if s in src.present]
-            )
-        sizes = {
-            ref.name: ref.size
-            for e in all_entries
-            for ref in (e, e.sigstore, e.gpg, e.sbom)
-            if ref is not None and ref.size is not None
-        }
-        files = src.gather(
-            wanted, v, workers=workers, meanwhile=lambda: _prepare(bundle_verifier), sizes=sizes
-        )
-        if check.sboms is None:
-            check.sboms = SbomChecker(
-                [(src.directory / s, n) for s, n in sbom_jobs if s in files.present]
-            )
-        lists = [
-            MANIFEST_NAME,
-            SUMS_NAME,
-            *(published_list_name(n, str(v)) for n in (MANIFEST_NAME, SUMS_NAME)),
-        ]
-        ignore = set(lists) | {base + suffix for base in lists for suffix in (SIGSTORE, GPG)}
-        check.run(all_entries, files, ignore, side)
+            found = _collect_listing(src, v, check)
+        _cross_check(found, lists, check, repo)
+        listed = {n for e in found.entries for n in e.names()}
+        if only and (found.entries or not report.problems):  # (an invalid list fails alone)
+            found.entries = _only(found.entries, only, v, report.mode)
+        _check_files(src, v, found, check, bundle_verifier, workers, listed)
         return report
     finally:
         if check.sboms is not None:
             check.sboms.close()
         src.close()
+
+
+@dataclass
+class _Lists:
+    """The release's signed lists as read: the manifest and SHA256SUMS (either may be
+    missing), and SHA256SUMS parsed (None: missing or malformed, which is a failure)."""
+
+    manifest_file: _ListFile | None
+    sums_file: _ListFile | None
+    sums: dict[str, str] | None
+
+    @classmethod
+    def load(
+        cls,
+        src: _Source,
+        v: ReleaseVersion,
+        check: Checks,
+        *,
+        manifest: Path | str | None,
+        sums: Path | str | None,
+        only: Sequence[str],
+    ) -> _Lists:
+        # python.org's X.Y.Z/ directory is shared by every pre-release of X.Y.Z: there the
+        # lists carry the version (publish/layout.py published_list_name)
+        manifest_file = src.load(
+            manifest, (published_list_name(MANIFEST_NAME, str(v)), MANIFEST_NAME), "manifest"
+        )
+        # --only with a manifest: SHA256SUMS (the same list again) is not read unless given
+        skip_sums = bool(only) and manifest_file is not None and sums is None
+        sums_file = (
+            None
+            if skip_sums
+            else src.load(sums, (published_list_name(SUMS_NAME, str(v)), SUMS_NAME), "checksums")
+        )
+        parsed: dict[str, str] | None = None
+        if sums_file is not None:
+            try:
+                parsed = parse_sums(sums_file.text, sums_file.label)
+            except CheckFailed as exc:
+                for problem in exc.problems:
+                    check.fail(SUMS_NAME, f"malformed: {problem}")
+        return cls(manifest_file, sums_file, parsed)
+
+
+@dataclass
+class _Found:
+    """What a mode collected: the files to check, the lists themselves (``meta``: checked
+    with the release's files; ``side``: given explicitly, checked where they live)."""
+
+    entries: list[Entry] = field(default_factory=list)
+    meta: list[Entry] = field(default_factory=list)
+    side: list[tuple[Entry, Files]] = field(default_factory=list)
+    manifest: Manifest | None = None
+
+
+def _collect_manifest(lists: _Lists, check: Checks) -> _Found:
+    """Manifest mode: the signed manifest lists every file (an invalid one is a failure,
+    or bad input when it was given explicitly)."""
+    manifest_file = lists.manifest_file
+    assert manifest_file is not None
+    found = _Found()
+    try:
+        m = Manifest.loads(manifest_file.text, manifest_file.label)
+    except BadInput as exc:
+        if manifest_file.side is not None:
+            raise BadInput(f"cannot verify without a valid manifest: {exc}") from None
+        check.fail(MANIFEST_NAME, f"not a valid release manifest: {exc}")
+    else:
+        found.manifest = m
+        check.report.release = m.release.to_dict()
+        check.check_manifest_facts(m)
+        found.entries = check.entries_from_manifest(m)
+    if manifest_file.side is None:
+        found.meta.append(check.meta_entry(manifest_file.label, "manifest"))
+    elif found.manifest is not None:
+        name, where = manifest_file.side
+        found.side.append((_side_entry(name, "manifest", manifest_file.label), where))
+    return found
+
+
+def _collect_sums(sums: dict[str, str], check: Checks) -> _Found:
+    """Legacy mode with SHA256SUMS: it is the list of files."""
+    check.report.mode = "sha256sums"
+    return _Found(check.entries_from_names(dict(sums), SUMS_NAME))
+
+
+def _collect_listing(src: _Source, v: ReleaseVersion, check: Checks) -> _Found:
+    """Legacy mode without lists: every file of the version with a bundle beside it."""
+    check.report.mode = "listing"
+    source = src.label
+    names = src.names()
+    if names is None:
+        raise BadInput(
+            f"{source} has no {MANIFEST_NAME}, no {SUMS_NAME} and no directory index: "
+            "give --manifest or --sums"
+        )
+    picked = _pick_signed(names, v)
+    if not picked:
+        raise BadInput(
+            f"{source} has no {MANIFEST_NAME}, no {SUMS_NAME} and no signed files of Python {v}"
+        )
+    return _Found(check.entries_from_names(picked, f"the listing of {source}"))
+
+
+def _cross_check(found: _Found, lists: _Lists, check: Checks, repo: Path | None) -> None:
+    """The tag's commit (--repo) needs a manifest; SHA256SUMS must agree with it, and is
+    itself checked like any list."""
+    if found.manifest is None and repo is not None:
+        check.fail(MANIFEST_NAME, "cannot check the tag's commit: no valid release manifest")
+    if lists.sums is not None and found.manifest is not None:
+        check.check_sums(lists.sums, found.entries)
+    if lists.sums_file is not None and lists.sums is not None:
+        if lists.sums_file.side is None:
+            found.meta.append(check.meta_entry(lists.sums_file.label, "checksums"))
+        else:
+            name, where = lists.sums_file.side
+            found.side.append((_side_entry(name, "checksums", lists.sums_file.label), where))
+
+
+def _check_files(
+    src: _Source,
+    v: ReleaseVersion,
+    found: _Found,
+    check: Checks,
+    bundle_verifier: BundleVerifier,
+    workers: int | None,
+    listed: set[str],
+) -> None:
+    """Read every file once (hash, or download and hash), then run every check."""
+    all_entries = found.meta + found.entries
+    wanted = sorted({n for e in all_entries for n in e.names()})
+    for n in wanted:
+        if not SAFE_NAME.fullmatch(n):
+            raise BadInput(f"refusing unsafe file name {n!r}")
+    sbom_jobs = [(e.sbom.name, e.name) for e in all_entries if e.sbom is not None]
+    if src.present is not None:  # large SBOMs validate in other processes while we hash
+        check.sboms = SbomChecker(
+            [(src.directory / s, n) for s, n in sbom_jobs if s in src.present]
+        )
+    sizes = {
+        ref.name: ref.size
+        for e in all_entries
+        for ref in (e, e.sigstore, e.gpg, e.sbom)
+        if ref is not None and ref.size is not None
+    }
+    files = src.gather(
+        wanted, v, workers=workers, meanwhile=lambda: _prepare(bundle_verifier), sizes=sizes
+    )
+    if check.sboms is None:
+        check.sboms = SbomChecker(
+            [(src.directory / s, n) for s, n in sbom_jobs if s in files.present]
+        )
+    lists = [
+        MANIFEST_NAME,
+        SUMS_NAME,
+        *(published_list_name(n, str(v)) for n in (MANIFEST_NAME, SUMS_NAME)),
+    ]
+    ignore = set(lists) | {base + suffix for base in lists for suffix in (SIGSTORE, GPG)}
+    check.run(all_entries, files, ignore | listed, found.side)
