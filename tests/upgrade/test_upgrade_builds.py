@@ -102,18 +102,19 @@ def test_abi_from_the_committed_dumps_without_abidiff(
     assert "abidiff is not installed" in note or "no shared libpython" in note
 
 
-def test_same_release_twice_is_clean(
+def test_one_sided_or_identical_builds_are_bad_input(
     cli: Cli, upgrade_demo: DemoRepo, builds: tuple[Path, Path]
 ) -> None:
-    old, _ = builds
-    r = cli("upgrade-check", "--repo", str(upgrade_demo.path), "--from", "v3.13.5",
-            "--to", "v3.13.5", "--build-old", str(old), "--build-new", str(old),
-            "--format", "json")  # fmt: skip
-    assert r.code == 0, r.out
-    data = json.loads(r.out)
-    assert data["findings"] == []
-    checks = {c["name"]: c["status"] for c in data["checks"]}
-    assert checks["old-tests"] == "ran" and checks["abi-dump"] == "ran"
+    """Half the build input, or one build given twice, would compare nothing: exit 2."""
+    old, new = builds
+    base = ("upgrade-check", "--repo", str(upgrade_demo.path), "--from", "v3.13.5",
+            "--to", "v3.13.6", "--format", "json")  # fmt: skip
+    r = cli(*base, "--build-old", str(old))
+    assert r.code == 2 and "--build-old without the other" in r.err and r.out == ""
+    r = cli(*base, "--build-new", str(new))
+    assert r.code == 2 and "--build-new without the other" in r.err
+    r = cli(*base, "--build-old", str(old), "--build-new", str(old) + "/.")
+    assert r.code == 2 and "same directory" in r.err and "Traceback" not in r.err
 
 
 def test_a_build_dir_without_an_interpreter(

@@ -87,10 +87,28 @@ def test_a_canary_breaks_on_the_new_interpreter(
     assert "leading zeros are not allowed" in canary["output"]
 
 
-def test_bad_canary_lists(cli: Cli, upgrade_demo: DemoRepo, tmp_path: Path) -> None:
-    config = tmp_path / "canaries.toml"
-    config.write_text('cache = "nowhere"\n')
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ('cache = "nowhere"\n', "cache must name a directory"),
+        ('cache = "cache"\n[[canary]]\nname = "jsonnum"\n[[canary]]\nname = "JSONnum"\n',
+         "listed twice"),
+        ('cache = "cache"\n[[canary]]\nname = "twotops"\ntests = "tests"\n',
+         "must hold one top-level directory"),
+        ('cache = "cache"\n[[canary]]\nname = "absent"\ntests = "tests"\n', "no sdist"),
+    ],
+)  # fmt: skip
+def test_bad_canary_lists(
+    cli: Cli, upgrade_demo: DemoRepo, tmp_path: Path, config: str, message: str
+) -> None:
+    """Refused before anything runs (no builds needed to see it)."""
+    (tmp_path / "cache").mkdir()
+    with tarfile.open(tmp_path / "cache" / "twotops-1.0.tar.gz", "w:gz") as tf:
+        for name in ("twotops-1.0/setup.py", "stray.txt"):
+            info = tarfile.TarInfo(name)
+            tf.addfile(info, io.BytesIO(b""))
+    path = tmp_path / "canaries.toml"
+    path.write_text(config)
     r = cli("upgrade-check", "--repo", str(upgrade_demo.path), "--from", "v3.13.5",
-            "--to", "v3.13.6", "--build-old", str(tmp_path), "--build-new", str(tmp_path),
-            "--canaries", str(config))  # fmt: skip
-    assert r.code == 2
+            "--to", "v3.13.6", "--canaries", str(path))  # fmt: skip
+    assert r.code == 2 and message in r.err and "Traceback" not in r.err, r.err

@@ -68,7 +68,7 @@ def test_demo_planted_cases(cli: Cli, upgrade_demo: DemoRepo) -> None:
     edited = found[140101][0]
     assert edited["affected"] == ["test.test_json_demo.ScannerTests.test_leading_zeros"]
     assert '-        self.assertEqual(scanner.parse_number("007"), 7)' in edited["hunks"][0]
-    assert edited["existing_lines_changed"] == 1
+    assert edited["existing_lines_changed"] == 3  # the assertion out, two lines in
     removed = found[140103][0]
     assert removed["removed_tests"] == ["test.test_json_demo.ScannerTests.test_legacy_alias"]
     abi = found[140104][0]  # the commit message names no issue: it comes from the blurb
@@ -102,11 +102,30 @@ def test_demo_text_report_and_summary(
     assert len(md.splitlines()) <= 30  # one screen
 
 
-def test_before_the_planted_backports_is_clean(cli: Cli, upgrade_demo: DemoRepo) -> None:
-    r = cli("upgrade-check", "--repo", str(upgrade_demo.path), "--from", "v3.13.5",
-            "--to", "v3.13.5", "--format", "json")  # fmt: skip
-    assert r.code == 0, r.out
-    assert _json(r)["findings"] == []
+@pytest.mark.parametrize(
+    ("base", "head", "message"),
+    [
+        ("v3.13.5", "v3.13.5", "same commit"),
+        ("v3.13.6", "v3.13.5", "not an ancestor"),
+        ("v3.13.6", "v3.13.6^", "not an ancestor"),
+    ],
+)
+def test_empty_reversed_range_is_bad_input(
+    cli: Cli, upgrade_demo: DemoRepo, base: str, head: str, message: str
+) -> None:
+    """A range that selects no commit (or the wrong way round) would come out clean."""
+    r = cli("upgrade-check", "--repo", str(upgrade_demo.path), "--from", base,
+            "--to", head, "--format", "json")  # fmt: skip
+    assert r.code == 2 and message in r.err and r.out == "", (r.out, r.err)
+
+
+def test_unrelated_history_is_bad_input(cli: Cli, gitrepo: GitRepo) -> None:
+    gitrepo.commit({"Lib/test/test_x.py": TEST_V1}, "base")
+    gitrepo.tag("v1")
+    gitrepo.git("checkout", "-q", "--orphan", "other")
+    gitrepo.commit({"Lib/test/test_x.py": "x = 1\n"}, "unrelated root")
+    r = cli("upgrade-check", "--repo", str(gitrepo.path), "--from", "v1", "--to", "HEAD")
+    assert r.code == 2 and "not an ancestor" in r.err
 
 
 def test_ranked_by_existing_lines_changed(cli: Cli, gitrepo: GitRepo) -> None:
@@ -128,7 +147,7 @@ def test_ranked_by_existing_lines_changed(cli: Cli, gitrepo: GitRepo) -> None:
             "--format", "json")  # fmt: skip
     findings = _json(r)["findings"]
     assert [f["commit"] for f in findings] == [big, small, data_change]
-    assert [f["existing_lines_changed"] for f in findings] == [3, 1, 1]
+    assert [f["existing_lines_changed"] for f in findings] == [6, 2, 2]  # out + in
     assert findings[0]["affected"] == ["test.test_x.T.test_b"]
     assert findings[1]["affected"] == ["test.test_x.T.test_a"]
     assert findings[2]["affected"] == ["Lib/test/data.txt"]
@@ -203,21 +222,28 @@ def test_waivers_from_a_file(cli: Cli, upgrade_demo: DemoRepo, tmp_path: Path) -
     assert r.code == 1 and _json(r)["unwaived"] == 2
 
 
-def test_waivers_committed_in_the_release(cli: Cli, gitrepo: GitRepo) -> None:
+def test_waivers_committed_in_the_release(cli: Cli, gitrepo: GitRepo, tmp_path: Path) -> None:
     gitrepo.commit({"Lib/test/test_x.py": TEST_V1}, "base")
     gitrepo.tag("v1")
     bad = gitrepo.commit({"Lib/test/test_x.py": TEST_V1.replace("1 + 1", "3 - 1")}, "gh-7: edit")
-    gitrepo.commit(
+    waive = gitrepo.commit(
         {"Misc/upgrade-waivers.toml": f'[[waiver]]\nkind = "changed-tests"\ncommit = "{bad[:10]}"\n'
          'reason = "same assertion, clearer arithmetic"\n'},
         "Waive gh-7",
     )  # fmt: skip
     r = cli("upgrade-check", "--repo", str(gitrepo.path), "--from", "v1", "--to", "HEAD",
             "--format", "json")  # fmt: skip
-    assert r.code == 0
-    [f] = _json(r)["findings"]
-    assert f["waived"] and f["waiver_reason"] == "same assertion, clearer arithmetic"
+    assert r.code == 1  # the committed waiver applies, but adding it is a finding of its own
+    found = {f["kind"]: f for f in _json(r)["findings"]}
+    assert found["changed-tests"]["waived"]
+    assert found["changed-tests"]["waiver_reason"] == "same assertion, clearer arithmetic"
+    assert found["waivers-changed"]["commit"] == waive and not found["waivers-changed"]["waived"]
     assert _json(r)["waivers"][0]["source"] == "Misc/upgrade-waivers.toml"
+    rm = _waivers(tmp_path, f'[[waiver]]\nkind = "waivers-changed"\ncommit = "{waive}"\n'
+                  'reason = "read it"\n')  # fmt: skip
+    r = cli("upgrade-check", "--repo", str(gitrepo.path), "--from", "v1", "--to", "HEAD",
+            "--waivers", rm)  # fmt: skip
+    assert r.code == 0, r.out
 
 
 @pytest.mark.parametrize(

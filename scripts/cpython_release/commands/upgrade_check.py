@@ -16,12 +16,15 @@ def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "upgrade-check",
         help="report what could break users upgrading from the previous release",
-        description="Between the previous release's tag and the release commit: commits that "
-        "modify or delete existing tests under Lib/test (pure additions never count), "
-        "Misc/stable_abi.toml entries lost or changed, and, with both build directories, the "
-        "previous release's tests run under the old and the new interpreter (a test that "
-        "passes on the old and fails on the new is a behaviour change) and the exported ABI. "
-        "Waivers come from Misc/upgrade-waivers.toml in the release commit and --waivers.",
+        description="Between the previous release's tag and the release commit (--from must be "
+        "a strict ancestor of --to): commits, merges included, that change existing tests under "
+        "Lib/test (lines modified, deleted, or added inside an existing test or its decorators; "
+        "new tests never count), Misc/stable_abi.toml entries lost or changed, changes to "
+        "Misc/upgrade-waivers.toml, and, with both build directories, the previous release's "
+        "tests run under the old and the new interpreter (a test that passes on the old and "
+        "fails, is skipped, is missing or cannot be imported on the new is a behaviour change) "
+        "and the exported ABI. Waivers come from Misc/upgrade-waivers.toml in the release "
+        "commit and --waivers.",
         epilog="Exit status: 0 clean (every finding waived), 1 unwaived findings, 2 bad input.",
     )
     p.add_argument("--repo", required=True, type=Path, metavar="PATH", help="CPython git clone")
@@ -87,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
     )
     data = report.to_dict()
     if args.output:
-        args.output.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        try:
+            args.output.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise BadInput(f"--output {args.output}: {exc.strerror}") from exc
     if args.format == "json":
         print(json.dumps(data, indent=2, sort_keys=True))
     else:

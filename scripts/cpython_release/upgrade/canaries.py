@@ -45,24 +45,53 @@ def load(path: Path) -> tuple[Path, list[Canary]]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise BadInput(f"--canaries {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"--canaries {path}: not UTF-8 ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"--canaries {path}: not valid TOML: {exc}") from exc
     cache = (path.parent / str(data.get("cache", ""))).resolve()
     if not data.get("cache") or not cache.is_dir():
         raise BadInput(f"--canaries {path}: cache must name a directory ({cache})")
-    out = []
+    out: list[Canary] = []
     for n, item in enumerate(data.get("canary", []), 1):
         name = item.get("name") if isinstance(item, dict) else None
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
             raise BadInput(f"--canaries {path}: canary {n} needs a package name")
-        out.append(
-            Canary(name, str(item.get("tests", "")), bool(item.get("build_isolation", True)))
-        )
+        if any(_norm(c.name) == _norm(name) for c in out):
+            raise BadInput(f"--canaries {path}: canary {name} is listed twice")
+        canary = Canary(name, str(item.get("tests", "")), bool(item.get("build_isolation", True)))
+        if canary.tests:
+            _sdist_top(cache, canary)
+        out.append(canary)
     return cache, out
 
 
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _sdist_top(cache: Path, canary: Canary) -> tuple[Path, str]:
+    """The canary's sdist and its one top-level directory (where its tests are)."""
+    sdist = _sdist(cache, canary.name)
+    if sdist is None:
+        raise BadInput(f"canary {canary.name}: no sdist in {cache} for its tests")
+    try:
+        with tarfile.open(sdist) as tf:
+            tops = {m.name.lstrip("./").split("/", 1)[0] for m in tf.getmembers()} - {""}
+    except (OSError, tarfile.TarError) as exc:
+        raise BadInput(
+            f"canary {canary.name}: {sdist.name} is not a readable sdist: {exc}"
+        ) from exc
+    if len(tops) != 1:
+        raise BadInput(
+            f"canary {canary.name}: {sdist.name} must hold one top-level directory, "
+            f"not {sorted(tops)}"
+        )
+    return sdist, tops.pop()
+
+
 def _sdist(cache: Path, name: str) -> Path | None:
-    norm = re.sub(r"[-_.]+", "_", name).lower()
+    norm = _norm(name)
     for p in sorted(cache.glob("*.tar.gz")):
         if re.sub(r"[-_.]+", "_", p.name).lower().startswith(norm + "_"):
             return p
@@ -90,13 +119,13 @@ def canaries(
     for canary in listed:
         base = work / canary.name
         tests: list[str] = []
-        sdist = _sdist(cache, canary.name)
         if canary.tests:
-            if sdist is None:
-                raise BadInput(f"canary {canary.name}: no sdist in {cache} for its tests")
+            sdist, top_name = _sdist_top(cache, canary)
             with tarfile.open(sdist) as tf:
                 tf.extractall(base / "src", filter="data")
-            [top] = list((base / "src").iterdir())
+            top = base / "src" / top_name
+            if not top.is_dir():
+                raise BadInput(f"canary {canary.name}: {sdist.name} has no directory {top_name}")
             # its own top level: the sdist's source tree must not shadow what was installed
             tests = [f"discover={top / canary.tests}"]
         outcomes: dict[str, Outcome | str] = {}

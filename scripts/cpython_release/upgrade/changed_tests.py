@@ -21,9 +21,19 @@ TEST_DIR = "Lib/test"
 _GH = re.compile(r"\bgh-(\d+)\b", re.IGNORECASE)
 _NEWS_GH = re.compile(r"gh-issue-(\d+)\.")
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-_SEP = "\x1e"
+#: Starts each commit's record in ``git log`` output. A NUL byte never appears in a message
+#: or a text diff (git shows a file holding one as binary), and no path starts with "/", so
+#: neither test data nor a file name can forge it.
+_SEP = "\x00//"
 #: Hunks kept per finding in the text report (JSON keeps them all).
 MAX_TEXT_HUNKS = 3
+#: Functions that switch existing tests off or on even when they are new.
+_FIXTURES = frozenset(
+    {"setUpModule", "tearDownModule", "load_tests", "setUpClass", "tearDownClass", "setUp",
+     "tearDown", "asyncSetUp", "asyncTearDown"}
+)  # fmt: skip
+#: Read every path and message as git stores them (no octal quoting of non-ASCII names).
+GIT_OPTS = ("-c", "core.quotePath=false")
 
 
 @dataclass
@@ -31,7 +41,8 @@ class Hunk:
     path: str
     header: str
     lines: list[str]
-    removed: int
+    removed: list[int] = field(default_factory=list)  # old line numbers
+    added: list[int] = field(default_factory=list)  # new line numbers
 
 
 @dataclass
@@ -40,13 +51,29 @@ class FileChange:
     old_blob: str = ""
     new_blob: str = ""
     deleted: bool = False
+    created: bool = False
     binary: bool = False
     hunks: list[Hunk] = field(default_factory=list)
-    removed_old_lines: list[int] = field(default_factory=list)
+    #: (old line number, the line is blank)
+    removed_lines: list[tuple[int, bool]] = field(default_factory=list)
+    #: (new line number, the line is blank)
+    added_lines: list[tuple[int, bool]] = field(default_factory=list)
+    #: Filled by the analysis: the existing lines this change counts (old and new numbers).
+    counted_old: set[int] = field(default_factory=set)
+    counted_new: set[int] = field(default_factory=set)
 
     @property
-    def removed(self) -> int:
-        return len(self.removed_old_lines) or (1 if self.binary and self.deleted else 0)
+    def touches_existing(self) -> bool:
+        """Can this change alter an existing test at all? (A new file cannot.)"""
+        if self.created:
+            return False
+        return bool(self.removed_lines or self.added_lines or self.binary)
+
+    @property
+    def counted(self) -> int:
+        if self.binary:
+            return 1
+        return len(self.counted_old) + len(self.counted_new)
 
 
 @dataclass
@@ -62,14 +89,59 @@ def _module_name(path: str) -> str:
     return path.removeprefix("Lib/").removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
+def unquote_path(text: str) -> str:
+    """A path as git prints it in diff headers: C-quoted when it holds a quote, a backslash
+    or a control character; a trailing tab when it holds a space."""
+    text = text.rstrip("\t")
+    if not text.startswith('"'):
+        return text
+    body = text[1:-1] if text.endswith('"') else text[1:]
+    out = bytearray()
+    i = 0
+    escapes = {"n": 10, "t": 9, '"': 34, "\\": 92, "a": 7, "b": 8, "f": 12, "r": 13, "v": 11}
+    raw = body.encode("utf-8", "surrogateescape")
+    while i < len(raw):
+        c = raw[i]
+        if c == 92 and i + 1 < len(raw):  # backslash
+            nxt = chr(raw[i + 1])
+            if nxt in "01234567" and i + 3 < len(raw) + 1:
+                out.append(int(raw[i + 1 : i + 4], 8))
+                i += 4
+                continue
+            out.append(escapes.get(nxt, raw[i + 1]))
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return out.decode("utf-8", "replace")
+
+
+def _diff_git_path(line: str) -> str:
+    """The path of a ``diff --git a/P b/P`` line (renames are off: both sides are P)."""
+    rest = line[len("diff --git ") :]
+    if rest.startswith('"'):
+        end = 1
+        while end < len(rest) and not (rest[end] == '"' and rest[end - 1] != "\\"):
+            end += 1
+        return unquote_path(rest[: end + 1]).removeprefix("a/")
+    half = (len(rest) - 1) // 2  # "a/P b/P": both halves the same length
+    return rest[:half].removeprefix("a/")
+
+
 def commit_infos(repo: Repo, rev_range: str) -> dict[str, CommitInfo]:
-    """Subject, gh-issue (message first, then a NEWS blurb's file name), What's New touched."""
-    raw = repo.text("log", "--no-merges", "--name-only", f"--format={_SEP}%H%n%B%x00", rev_range)
+    """Subject, gh-issue (message first, then a NEWS blurb's file name), What's New touched,
+    and the files changed. Merges are read with ``--remerge-diff``: their files are only
+    those the merge itself changed beyond what merging its parents gives."""
+    raw = repo.text(
+        *GIT_OPTS, "log", "--remerge-diff", "-z", "--name-only", "--format=%x00//%H%n%B%x00",
+        rev_range,
+    )  # fmt: skip
     infos: dict[str, CommitInfo] = {}
+    # -z: each record is "<sha>\n<message>\0", "\0\n", then NUL-terminated file names
     for chunk in raw.split(_SEP)[1:]:
-        sha, _, rest = chunk.partition("\n")
-        message, _, names = rest.partition("\x00")
-        files = [n for n in names.splitlines() if n.strip()]
+        head, _, names = chunk.partition("\x00")
+        sha, _, message = head.partition("\n")
+        files = [n for n in names.removeprefix("\x00").removeprefix("\n").split("\x00") if n]
         gh: int | None = None
         m = _GH.search(message)
         if m:
@@ -80,8 +152,8 @@ def commit_infos(repo: Repo, rev_range: str) -> dict[str, CommitInfo]:
                 if name.startswith("Misc/NEWS.d/") and n:
                     gh = int(n.group(1))
                     break
-        infos[sha] = CommitInfo(
-            sha=sha,
+        infos[sha.strip()] = CommitInfo(
+            sha=sha.strip(),
             subject=message.strip().splitlines()[0] if message.strip() else "",
             gh_issue=gh,
             whatsnew=any(f.startswith("Doc/whatsnew/") for f in files),
@@ -94,10 +166,10 @@ def _parse_patch(text: str) -> list[FileChange]:
     changes: list[FileChange] = []
     cur: FileChange | None = None
     hunk: Hunk | None = None
-    old_no = 0
-    for line in text.splitlines():
-        if line.startswith("diff --git "):
-            cur = FileChange(path=line.split(" b/", 1)[-1])
+    old_no = new_no = 0
+    for line in text.split("\n"):  # not splitlines(): \x1c-\x1e, \x85 are not line ends here
+        if line.startswith("diff --git ") or line.startswith("diff --cc "):
+            cur = FileChange(path=_diff_git_path(line))
             changes.append(cur)
             hunk = None
             continue
@@ -106,42 +178,69 @@ def _parse_patch(text: str) -> list[FileChange]:
         if hunk is None:
             if line.startswith("deleted file mode"):
                 cur.deleted = True
+            elif line.startswith("new file mode"):
+                cur.created = True
             elif line.startswith("index "):
                 ids = line.split()[1].split("..")
-                cur.old_blob, cur.new_blob = ids[0], ids[1]
-            elif line.startswith("--- a/"):
-                cur.path = line[6:]
-            elif line.startswith("Binary files"):
+                if len(ids) == 2:
+                    cur.old_blob, cur.new_blob = ids[0], ids[1]
+            elif line.startswith("--- ") and line[4:] != "/dev/null":
+                cur.path = unquote_path(line[4:]).removeprefix("a/")
+            elif line.startswith("+++ ") and line[4:] != "/dev/null":
+                cur.path = unquote_path(line[4:]).removeprefix("b/")
+            elif line.startswith("Binary files") or line.startswith("GIT binary patch"):
                 cur.binary = True
         m = _HUNK.match(line)
         if m:
-            old_no = int(m.group(1))
-            hunk = Hunk(cur.path, line, [line], 0)
+            old_no, new_no = int(m.group(1)), int(m.group(3))
+            hunk = Hunk(cur.path, line, [line])
             cur.hunks.append(hunk)
             continue
         if hunk is None:
             continue
-        hunk.lines.append(line)
         if line.startswith("-"):
-            if line[1:].strip():  # a removed blank line changes no test code
-                cur.removed_old_lines.append(old_no)
-                hunk.removed += 1
+            hunk.lines.append(line)
+            hunk.removed.append(old_no)
+            cur.removed_lines.append((old_no, not line[1:].strip()))
             old_no += 1
+        elif line.startswith("+"):
+            hunk.lines.append(line)
+            hunk.added.append(new_no)
+            cur.added_lines.append((new_no, not line[1:].strip()))
+            new_no += 1
         elif line.startswith(" "):
+            hunk.lines.append(line)
             old_no += 1
+            new_no += 1
+        elif line.startswith("\\"):
+            hunk.lines.append(line)
     return changes
 
 
-def _defs(source: bytes) -> list[tuple[int, int, str]] | None:
-    """(first line, last line, qualified name) of every def and class; None if unparsable."""
+@dataclass
+class Parsed:
+    """What the analysis needs of one version of a Python file."""
+
+    defs: list[tuple[int, int, str]]
+    #: Lines inside a string literal spanning several lines (a blank line there is data).
+    string_lines: set[int]
+
+
+def _parse(source: bytes) -> Parsed | None:
+    """Every def and class as (first line, last line, qualified name); None if unparsable."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
     out: list[tuple[int, int, str]] = []
+    strings: set[int] = set()
 
     def walk(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Constant | ast.JoinedStr):
+                end = child.end_lineno or child.lineno
+                if end > child.lineno:
+                    strings.update(range(child.lineno, end + 1))
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 name = f"{prefix}{child.name}"
                 first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
@@ -151,7 +250,12 @@ def _defs(source: bytes) -> list[tuple[int, int, str]] | None:
                 walk(child, prefix)
 
     walk(tree, "")
-    return out
+    return Parsed(out, strings)
+
+
+def _defs(source: bytes) -> list[tuple[int, int, str]] | None:
+    parsed = _parse(source)
+    return parsed.defs if parsed else None
 
 
 def _is_test(qualname: str) -> bool:
@@ -169,57 +273,88 @@ def _enclosing(defs: list[tuple[int, int, str]], line: int) -> str:
 
 
 def _analyse_file(fc: FileChange, blobs: dict[str, bytes]) -> tuple[list[str], list[str]]:
-    """(affected names, removed tests) of one file change, as ``module.Class.method``."""
+    """(affected names, removed tests) of one file change, as ``module.Class.method``; fills
+    ``fc.counted_old``/``fc.counted_new`` with the lines that change existing tests.
+
+    Removed lines count, blank ones only inside a string literal (expected output). Added
+    lines count inside an existing def or class or its decorators (a new ``@skip``, an early
+    ``return``, a ``self.skipTest``) and inside new fixtures that run for existing tests
+    (``setUpModule``, ``setUp``...); a new test function, class or module never counts."""
     module = _module_name(fc.path)
-    if not fc.path.endswith(".py"):
-        return [fc.path], ([fc.path] if fc.deleted else [])
-    old_defs = _defs(blobs.get(fc.old_blob, b""))
-    if old_defs is None:
-        return [module], ([module] if fc.deleted else [])
+    if fc.created:
+        return [], []
+    if not fc.path.endswith(".py"):  # test data: every removed or added line is a change
+        fc.counted_old = {n for n, _ in fc.removed_lines}
+        fc.counted_new = {n for n, _ in fc.added_lines}
+        touched = fc.binary or fc.counted_old or fc.counted_new
+        return ([fc.path] if touched else []), ([fc.path] if fc.deleted else [])
+    old = _parse(blobs.get(fc.old_blob, b""))
+    new = None if fc.deleted else _parse(blobs.get(fc.new_blob, b""))
+    if old is None or (new is None and not fc.deleted):  # unparsable: every line counts
+        fc.counted_old = {n for n, _ in fc.removed_lines}
+        fc.counted_new = {n for n, _ in fc.added_lines}
+        touched = fc.counted_old or fc.counted_new
+        return ([module] if touched else []), ([module] if fc.deleted else [])
     affected: list[str] = []
-    for line in fc.removed_old_lines:
-        name = _enclosing(old_defs, line)
+
+    def note(name: str) -> None:
         qual = f"{module}.{name}" if name else f"{module} (module level)"
         if qual not in affected:
             affected.append(qual)
-    old_tests = {name for _, _, name in old_defs if _is_test(name)}
+
+    for line, blank in fc.removed_lines:
+        if blank and line not in old.string_lines:
+            continue
+        fc.counted_old.add(line)
+        note(_enclosing(old.defs, line))
+    old_names = {name for _, _, name in old.defs}
+    if new is not None:
+        for line, blank in fc.added_lines:
+            if blank and line not in new.string_lines:
+                continue
+            name = _enclosing(new.defs, line)
+            if not name:
+                continue  # module level: imports and helpers of new tests
+            last = name.rsplit(".", 1)[-1]
+            if name in old_names or last in _FIXTURES:
+                fc.counted_new.add(line)
+                note(name)
+    old_tests = {name for name in old_names if _is_test(name)}
     if fc.deleted:
         gone = old_tests
     else:
-        new_defs = _defs(blobs.get(fc.new_blob, b"")) or []
-        gone = old_tests - {name for _, _, name in new_defs}
+        gone = old_tests - {name for _, _, name in (new.defs if new else [])}
     removed = sorted(f"{module}.{name}" for name in gone)
     if fc.deleted and not removed:
         removed = [module]
     return affected, removed
 
 
-def changed_tests(repo: Repo, base: str, head: str) -> list[Finding]:
-    """Findings for every commit in ``base..head`` that modified or deleted existing lines
-    under Lib/test, most existing test code changed first."""
-    rev_range = f"{base}..{head}"
-    infos = commit_infos(repo, rev_range)
+def _log_patches(repo: Repo, rev_range: str) -> list[tuple[str, list[FileChange]]]:
+    """Each commit's changes under Lib/test, oldest first. Merges come as ``--remerge-diff``:
+    only what the merge changed beyond merging its parents (an evil merge), so a clean merge
+    adds nothing and its parents' commits are not counted twice."""
     raw = repo.text(
-        "log",
-        "--no-merges",
-        "--reverse",
-        "-p",
-        "--full-index",
-        "--no-renames",
-        "--no-ext-diff",
-        "--no-color",
-        "-U3",
-        f"--format={_SEP}%H",
-        rev_range,
-        "--",
-        TEST_DIR,
-    )
-    per_commit: list[tuple[str, list[FileChange]]] = []
+        *GIT_OPTS, "log", "--remerge-diff", "-p", "--full-index", "--no-renames",
+        "--no-ext-diff", "--no-color", "-U3", "--format=%x00//%H", rev_range, "--", TEST_DIR,
+    )  # fmt: skip
+    out: list[tuple[str, list[FileChange]]] = []
     for chunk in raw.split(_SEP)[1:]:
         sha, _, patch = chunk.partition("\n")
-        changes = [fc for fc in _parse_patch(patch) if fc.removed]
+        changes = [fc for fc in _parse_patch(patch) if fc.touches_existing]
         if changes:
-            per_commit.append((sha.strip(), changes))
+            out.append((sha.strip(), changes))
+    # oldest first; not git's --reverse, with which --remerge-diff loses the merge bases
+    # (git 2.39..2.47 remerge every merge as an add/add conflict then)
+    return out[::-1]
+
+
+def changed_tests(repo: Repo, base: str, head: str) -> list[Finding]:
+    """Findings for every commit in ``base..head`` that changes existing tests under
+    Lib/test, most existing test code changed first."""
+    rev_range = f"{base}..{head}"
+    infos = commit_infos(repo, rev_range)
+    per_commit = _log_patches(repo, rev_range)
     blob_ids = [
         oid
         for _, changes in per_commit
@@ -229,24 +364,37 @@ def changed_tests(repo: Repo, base: str, head: str) -> list[Finding]:
     ]
     blobs = repo.blobs(blob_ids)
     findings: list[Finding] = []
-    for order, (sha, changes) in enumerate(per_commit):
+    for order, (sha, all_changes) in enumerate(per_commit):
         info = infos.get(sha) or CommitInfo(sha, "", None, False, [])
         affected: list[str] = []
         removed_tests: list[str] = []
-        for fc in changes:
+        changes: list[FileChange] = []
+        for fc in all_changes:
             a, r = _analyse_file(fc, blobs)
+            if not (fc.counted or r):
+                continue
+            changes.append(fc)
             affected += [x for x in a if x not in affected]
             removed_tests += [x for x in r if x not in removed_tests]
-        lines = sum(fc.removed for fc in changes)
+        if not changes:
+            continue
+        lines = sum(fc.counted for fc in changes)
         kind = "removed-tests" if removed_tests else "changed-tests"
         what = (
             f"removed {', '.join(removed_tests)}"
             if removed_tests
-            else f"{lines} existing test line(s) modified or deleted in {', '.join(affected)}"
+            else f"{lines} existing test line(s) modified, deleted or added to in "
+            f"{', '.join(affected)}"
         )
         detail = f"{info.subject} — {what}"
         if not info.whatsnew:
             detail += " (not in What's New)"
+        hunks = [
+            "\n".join(h.lines)
+            for fc in changes
+            for h in fc.hunks
+            if set(h.removed) & fc.counted_old or set(h.added) & fc.counted_new
+        ]
         findings.append(
             Finding(
                 kind=kind,
@@ -263,8 +411,12 @@ def changed_tests(repo: Repo, base: str, head: str) -> list[Finding]:
                     "affected": affected,
                     "removed_tests": removed_tests,
                     "whatsnew": info.whatsnew,
-                    "hunks": ["\n".join(h.lines) for fc in changes for h in fc.hunks if h.removed]
-                    + [f"Binary file {fc.path} deleted" for fc in changes if fc.binary],
+                    "hunks": hunks
+                    + [
+                        f"Binary file {fc.path} {'deleted' if fc.deleted else 'modified'}"
+                        for fc in changes
+                        if fc.binary
+                    ],
                 },
             )
         )

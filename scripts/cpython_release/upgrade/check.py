@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cpython_release.errors import BadInput
 from cpython_release.upgrade.changed_tests import changed_tests
 from cpython_release.upgrade.findings import Finding, Waiver, apply_waivers, parse_waivers
 from cpython_release.upgrade.gitrepo import Repo
@@ -38,8 +40,17 @@ def run_check(opts: Options) -> Report:
     repo = Repo(opts.repo)
     base_commit = repo.commit_of(opts.base, "--from")
     head_commit = repo.commit_of(opts.head, "--to")
-    waivers = load_waivers(repo, head_commit, opts.waiver_files)
+    check_range(repo, opts, base_commit, head_commit)
+    check_builds(opts)
+    if opts.canaries is not None:  # a bad list is bad input before anything runs
+        from cpython_release.upgrade.canaries import load
+
+        load(opts.canaries)
+    release = release_version(repo, head_commit)
+    waivers = load_waivers(repo, head_commit, opts.waiver_files, release)
     report = Report(opts.base, opts.head, base_commit, head_commit, waivers=waivers)
+
+    report.findings += waivers_changed(repo, base_commit, head_commit)
 
     t = time.monotonic()
     tests = changed_tests(repo, base_commit, head_commit)
@@ -52,8 +63,7 @@ def run_check(opts: Options) -> Report:
     _timed(report, "stable-abi-manifest", "ran", note, t)
 
     if opts.build_old is None or opts.build_new is None:
-        given = opts.build_old or opts.build_new
-        why = "only one build directory given" if given else "no build directories given"
+        why = "no build directories given"
         for name in ("old-tests", "abi-dump", "canaries"):
             report.checks.append(
                 Check(name, "skipped", f"{why}: needs --build-old and --build-new")
@@ -115,17 +125,85 @@ def _run_build_parts(report: Report, repo: Repo, opts: Options, part1: list[Find
     _timed(report, "canaries", "ran", note, t)
 
 
-def load_waivers(repo: Repo, head_commit: str, files: Sequence[Path]) -> list[Waiver]:
-    from cpython_release.errors import BadInput
+def check_range(repo: Repo, opts: Options, base_commit: str, head_commit: str) -> None:
+    """``--from`` must be a strict ancestor of ``--to``: a reversed, empty or unrelated range
+    would otherwise come out clean."""
+    if base_commit == head_commit:
+        raise BadInput(
+            f"--from {opts.base} and --to {opts.head} are the same commit: nothing to check"
+        )
+    if not repo.is_ancestor(base_commit, head_commit):
+        raise BadInput(
+            f"--from {opts.base} is not an ancestor of --to {opts.head}: "
+            "reversed or unrelated range"
+        )
 
+
+def check_builds(opts: Options) -> None:
+    """Both build directories or neither, and two different ones."""
+    if (opts.build_old is None) != (opts.build_new is None):
+        given = "--build-old" if opts.build_old is not None else "--build-new"
+        raise BadInput(f"{given} without the other: give --build-old and --build-new together")
+    if (
+        opts.build_old is not None
+        and opts.build_new is not None
+        and Path(opts.build_old).resolve() == Path(opts.build_new).resolve()
+    ):
+        raise BadInput(f"--build-old and --build-new are the same directory ({opts.build_old})")
+
+
+_PY_VERSION = re.compile(rb'#define\s+PY_VERSION\s+"([^"]+)"')
+
+
+def release_version(repo: Repo, commit: str) -> str | None:
+    """``PY_VERSION`` of ``commit`` (``Include/patchlevel.h``) without a trailing ``+``."""
+    m = _PY_VERSION.search(repo.show(commit, "Include/patchlevel.h") or b"")
+    return m.group(1).decode("ascii", "replace").rstrip("+") if m else None
+
+
+def waivers_changed(repo: Repo, base_commit: str, head_commit: str) -> list[Finding]:
+    """A finding for every commit of the range that touches the committed waivers file: a
+    backport must not waive its own finding. Only a ``--waivers`` file (the workflow input,
+    the release manager's decision at dispatch) can waive these."""
+    from cpython_release.upgrade.changed_tests import commit_infos
+
+    infos = commit_infos(repo, f"{base_commit}..{head_commit}")
+    shas = [sha for sha, info in infos.items() if WAIVERS_FILE in info.files]
+    out = []
+    for sha in shas:
+        info = infos[sha]
+        subject = info.subject
+        out.append(
+            Finding(
+                kind="waivers-changed",
+                commit=sha,
+                gh_issue=info.gh_issue,
+                detail=f"{subject} — changes {WAIVERS_FILE} within the range; only the "
+                "release manager's waivers (--waivers, the workflow input) can waive this",
+                subject=WAIVERS_FILE,
+                score=1,
+            )
+        )
+    return out
+
+
+def load_waivers(
+    repo: Repo, head_commit: str, files: Sequence[Path], release: str | None = None
+) -> list[Waiver]:
     waivers: list[Waiver] = []
     committed = repo.show(head_commit, WAIVERS_FILE)
     if committed is not None:
-        waivers += parse_waivers(committed.decode("utf-8", errors="replace"), WAIVERS_FILE)
+        try:
+            text = committed.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"{WAIVERS_FILE} at --to: not UTF-8 ({exc.reason})") from exc
+        waivers += parse_waivers(text, WAIVERS_FILE, committed=True, release=release)
     for path in files:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise BadInput(f"--waivers {path}: {exc.strerror}") from exc
-        waivers += parse_waivers(text, str(path))
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"--waivers {path}: not UTF-8 ({exc.reason})") from exc
+        waivers += parse_waivers(text, str(path), release=release)
     return waivers

@@ -10,6 +10,7 @@ from cpython_release.errors import BadInput
 
 #: Kinds of finding, in the order the report lists them.
 KINDS = (
+    "waivers-changed",  # a commit of the range changed Misc/upgrade-waivers.toml
     "behaviour-change",  # part 2: an old test passes on the old interpreter, fails on the new
     "removed-tests",  # part 1: a commit removed a test (method, class or module)
     "changed-tests",  # part 1: a commit modified or deleted existing test lines
@@ -55,9 +56,17 @@ class Waiver:
     commit: str = ""
     gh_issue: int | None = None
     subject: str = ""
+    #: The release (``PY_VERSION``) it was written for; it waives nothing in another.
+    release: str = ""
+    #: From the committed waivers file (not the release manager's input).
+    committed: bool = False
+    #: False when ``release`` names another release than the one checked.
+    applies: bool = True
 
     def matches(self, f: Finding) -> bool:
-        if self.kind != f.kind:
+        if not self.applies or self.kind != f.kind:
+            return False
+        if self.committed and f.kind == "waivers-changed":
             return False
         if self.commit and not f.commit.startswith(self.commit):
             return False
@@ -71,14 +80,23 @@ class Waiver:
             "commit": self.commit or None,
             "gh_issue": self.gh_issue,
             "subject": self.subject or None,
+            "release": self.release or None,
             "reason": self.reason,
             "source": self.source,
         }
 
 
-def parse_waivers(text: str, source: str) -> list[Waiver]:
+def parse_waivers(
+    text: str, source: str, *, committed: bool = False, release: str | None = None
+) -> list[Waiver]:
     """``[[waiver]]`` tables: ``kind``, ``reason`` and at least one of ``commit`` (7+ hex
-    digits, a prefix of the finding's), ``gh_issue`` or ``subject``."""
+    digits, a prefix of the finding's), ``gh_issue`` or ``subject``; ``release``
+    (``"3.13.6"``) limits it to that release (``release`` is the one being checked).
+
+    A waiver of the committed file (``committed``) stays in the branch for later releases,
+    so unless it names a ``commit`` it must name its ``release``: a ``gh_issue`` waiver of
+    3.13.6 must not waive a later backport of the same issue in 3.13.7. It can never waive a
+    ``waivers-changed`` finding (a backport cannot waive its own finding)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -94,7 +112,7 @@ def parse_waivers(text: str, source: str) -> list[Waiver]:
         where = f"waivers in {source}, waiver {n}"
         if not isinstance(item, dict):
             raise BadInput(f"{where}: not a table")
-        extra = set(item) - {"kind", "reason", "commit", "gh_issue", "subject"}
+        extra = set(item) - {"kind", "reason", "commit", "gh_issue", "subject", "release"}
         if extra:
             raise BadInput(f"{where}: unknown keys {sorted(extra)}")
         kind, reason = item.get("kind"), item.get("reason")
@@ -117,7 +135,20 @@ def parse_waivers(text: str, source: str) -> list[Waiver]:
             raise BadInput(f"{where}: subject must be a string")
         if not (commit or gh is not None or subject):
             raise BadInput(f"{where}: name the finding by commit, gh_issue or subject")
-        out.append(Waiver(kind, reason.strip(), source, commit, gh, subject))
+        rel = item.get("release", "")
+        if not isinstance(rel, str):
+            raise BadInput(f'{where}: release must be a string such as "3.13.6"')
+        if committed and not commit and not rel:
+            raise BadInput(
+                f"{where}: a committed waiver without a commit must name its release "
+                '(release = "3.Y.Z"), or it would waive later releases\' findings too'
+            )
+        if committed and kind == "waivers-changed":
+            raise BadInput(f"{where}: only the release manager's --waivers can waive {kind}")
+        applies = not rel or rel == release
+        out.append(
+            Waiver(kind, reason.strip(), source, commit, gh, subject, rel, committed, applies)
+        )
     return out
 
 

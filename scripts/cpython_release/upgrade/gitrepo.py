@@ -43,6 +43,18 @@ class Repo:
             raise BadInput(f"{option} {ref}: no such commit or tag in {self.path}")
         return proc.stdout.decode().strip()
 
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        proc = subprocess.run(
+            ["git", "-C", str(self.path), "merge-base", "--is-ancestor", ancestor, descendant],
+            capture_output=True,
+            env=git_env(),
+            check=False,
+        )
+        if proc.returncode not in (0, 1):
+            err = proc.stderr.decode(errors="replace").strip()
+            raise BadInput(f"git merge-base failed: {err}")
+        return proc.returncode == 0
+
     def show(self, rev: str, path: str) -> bytes | None:
         """``path`` at ``rev``, or None where the file does not exist there."""
         proc = subprocess.run(
