@@ -352,11 +352,20 @@ class ActHarness:
     """One per test session: a project snapshot and a shared action/tool cache."""
 
     root: Path
+    # $RUNNER_TOOL_CACHE of every job, where the setup action keeps the toolkit's venv: one
+    # directory for every harness of the test session (xdist workers included), as one
+    # long-lived runner would have, so the venv is built once and then checked and reused
+    tool_cache: Path | None = None
 
     def __post_init__(self) -> None:
         self.project = self.root / "project"
         self.repos = self.root / "repos"
         self.cache = self.root / "act-cache"
+        if self.tool_cache is not None:
+            # act sets $RUNNER_TOOL_CACHE to <action cache>/tool_cache (an --env does not
+            # override it): that directory is a link to the shared one
+            self.cache.mkdir(parents=True)
+            (self.cache / "tool_cache").symlink_to(self.tool_cache, target_is_directory=True)
         self.sha = snapshot_project(self.project)
         self.add_repo(TOOLKIT_REPO, self.project)
         self.runs = 0
@@ -434,6 +443,10 @@ class ActHarness:
             f"ACT_STANDIN_REPOS={self.repos}",
             "--env",
             f"ACT_STANDIN_DIR={STANDINS}",
+            # the fake GitHub needs no pause between writes (1 s each on api.github.com: a
+            # release with installers has ~270 assets); tests/publish_github covers the pacing
+            "--env",
+            "CPYTHON_RELEASE_GITHUB_WRITE_INTERVAL=0",
         ]
         for label in labels:
             cmd += ["-P", f"{label}=-self-hosted"]

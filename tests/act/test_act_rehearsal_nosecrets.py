@@ -2,11 +2,14 @@
 
 What a fork that set up nothing sees: no GPG key (3.13 would carry ``.asc`` signatures as a
 release), no python.org credentials, no OIDC identity (so no Sigstore), only the automatic
-``GITHUB_TOKEN``. The plan reports the missing key as a notice and goes on; the sign job skips
-GPG with a loud notice; as nothing else would sign, it signs every file with a GPG key made
-for this run only, and verify checks every file and hash against that key (the sign job's
-``gpg-public-key`` output). Nothing is published (``publish-target:
-none``), so the publish and verify-published jobs are skipped; the summary still runs.
+``GITHUB_TOKEN``. 3.13 is a security branch and no installers were asked for, so the plan
+skips Windows and macOS. The macOS rebuild's runner label is deliberately not mapped: the
+test demands that exactly that job, and no other, is reported as unsupported. The plan
+reports the missing key as a notice and goes on; the sign job skips GPG with a loud notice;
+as nothing else would sign, it signs every file with a GPG key made for this run only, and
+verify checks every file and hash against that key (the sign job's ``gpg-public-key``
+output). Nothing is published (``publish-target: none``), so the publish and
+verify-published jobs are skipped; the summary still runs.
 """
 
 from __future__ import annotations
@@ -16,15 +19,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from act.github_proxy import github_proxy
-from act_harness import TOOLKIT_REPO, ActHarness, ActRun
+from act.release_run import JOBS_API, SOURCE_REPO, jobs_api, release_fakes
+from act_harness import ActHarness, ActRun
 from cpython_release.demo_repo import make_demo_repo
-from fakes_gh_issues.fake_github import FakeGitHub as IssuesFake
-from fakes_github.server import start_server
 
 pytestmark = pytest.mark.act
 
-SOURCE_REPO = "example/cpython"
 LINUX = ("ubuntu-24.04", "ubuntu-latest")
 RUN_ID = 4343
 
@@ -34,29 +34,8 @@ def rehearsal(act: ActHarness, tmp_path_factory: pytest.TempPathFactory) -> Iter
     tmp = tmp_path_factory.mktemp("nosecrets")
     demo = make_demo_repo(tmp / "cpython", "3.13.5")
     act.add_repo(SOURCE_REPO, demo.path)
-    with (
-        start_server(token="fake-token", repos=(SOURCE_REPO, TOOLKIT_REPO)) as gh,
-        IssuesFake(token=None) as issues,
-        github_proxy(gh.base_url, issues.url) as api,
-    ):
-        issues.repo(SOURCE_REPO)
-        issues.add_tag(SOURCE_REPO, "v3.13.5", "2025-06-11T12:00:00Z")
-        # the Actions jobs API for this run, which the summary job reads
-        issues.add_run(
-            TOOLKIT_REPO,
-            RUN_ID,
-            [
-                {
-                    "id": 1,
-                    "name": "plan / plan",
-                    "status": "completed",
-                    "conclusion": "success",
-                    "started_at": "2025-06-11T12:10:00Z",
-                    "completed_at": "2025-06-11T12:10:40Z",
-                    "labels": ["ubuntu-24.04"],
-                }
-            ],
-        )
+    # the Actions jobs API for this run, which the summary job reads
+    with release_fakes(RUN_ID, jobs_api(JOBS_API[:1])) as fakes:
         yield act.run(
             "release.yml",
             inputs={
@@ -69,11 +48,7 @@ def rehearsal(act: ActHarness, tmp_path_factory: pytest.TempPathFactory) -> Iter
             },
             # the automatic token only (act has none of its own); no other secret
             secrets={"GITHUB_TOKEN": "fake-token"},
-            env={
-                "GITHUB_API_URL": api.url,
-                "GITHUB_SERVER_URL": api.url,
-                "GITHUB_RUN_ID": str(RUN_ID),
-            },
+            env=fakes.env(RUN_ID),
             labels=LINUX,
             timeout=900,
         )
@@ -125,6 +100,11 @@ def test_plan_reports_the_missing_key_as_a_notice(rehearsal: ActRun) -> None:
     out = rehearsal.outputs("plan/plan")
     # 3.13 is signed with GPG as a release; the plan keeps that and says the key is missing
     assert out["gpg"] == "true"
+    # a security release without binaries-for-security: no installers are planned (the
+    # Windows and macOS jobs are skipped: test_every_job_accounted_for_and_verify_passes)
+    assert out["windows"] == "false" and out["macos"] == "false" and out["android"] == "false"
+    assert json.loads(out["windows-matrix"])["include"] == []
+    assert out["publish-github"] == "false"  # publish-target none
     plan = json.loads(out["plan"])
     [notice] = plan["notices"]
     assert "GPG_PRIVATE_KEY" in notice and "rehearsal" in notice

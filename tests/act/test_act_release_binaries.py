@@ -1,5 +1,6 @@
 """release.yml under act with Windows and macOS: a fork's rehearsal of a security release
-with binaries-for-security, as far as a Linux host can go.
+with binaries-for-security, as far as a Linux host can go (the shared run of
+tests/act/release_run.py, which test_act_release.py asserts on too).
 
 Every job of release.yml runs, the Windows (three architectures) and macOS jobs included, on
 this host. The harness replaces only the steps in its PLATFORM_ONLY table (MSBuild,
@@ -15,25 +16,15 @@ identity (tests/act/test_installer_signing_jobs.py covers its refusal of unsigne
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from act.github_proxy import github_proxy
-from act_harness import GIT_ENV, PLATFORM_ONLY, TOOLKIT_REPO, ActHarness, ActRun
-from cpython_release.demo_repo import make_demo_repo
-from cpython_release.rehearsal.ephemeral_gpg import generate
-from fakes_gh_issues.fake_github import FakeGitHub as IssuesFake
-from fakes_github.server import start_server
-from platforms.test_platforms_macos_sbom import RECIPES
+from act.release_run import VERSION, ReleaseRun
+from act_harness import PLATFORM_ONLY, TOOLKIT_REPO, ActRun
+from fakes_github.server import GitHubState
 
 pytestmark = pytest.mark.act
 
-SOURCE_REPO = "example/cpython"
-VERSION = "3.13.5"
 ARCHES = ("amd64", "arm64", "win32")
 WINDOWS_JOBS = {
     "build-windows/build",
@@ -44,84 +35,21 @@ WINDOWS_JOBS = {
 MACOS_JOBS = {"build-macos/build", "build-macos/package", "build-macos/smoke"}
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **GIT_ENV},
-    ).stdout.strip()
+@pytest.fixture
+def release(shared_release_run: ReleaseRun) -> tuple[ActRun, GitHubState, str]:
+    r = shared_release_run
+    return r.run, r.releases, r.commit
 
 
-def add_build_installer(repo: Path) -> str:
-    """The release commit gets Mac/BuildScript/build-installer.py (the demo repository has
-    none), whose library recipes the macOS SBOM reads; the tag moves with it."""
-    script = repo / "Mac" / "BuildScript" / "build-installer.py"
-    script.parent.mkdir(parents=True, exist_ok=True)
-    script.write_text(RECIPES, encoding="utf-8")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", f"Python {VERSION} (with the macOS build script)")
-    _git(repo, "tag", "-f", "-a", "-m", f"Python {VERSION}", f"v{VERSION}")
-    return _git(repo, "rev-parse", "HEAD")
-
-
-@pytest.fixture(scope="module")
-def release(
-    act: ActHarness, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[ActRun, object, str]]:
-    tmp = tmp_path_factory.mktemp("release-binaries")
-    demo = make_demo_repo(tmp / "cpython", VERSION)
-    commit = add_build_installer(demo.path)
-    act.add_repo(SOURCE_REPO, demo.path)
-    key = generate(tmp)
-    with (
-        start_server(token="fake-token", repos=(SOURCE_REPO, TOOLKIT_REPO)) as gh,
-        IssuesFake(token=None) as issues,
-        github_proxy(gh.base_url, issues.url) as api,
-    ):
-        issues.repo(SOURCE_REPO)
-        issues.add_run(
-            TOOLKIT_REPO,
-            4343,
-            [
-                {
-                    "id": 1,
-                    "name": "plan / plan",
-                    "status": "completed",
-                    "conclusion": "success",
-                    "started_at": "2025-06-11T12:10:00Z",
-                    "completed_at": "2025-06-11T12:10:40Z",
-                    "labels": ["ubuntu-24.04"],
-                }
-            ],
-        )
-        issues.add_tag(SOURCE_REPO, f"v{VERSION}", "2025-06-11T12:00:00Z")
-        run = act.run(
-            "release.yml",
-            inputs={
-                "version": VERSION,
-                "commit": commit,
-                "repository": SOURCE_REPO,
-                "mode": "rehearsal",
-                "publish-target": "github",
-                "binaries-for-security": "true",
-            },
-            secrets={"GITHUB_TOKEN": "fake-token", "GPG_PRIVATE_KEY": key.armored_secret},
-            env={"GITHUB_API_URL": api.url, "GITHUB_SERVER_URL": api.url, "GITHUB_RUN_ID": "4343"},
-            timeout=1500,
-        )
-        yield run, gh, commit
-
-
-def test_every_job_runs_windows_and_macos_included(release: tuple[ActRun, object, str]) -> None:
+def test_every_job_runs_windows_and_macos_included(
+    release: tuple[ActRun, GitHubState, str],
+) -> None:
     run, _, _ = release
     run.assert_jobs(
         ran={
             "plan/plan",
             "blockers",
-            "upgrade-safety",  # no earlier 3.13 tag in the demo: it says so and passes
+            "upgrade-safety",  # the planted upgrade case: test_act_release.py asserts on it
             "build-source/build",
             "build-source/docs",
             "build-source/test-source",
@@ -147,7 +75,7 @@ def test_every_job_runs_windows_and_macos_included(release: tuple[ActRun, object
     assert len(json.loads(plan["windows-matrix"])["include"]) == 3
 
 
-def test_only_platform_only_steps_were_stood_in(release: tuple[ActRun, object, str]) -> None:
+def test_only_platform_only_steps_were_stood_in(release: tuple[ActRun, GitHubState, str]) -> None:
     run, _, _ = release
     # exactly the PLATFORM_ONLY steps were replaced in what act ran, and every step ran
     for rel, table in PLATFORM_ONLY.items():
@@ -165,7 +93,7 @@ def test_only_platform_only_steps_were_stood_in(release: tuple[ActRun, object, s
     assert "UNSIGNED and not notarized" in mac and "stand-in wrote" in mac
 
 
-def test_windows_and_macos_fragments(release: tuple[ActRun, object, str]) -> None:
+def test_windows_and_macos_fragments(release: tuple[ActRun, GitHubState, str]) -> None:
     run, _, commit = release
     for arch in ARCHES:
         name = f"fragment-windows-{arch}"
@@ -187,10 +115,10 @@ def test_windows_and_macos_fragments(release: tuple[ActRun, object, str]) -> Non
 
 
 def test_installers_are_signed_published_and_verified(
-    release: tuple[ActRun, object, str],
+    release: tuple[ActRun, GitHubState, str],
 ) -> None:
-    run, gh, commit = release
-    repo = gh.state.repos[TOOLKIT_REPO.lower()]  # type: ignore[attr-defined]
+    run, releases, commit = release
+    repo = releases.repos[TOOLKIT_REPO.lower()]
     [rel] = list(repo.releases.values())
     assert rel.tag_name == f"v{VERSION}" and rel.target_commitish == commit
     names = {a.name for a in rel.assets.values()}

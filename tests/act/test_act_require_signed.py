@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from act.test_act_release_binaries import add_build_installer
+from act.release_run import add_build_installer
 from act_harness import ActHarness
 from cpython_release.demo_repo import make_demo_repo
 
@@ -47,7 +47,7 @@ jobs:
 
 def test_release_mode_refuses_unsigned_installers(act: ActHarness, tmp_path: Path) -> None:
     demo = make_demo_repo(tmp_path / "cpython", "3.13.5")
-    commit = add_build_installer(demo.path)
+    commit = add_build_installer(demo.path, "3.13.5")
     act.add_repo("example/cpython", demo.path)
     caller = act.project / ".github" / "workflows" / "test-require-signed.yml"
     caller.write_text(CALLER.format(commit=commit))

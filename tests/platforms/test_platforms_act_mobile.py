@@ -97,8 +97,8 @@ jobs:
 
 
 @pytest.fixture(scope="module")
-def act_mobile(tmp_path_factory: pytest.TempPathFactory) -> ActHarness:
-    return ActHarness(Path(tmp_path_factory.mktemp("act-mobile")))
+def act_mobile(tmp_path_factory: pytest.TempPathFactory, act_tool_cache: Path) -> ActHarness:
+    return ActHarness(Path(tmp_path_factory.mktemp("act-mobile")), act_tool_cache)
 
 
 def test_build_mobile_workflow(act_mobile: ActHarness, tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from cpython_release.manifest import Artifact, Manifest, Signature
 from cpython_release.publish.actions import PublishResult, Verb
 from cpython_release.publish.github_release import (
     MAX_ASSETS,
+    WRITE_INTERVAL_ENV,
+    Pacing,
     asset_name,
     asset_path,
     publish_github,
@@ -458,3 +460,30 @@ def test_signed_manifest_sums_and_their_signatures_are_assets(
     assert again.count(Verb.UPLOAD) == 1
     restored = remote_files(github, "v3.14.0rc2")["SHA256SUMS.asc"]
     assert restored == (d / "SHA256SUMS.asc").read_bytes()
+
+
+def test_write_interval_from_the_environment() -> None:
+    assert Pacing.from_env({}) == Pacing() and Pacing().write_interval == 1.0
+    fake = Pacing.from_env({WRITE_INTERVAL_ENV: "0"})
+    assert (fake.write_interval, fake.read_interval) == (0.0, 0.0)
+    assert fake.retries == Pacing().retries and fake.timeout == Pacing().timeout
+    slower = Pacing.from_env({WRITE_INTERVAL_ENV: " 2.5 "})
+    assert (slower.write_interval, slower.read_interval) == (2.5, 0.25)
+    for bad in ("-1", "soon", "nan", "inf", "61"):
+        with pytest.raises(BadInput, match=WRITE_INTERVAL_ENV):
+            Pacing.from_env({WRITE_INTERVAL_ENV: bad})
+
+
+def test_publish_reads_the_write_interval_before_any_request(
+    github: FakeGitHub, release: ReleaseDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(WRITE_INTERVAL_ENV, "-0.5")
+    with pytest.raises(BadInput, match=WRITE_INTERVAL_ENV):
+        publish_github(
+            release.manifest,
+            release.directory,
+            repo=REPO,
+            token=github.token,
+            base_url=github.base_url,
+        )
+    assert not github.state.repo(REPO).releases

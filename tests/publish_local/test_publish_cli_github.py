@@ -18,7 +18,7 @@ REPO = "octo/cpython"
 @pytest.fixture
 def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
     # The command paces writes a second apart for api.github.com; the fake needs no pacing.
-    monkeypatch.setattr(github_release, "Pacing", lambda: github_release.FAST)
+    monkeypatch.setenv(github_release.WRITE_INTERVAL_ENV, "0")
     with start_server(repos=(REPO,)) as gh:
         monkeypatch.setenv("GITHUB_TOKEN", gh.token)
         yield gh
