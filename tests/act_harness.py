@@ -165,6 +165,7 @@ PLATFORM_ONLY = {
     ".github/workflows/build-windows.yml": {
         "Build (PGO release, debug, free-threaded)": "windows-build",
         "HTML docs (bundled by the installer and PyManager packages)": "windows-docs",
+        "Install the pinned sign tool": "windows-sign-tool",
         "Installer": "windows-installer",
         "Install, check, uninstall": "windows-smoke",
     },
@@ -181,7 +182,8 @@ def _indent(line: str) -> int:
 
 def replace_platform_steps(text: str, file_path: str) -> str:
     """``text`` with the ``run:`` of each PLATFORM_ONLY step of ``file_path`` replaced by its
-    stand-in (its ``env:`` stays). A listed step that is missing is an error."""
+    stand-in (its ``env:`` stays, its ``shell:`` goes). A listed step that is missing is an
+    error."""
     lines = text.splitlines(keepends=True)
     for name, command in PLATFORM_ONLY.get(file_path, {}).items():
         starts = [i for i, ln in enumerate(lines) if ln.strip() == f"- name: {name}"]
@@ -208,6 +210,12 @@ def replace_platform_steps(text: str, file_path: str) -> str:
             " " * key_indent + f'run: python3 "$ACT_STANDIN_DIR/platform_standin.py" {command}\n'
         )
         body[r:r_end] = [standin]
+        # the stand-in runs in the job's default shell (a pwsh step's shell is not here)
+        body = [
+            ln
+            for ln in body
+            if not (_indent(ln) == key_indent and ln.lstrip().startswith("shell:"))
+        ]
         lines[start + 1 : end] = body
     return "".join(lines)
 

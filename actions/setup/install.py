@@ -10,21 +10,34 @@ The toolkit root is two levels above this file. Its dependencies come only from 
 ``requirements/toolkit.txt`` (hash-pinned, wheels only, ``--require-hashes``); the toolkit
 itself is then built from its own tree with the locked build backend, fetching nothing.
 
-The venv lives in ``$RUNNER_TOOL_CACHE/cpython-release/<hash>``, keyed by the toolkit's
-source and lock; a venv whose stamp matches is reused, so on a long-lived runner (or under
-act) only the first job pays for the install. A lock directory serialises concurrent jobs on
-one runner (``mkdir`` is atomic everywhere).
+The venv lives in ``$RUNNER_TOOL_CACHE/cpython-release/<key>``, keyed by the toolkit's
+source and lock, the interpreter (implementation, full version) and the machine's
+architecture. A venv is reused (on a long-lived runner, or under act, only the first job pays
+for the install) only when its stamp matches AND what is installed in it is exactly the lock
+for this platform (names and versions, nothing more, nothing less) plus the toolkit at its
+version; anything else is rebuilt from scratch. The toolkit is installed from a clean copy of
+its source files (``pyproject.toml``, ``scripts``, the lock): a ``build/`` or ``*.egg-info``
+left in the tree by an earlier build on a persistent runner cannot leak into the install.
+After installing, ``pip check`` must pass: the lock covers every dependency of what it holds.
+
+A lock directory serialises concurrent jobs on one runner (``mkdir`` is atomic everywhere);
+one left by a killed job is taken over after STALE_LOCK_S, by renaming exactly that
+directory (checked by inode and modification time) out of the way, so two waiters cannot
+both take over.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = Path("requirements") / "toolkit.txt"
 SOURCES = ("pyproject.toml", "scripts", str(LOCK))
+# what building the toolkit reads besides SOURCES (the package's long description)
+BUILD_EXTRAS = ("README.md",)
 STALE_LOCK_S = 30 * 60
 
 
@@ -72,6 +87,33 @@ def entry_point(python: Path, name: str) -> Path:
     return python.parent / (name + python.suffix)
 
 
+def venv_key(digest: str) -> str:
+    """The venv's directory name: toolkit source, interpreter and architecture."""
+    impl = sys.implementation.name
+    version = "".join(map(str, sys.version_info[:3]))
+    machine = (platform.machine() or "unknown").lower()
+    return f"{digest[:16]}-{impl}{version}-{machine}"
+
+
+def take_over_stale(path: Path, judged: os.stat_result) -> bool:
+    """Move the stale lock ``path`` (stat ``judged``) aside; True when exactly that one went.
+
+    Another waiter may have taken it over and made a fresh lock meanwhile: the directory we
+    moved is then not the one judged stale (another inode or modification time: inodes are
+    reused, and a rename keeps the time), and it is put back."""
+    aside = path.with_name(f"{path.name}.stale-{uuid.uuid4().hex}")
+    try:
+        path.rename(aside)
+    except FileNotFoundError:
+        return False  # someone else took it over first
+    moved = aside.stat()
+    if (moved.st_ino, moved.st_mtime_ns) != (judged.st_ino, judged.st_mtime_ns):
+        aside.rename(path)  # a live lock: give it back
+        return False
+    aside.rmdir()
+    return True
+
+
 @contextmanager
 def runner_lock(path: Path) -> Iterator[None]:
     while True:
@@ -80,10 +122,11 @@ def runner_lock(path: Path) -> Iterator[None]:
             break
         except FileExistsError:
             try:
-                if time.time() - path.stat().st_mtime > STALE_LOCK_S:
-                    path.rmdir()  # left by a job that was killed
-                    continue
+                judged = path.stat()
             except FileNotFoundError:
+                continue
+            if time.time() - judged.st_mtime > STALE_LOCK_S:  # left by a killed job
+                take_over_stale(path, judged)
                 continue
             time.sleep(1)
     try:
@@ -98,6 +141,22 @@ def pip(python: Path, *args: str) -> None:
     )
 
 
+def clean_copy(root: Path, dest: Path) -> Path:
+    """The toolkit's source files (SOURCES, BUILD_EXTRAS) alone, copied to ``dest``: no build/, no
+    *.egg-info, no __pycache__ that a persistent runner's earlier builds left in ``root``."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
+    for top in (*SOURCES, *BUILD_EXTRAS):
+        src = root / top
+        if not src.exists() and top in BUILD_EXTRAS:
+            continue
+        if src.is_dir():
+            shutil.copytree(src, dest / top, ignore=ignore)
+        else:
+            (dest / top).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / top)
+    return dest
+
+
 def install(venv: Path, root: Path) -> Path:
     """A fresh venv with the locked dependencies and the toolkit; returns its interpreter."""
     if venv.exists():
@@ -106,9 +165,77 @@ def install(venv: Path, root: Path) -> Path:
     python = venv_python(venv)
     pip(python, "install", "--require-hashes", "--only-binary", ":all:", "--no-deps",
         "-r", str(root / LOCK))  # fmt: skip
-    # the toolkit from its own tree: no index, the locked build backend, no dependencies
-    pip(python, "install", "--no-index", "--no-deps", "--no-build-isolation", str(root))
+    # what the venv module seeds besides pip (setuptools, before 3.12) goes unless locked
+    installed, wanted = inspect(python, root)
+    seeded = sorted(set(installed) - set(wanted) - {"pip", "cpython-release"})
+    if seeded:
+        pip(python, "uninstall", "--yes", *seeded)
+    # the toolkit from a clean copy of its tree: no index, the locked build backend, no
+    # dependencies
+    with tempfile.TemporaryDirectory(prefix="cpython-release-src-") as tmp:
+        src = clean_copy(root, Path(tmp) / "toolkit")
+        pip(python, "install", "--no-index", "--no-deps", "--no-build-isolation", str(src))
+    # every dependency of what the lock installed is installed: the lock is the full closure
+    pip(python, "check")
     return python
+
+
+# Run by the venv's interpreter: what is installed, and what the lock wants on this platform
+# (markers evaluated by the packaging library pip vendors, since the venv holds nothing else
+# we may rely on). Prints JSON: {"installed": {name: version}, "wanted": {name: version}}.
+INSPECT = r"""
+import json, re, sys
+from importlib import metadata
+from pip._vendor.packaging.markers import Marker
+from pip._vendor.packaging.utils import canonicalize_name
+wanted = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)(?: ; (.+?))? \\$", line.rstrip())
+    if m and (m[3] is None or Marker(m[3]).evaluate()):
+        wanted[canonicalize_name(m[1])] = m[2]
+installed = {
+    canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions()
+}
+print(json.dumps({"installed": installed, "wanted": wanted}))
+"""
+
+
+def inspect(python: Path, root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(installed, wanted): name -> version in the venv, and in the lock for this platform."""
+    done = subprocess.run(
+        [str(python), "-c", INSPECT, str(root / LOCK)], capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(f"cannot inspect {python}: {done.stderr.strip()[-300:]}")
+    found = json.loads(done.stdout)
+    return found["installed"], found["wanted"]
+
+
+def lock_mismatch(python: Path, root: Path, version: str) -> list[str]:
+    """How the venv differs from the lock (plus pip, and the toolkit at ``version``); []
+    when it holds exactly that."""
+    try:
+        installed, wanted = inspect(python, root)
+    except (RuntimeError, ValueError, KeyError) as exc:
+        return [str(exc)]
+    wanted = {**wanted, "cpython-release": version, "pip": installed.get("pip", "")}
+    problems = [
+        f"{name} {installed.get(name, 'missing')} (the lock has {want})"
+        for name, want in sorted(wanted.items())
+        if installed.get(name) != want
+    ]
+    problems += [f"{name} {v} is not in the lock" for name, v in sorted(installed.items())
+                 if name not in wanted]  # fmt: skip
+    return problems
+
+
+def toolkit_version(root: Path) -> str:
+    """``[project] version`` of the toolkit's pyproject.toml (read without tomllib: 3.11+ has
+    it, but this must say something useful on an older interpreter too)."""
+    for line in (root / "pyproject.toml").read_text(encoding="utf-8").splitlines():
+        if line.startswith("version = "):
+            return line.split("=", 1)[1].strip().strip('"')
+    raise ValueError("pyproject.toml has no version")
 
 
 def write_env_file(variable: str, line: str) -> None:
@@ -128,14 +255,24 @@ def main() -> int:
     digest = source_hash(ROOT)
     cache = Path(os.environ.get("RUNNER_TOOL_CACHE") or tempfile.gettempdir()) / "cpython-release"
     cache.mkdir(parents=True, exist_ok=True)
-    venv = cache / f"{digest[:16]}-py{sys.version_info[0]}{sys.version_info[1]}"
+    venv = cache / venv_key(digest)
     stamp = venv / "installed-from"
     with runner_lock(cache / f"{venv.name}.lock"):
+        problems = ["no stamp, or another source"]
         if stamp.is_file() and stamp.read_text(encoding="utf-8") == digest:
+            problems = lock_mismatch(venv_python(venv), ROOT, toolkit_version(ROOT))
+        if not problems:
             python = venv_python(venv)
-            print(f"reusing {venv} (toolkit source {digest[:16]})")
+            print(f"reusing {venv} (toolkit source {digest[:16]}, exactly the lock)")
         else:
+            if venv.exists():
+                print(f"rebuilding {venv}: " + "; ".join(problems[:5]))
+            stamp.unlink(missing_ok=True)
             python = install(venv, ROOT)
+            problems = lock_mismatch(python, ROOT, toolkit_version(ROOT))
+            if problems:
+                print("::error::the new venv is not the lock: " + "; ".join(problems))
+                return 1
             stamp.write_text(digest, encoding="utf-8")
     version = subprocess.run(
         [str(python), "-m", "cpython_release", "--version"],
@@ -150,7 +287,8 @@ def main() -> int:
     if os.environ.get("PUT_ON_PATH", "true") == "true":
         write_env_file("GITHUB_PATH", str(python.parent))
     write_env_file(
-        "GITHUB_OUTPUT", f"version={version}\nsource-hash={digest}\nexecutable={executable}"
+        "GITHUB_OUTPUT",
+        f"version={version}\nsource-hash={digest}\nexecutable={executable}\nroot={ROOT}",
     )
     print(f"cpython-release {version} from {ROOT} (source {digest[:16]}) in {python.parent}")
     return 0

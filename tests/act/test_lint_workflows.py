@@ -115,7 +115,7 @@ def test_dependabot_config() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     data = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
-    assert {u["package-ecosystem"] for u in data["updates"]} == {"github-actions", "pip"}
+    assert {u["package-ecosystem"] for u in data["updates"]} == {"github-actions", "pip", "nuget"}
 
 
 def _workflow_call(path: Path) -> dict[str, object] | None:

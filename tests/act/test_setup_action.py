@@ -8,9 +8,12 @@ venv as the ``venv`` module does on Windows (``Scripts\\python.exe``, console sc
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import stat
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from types import ModuleType
@@ -35,15 +38,18 @@ def _installer() -> ModuleType:
 
 
 # A stand-in for a Windows Python: `-m venv DIR` makes DIR\Scripts\python.exe (this script
-# again); pip installing the toolkit adds Scripts\cpython-release.exe; every call is logged.
+# again); pip installing the toolkit adds Scripts\cpython-release.exe; the installer's look at
+# the venv (`-c INSPECT LOCK`) is answered from inspect.json beside it; every call is logged.
 FAKE_PYTHON = """#!/bin/sh
-echo "$0 $*" >> "{log}"
+if [ "$1" = "-c" ]; then echo "$0 -c CODE $3" >> "{log}"; else echo "$0 $*" >> "{log}"; fi
 if [ "$1 $2" = "-m venv" ]; then
   mkdir -p "$3/Scripts" && cp "{me}" "$3/Scripts/python.exe" && chmod +x "$3/Scripts/python.exe"
 elif [ "$1 $2 $3" = "-m pip install" ] && [ "$4" = "--no-index" ]; then
   d=$(dirname "$0"); printf '' > "$d/cpython-release.exe"
 elif [ "$1 $2 $3" = "-m cpython_release --version" ]; then
   echo "cpython-release 0.1.0"
+elif [ "$1" = "-c" ]; then
+  cat "{inspect}"
 fi
 """
 
@@ -51,9 +57,37 @@ fi
 def _fake_python(tmp_path: Path) -> tuple[Path, Path]:
     log = tmp_path / "calls.log"
     me = tmp_path / "python.exe"
-    me.write_text(FAKE_PYTHON.format(log=log, me=me))
+    me.write_text(FAKE_PYTHON.format(log=log, me=me, inspect=tmp_path / "inspect.json"))
     me.chmod(me.stat().st_mode | stat.S_IXUSR)
+    _venv_holds(tmp_path, {})
     return me, log
+
+
+def _wanted(installer: ModuleType) -> dict[str, str]:
+    """What the lock wants on this platform, by the installer's own reading (real pip)."""
+    done = subprocess.run(
+        [sys.executable, "-c", installer.INSPECT, str(LOCK)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wanted: dict[str, str] = json.loads(done.stdout)["wanted"]
+    return wanted
+
+
+def _venv_holds(
+    tmp_path: Path, installed: dict[str, str], wanted: dict[str, str] | None = None
+) -> None:
+    """What the fake venv reports as installed (and the lock as wanted)."""
+    (tmp_path / "inspect.json").write_text(
+        json.dumps({"installed": installed, "wanted": wanted if wanted is not None else installed})
+    )
+
+
+def _exactly_the_lock(tmp_path: Path, installer: ModuleType) -> dict[str, str]:
+    wanted = _wanted(installer)
+    _venv_holds(tmp_path, {**wanted, "pip": "25.1", "cpython-release": "0.1.0"}, wanted)
+    return wanted
 
 
 def _run(
@@ -75,6 +109,7 @@ def test_installer_on_a_windows_shaped_venv(
 ) -> None:
     installer = _installer()
     python, log = _fake_python(tmp_path)
+    _exactly_the_lock(tmp_path, installer)
     status, path_lines, outputs = _run(monkeypatch, tmp_path, installer, python)
     assert status == 0
     [venv] = [p for p in (tmp_path / "cache" / "cpython-release").iterdir() if p.is_dir()]
@@ -86,21 +121,78 @@ def test_installer_on_a_windows_shaped_venv(
     assert not (venv / "bin").exists()
     calls = log.read_text().splitlines()
     venv_python = str(scripts / "python.exe")
+    inspect = f"{venv_python} -c CODE {LOCK}"
     assert calls[0] == f"{python} -m venv {venv}"
-    # dependencies only from the lock, by hash, wheels only; then the toolkit, fetching nothing
+    # dependencies only from the lock, by hash, wheels only; then the toolkit from a clean
+    # copy of its tree, fetching nothing; then pip check, and the venv must be the lock
     assert calls[1].startswith(
         f"{venv_python} -m pip install --require-hashes --only-binary :all: --no-deps -r {LOCK}"
     )
-    assert calls[2].startswith(
-        f"{venv_python} -m pip install --no-index --no-deps --no-build-isolation {ROOT}"
-    )
-    assert calls[3] == f"{venv_python} -m cpython_release --version"
+    assert calls[2] == inspect  # nothing seeded beyond the lock to remove
+    assert re.fullmatch(
+        re.escape(f"{venv_python} -m pip install --no-index --no-deps --no-build-isolation ")
+        + r"\S*cpython-release-src-\w+[/\\]toolkit --quiet --disable-pip-version-check",
+        calls[3],
+    ), calls[3]
+    assert calls[4] == f"{venv_python} -m pip check --quiet --disable-pip-version-check"
+    assert calls[5:] == [inspect, f"{venv_python} -m cpython_release --version"]
     assert not any("/bin/" in c for c in calls)
-    # a second job on the same runner reuses the venv, found by its Windows layout
+    # a second job on the same runner checks the venv against the lock, then reuses it
     log.write_text("")
     status, path_lines, outputs = _run(monkeypatch, tmp_path, installer, python)
     assert status == 0 and path_lines == [str(scripts)]
-    assert log.read_text().splitlines() == [f"{venv_python} -m cpython_release --version"]
+    assert log.read_text().splitlines() == [inspect, f"{venv_python} -m cpython_release --version"]
+
+
+def test_a_venv_that_is_not_the_lock_is_rebuilt(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    installer = _installer()
+    python, log = _fake_python(tmp_path)
+    wanted = _exactly_the_lock(tmp_path, installer)
+    assert _run(monkeypatch, tmp_path, installer, python)[0] == 0
+    [venv] = [p for p in (tmp_path / "cache" / "cpython-release").iterdir() if p.is_dir()]
+    # the stamp still matches, but a job changed what the venv holds
+    for changed in (
+        {**wanted, "pip": "25.1", "cpython-release": "0.1.0", "requests": "0.0.1"},
+        {**wanted, "pip": "25.1", "cpython-release": "0.1.0", "evil": "1.0"},
+        {k: v for k, v in wanted.items() if k != "requests"} | {"pip": "25.1"},
+    ):
+        _venv_holds(tmp_path, changed, wanted)
+        log.write_text("")
+        capsys.readouterr()
+        status = _run(monkeypatch, tmp_path, installer, python)[0]
+        calls = log.read_text()
+        assert f"-m venv {venv}" in calls and f"-r {LOCK}" in calls, changed
+        assert "rebuilding" in capsys.readouterr().out
+        # the rebuilt venv must be the lock, or the job fails
+        assert status == 1
+
+
+def test_the_toolkit_is_installed_from_a_clean_copy(tmp_path: Path) -> None:
+    installer = _installer()
+    root = tmp_path / "root"
+    for rel in ("pyproject.toml", "README.md", "requirements/toolkit.txt", "scripts/pkg/a.py"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(rel)
+    # what a persistent runner's earlier build leaves behind
+    for rel in ("build/lib/pkg/evil.py", "scripts/pkg.egg-info/PKG-INFO", "scripts/build/x.py"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("stale")
+    copy = installer.clean_copy(root, tmp_path / "copy")
+    files = sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*") if p.is_file())
+    assert files == ["README.md", "pyproject.toml", "requirements/toolkit.txt", "scripts/pkg/a.py"]
+
+
+def test_the_venv_key_names_interpreter_and_architecture(monkeypatch: pytest.MonkeyPatch) -> None:
+    installer = _installer()
+    monkeypatch.setattr(installer.platform, "machine", lambda: "ARM64")
+    arm = installer.venv_key("ab" * 32)
+    monkeypatch.setattr(installer.platform, "machine", lambda: "AMD64")
+    x64 = installer.venv_key("ab" * 32)
+    assert arm != x64 and arm.endswith("-arm64") and x64.endswith("-amd64")
+    patch = "".join(map(str, sys.version_info[:3]))
+    assert f"-{sys.implementation.name}{patch}-" in x64
 
 
 def test_installer_finds_no_interpreter_in_an_unknown_layout(tmp_path: Path) -> None:
@@ -123,6 +215,27 @@ def test_a_stale_runner_lock_is_taken_over(tmp_path: Path) -> None:
     with installer.runner_lock(lock):
         assert lock.is_dir()
     assert not lock.exists()
+    assert [p.name for p in tmp_path.iterdir()] == []  # nothing left aside
+
+
+def test_two_waiters_cannot_both_take_over_a_stale_lock(tmp_path: Path) -> None:
+    installer = _installer()
+    lock = tmp_path / "x.lock"
+    lock.mkdir()
+    old = lock.stat().st_mtime - installer.STALE_LOCK_S - 5
+    os.utime(lock, (old, old))
+    judged = lock.stat()  # both waiters judged this one stale
+    # the first waiter took it over and now holds a fresh lock of its own
+    assert installer.take_over_stale(lock, judged)
+    lock.mkdir()
+    fresh = lock.stat().st_ino
+    # the second waiter's takeover must leave the fresh lock in place
+    assert not installer.take_over_stale(lock, judged)
+    assert lock.is_dir() and lock.stat().st_ino == fresh
+    assert [p.name for p in tmp_path.iterdir()] == ["x.lock"]
+    # and a lock that vanished is not an error
+    lock.rmdir()
+    assert not installer.take_over_stale(lock, judged)
 
 
 # -- the lock ---------------------------------------------------------------------------------
@@ -180,6 +293,13 @@ def lock_problems(pyproject: str, backend_in: str, lock: str) -> list[str]:
         via = {v.split(" ")[0] for v in entry["via"]}  # type: ignore[attr-defined]
         if via <= {"cpython-release", "-r"} and name not in direct:
             problems.append(f"{name} is locked for the toolkit, which no longer asks for it")
+        # the closure: whatever a locked package is there for is locked too (and the setup
+        # action's `pip check` proves the other way: every dependency is installed)
+        for parent in sorted(via - {"cpython-release", "-r"}):
+            if canonicalize_name(parent) not in entries:
+                problems.append(f"{name} is locked for {parent}, which is not locked")
+        if not via:
+            problems.append(f"{name}: the lock does not say what it is for")
     header = "\n".join(lock.splitlines()[:2])
     for flag in ("--generate-hashes", "--universal", "--only-binary :all:", "--extra all"):
         if flag not in header:
@@ -217,3 +337,8 @@ def test_disagreement_is_found() -> None:
     unhashed = re.sub(r"(attrs==\S+) \\\n(    --hash=\S+ \\\n)*    --hash=\S+\n", r"\1 \\\n", lock)
     assert "attrs: no hash" in lock_problems(pyproject, backend, unhashed)
     assert any("build-backend.in" in p for p in lock_problems(pyproject, "setuptools>=60\n", lock))
+    # a dependency whose dependant left the lock: the closure is broken
+    orphaned = re.sub(r"(?m)^pydantic==\S+ \\\n(    --hash=\S+ \\\n)*    --hash=\S+\n", "", lock)
+    assert "annotated-types is locked for pydantic, which is not locked" in lock_problems(
+        pyproject, backend, orphaned
+    )

@@ -141,6 +141,21 @@ def windows_build() -> None:
     write(out / "Activate.ps1", b"# venv activation script, signed on Windows\r\n")
 
 
+def windows_sign_tool() -> None:
+    """`dotnet tool install sign` from the toolkit's manifest and nuget.config (no .NET here):
+    checks what the real step reads is there and pins one exact version, installs nothing, so
+    the next step signs nothing (no secrets under act either)."""
+    root = Path(os.environ["TOOLKIT"])
+    tools = json.loads((root / ".config" / "dotnet-tools.json").read_text(encoding="utf-8"))
+    version = tools["tools"]["sign"]["version"]
+    if not re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?", version):
+        sys.exit(f"sign tool version {version!r} is not one exact version")
+    config = (root / "nuget.config").read_text(encoding="utf-8")
+    if 'key="signatureValidationMode" value="require"' not in config:
+        sys.exit("nuget.config does not require signed packages")
+    print(f"sign tool stand-in: would install sign {version} (signatures required)")
+
+
 def windows_docs() -> None:
     v = version()
     html = Path("cpython") / "Doc" / "build" / "html"
@@ -341,6 +356,7 @@ def macos_smoke() -> None:
 COMMANDS = {
     "windows-build": windows_build,
     "windows-docs": windows_docs,
+    "windows-sign-tool": windows_sign_tool,
     "windows-installer": windows_installer,
     "windows-smoke": windows_smoke,
     "macos-build": macos_build,
