@@ -139,9 +139,11 @@ def jobs_api(names: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def release_fakes(run_id: int, jobs: list[dict[str, Any]]) -> Iterator[Fakes]:
-    """Fakes for a release of SOURCE_REPO's v3.13.5 (tagged at TAGGED_AT) run as ``run_id``
-    of TOOLKIT_REPO, whose jobs API lists ``jobs``."""
+def release_fakes(
+    run_id: int, jobs: list[dict[str, Any]], version: str = VERSION
+) -> Iterator[Fakes]:
+    """Fakes for a release of SOURCE_REPO's ``vVERSION`` (tagged at TAGGED_AT) run as
+    ``run_id`` of TOOLKIT_REPO, whose jobs API lists ``jobs``."""
     with (
         start_server(token="fake-token", repos=(SOURCE_REPO, TOOLKIT_REPO)) as gh,
         IssuesFake(token=None) as issues,
@@ -149,7 +151,7 @@ def release_fakes(run_id: int, jobs: list[dict[str, Any]]) -> Iterator[Fakes]:
     ):
         issues.repo(SOURCE_REPO)
         issues.add_run(TOOLKIT_REPO, run_id, jobs)
-        issues.add_tag(SOURCE_REPO, f"v{VERSION}", TAGGED_AT)
+        issues.add_tag(SOURCE_REPO, f"v{version}", TAGGED_AT)
         yield Fakes(gh.state, issues, api)
 
 

@@ -35,7 +35,7 @@ def rehearsal(act: ActHarness, tmp_path_factory: pytest.TempPathFactory) -> Iter
     demo = make_demo_repo(tmp / "cpython", "3.13.5")
     act.add_repo(SOURCE_REPO, demo.path)
     # the Actions jobs API for this run, which the summary job reads
-    with release_fakes(RUN_ID, jobs_api(JOBS_API[:1])) as fakes:
+    with release_fakes(RUN_ID, jobs_api(JOBS_API[:1]), "3.13.5") as fakes:
         yield act.run(
             "release.yml",
             inputs={
