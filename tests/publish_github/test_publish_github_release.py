@@ -16,8 +16,10 @@ from cpython_release.publish.github_release import (
     MAX_ASSETS,
     WRITE_INTERVAL_ENV,
     Pacing,
+    apply_github,
     asset_name,
     asset_path,
+    plan_github,
     publish_github,
 )
 from fakes_github import FakeGitHub
@@ -94,6 +96,32 @@ def test_dry_run_reads_but_never_writes(github: FakeGitHub, release: ReleaseDir)
     assert result.actions[0].verb is Verb.CREATE and result.actions[-1].verb is Verb.UPDATE
     assert github.state.writes() == []
     assert github.state.releases(REPO) == []
+
+
+def test_plan_reads_only_and_apply_carries_out_exactly_that_plan(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    first = make_release(tmp_path / "a", salt="one")
+    kw: dict[str, Any] = {"repo": REPO, "token": github.token, "base_url": github.base_url}
+    planned = plan_github(first.manifest, first.directory, pacing=TEST_PACING, **kw)
+    assert github.state.writes() == [] and github.state.releases(REPO) == []
+    assert planned.release is None and planned.change == "draft -> published"
+    assert [f.asset for f in planned.plan.upload] == [a.subject for a in planned.result.actions][
+        1 : 1 + len(planned.plan.upload)
+    ]
+    result = apply_github(planned, first.directory, pacing=TEST_PACING)
+    assert result is planned.result
+    assert remote_files(github, "v3.14.0rc2") == expected_assets(first)
+
+    # A plan holding a refusal is reported by the planner and raised by apply, before any write.
+    second = make_release(tmp_path / "b", salt="two")
+    refused = plan_github(second.manifest, second.directory, pacing=TEST_PACING, **kw)
+    assert refused.plan.refused
+    writes = len(github.state.writes())
+    with pytest.raises(CheckFailed, match="refusing"):
+        apply_github(refused, second.directory, pacing=TEST_PACING)
+    assert len(github.state.writes()) == writes
+    assert remote_files(github, "v3.14.0rc2") == expected_assets(first)
 
 
 def test_mismatched_assets_are_refused_by_name_then_replaced(

@@ -479,7 +479,26 @@ def _publish_needed(release: GitRelease | None, ident: ReleaseIdentity) -> str:
     return ""
 
 
-def publish_github(
+@dataclass
+class GithubPlan:
+    """What :func:`plan_github` read from GitHub and decided; :func:`apply_github` carries it out.
+
+    ``result`` lists every action (the dry run's report); ``plan`` holds the asset changes;
+    ``change`` is the release-level update ("" when none); ``retarget`` moves a draft to the
+    manifest's commit.
+    """
+
+    ident: ReleaseIdentity
+    files: list[LocalFile]
+    repo: Repository
+    release: GitRelease | None
+    plan: _Plan
+    change: str
+    retarget: bool
+    result: PublishResult
+
+
+def plan_github(
     manifest: Manifest,
     directory: Path,
     *,
@@ -487,17 +506,16 @@ def publish_github(
     token: str,
     base_url: str = "https://api.github.com",
     replace: bool = False,
-    dry_run: bool = False,
     nightly: bool = False,
-    pacing: Pacing | None = None,
-) -> PublishResult:
-    """Make the GitHub release for ``manifest`` hold exactly the files of ``directory``.
+    dry_run: bool = False,
+    pacing: Pacing,
+) -> GithubPlan:
+    """Read the GitHub release for ``manifest`` and decide what must change; change nothing.
 
-    Raises :class:`BadInput` for unusable input (bad token, unknown repository, bad tag) and
-    :class:`CheckFailed` when something must not or could not be published. A dry run reads
-    from GitHub but changes nothing, and returns the plan (including any ``refuse``).
+    Raises :class:`BadInput` for unusable input and :class:`CheckFailed` when the release
+    cannot be made to match (published from another commit, immutable with different assets).
+    A ``refuse`` action in the plan is reported, not raised: :func:`apply_github` raises it.
     """
-    pacing = pacing or Pacing.from_env()
     files = release_files(manifest, directory)
     ident = release_identity(manifest, nightly=nightly, files=len(files))
     result = PublishResult(TARGET, dry_run=dry_run)
@@ -549,18 +567,25 @@ def publish_github(
     if change:
         kind = "prerelease" if ident.prerelease else "release"
         result.add(Action(Verb.UPDATE, TARGET, f"release {ident.tag}", f"{change} ({kind})"))
-    if dry_run:
-        return result
+    return GithubPlan(ident, files, gh_repo, release, plan, change, retarget, result)
+
+
+def apply_github(planned: GithubPlan, directory: Path, *, pacing: Pacing) -> PublishResult:
+    """Carry out ``planned``: create the draft, delete and upload assets, check the release
+    against the local files, then publish. Raises :class:`CheckFailed` for a refused plan
+    before changing anything."""
+    ident, plan = planned.ident, planned.plan
     if plan.refused:
         raise CheckFailed(
             f"refusing to change release {ident.tag}: it differs from the manifest "
             "(nothing was changed; --replace overwrites)",
             [f"{a.subject}: {a.detail}" for a in plan.refused],
         )
+    release = planned.release
     if release is None:
         release = api_call(
             f"create the draft release {ident.tag}",
-            lambda: gh_repo.create_git_release(
+            lambda: planned.repo.create_git_release(
                 ident.tag,
                 name=ident.name,
                 message=ident.body,
@@ -574,10 +599,10 @@ def publish_github(
         api_call(f"delete asset {asset.name}", partial(_delete, asset))
     for f in plan.upload:
         api_call(f"upload {f.asset}", partial(_upload, rel, directory, f, pacing))
-    api_call("verify the release", partial(_verify, rel, files, directory))
-    if change:
+    api_call("verify the release", partial(_verify, rel, planned.files, directory))
+    if planned.change:
         body = rel.body if ident.body_ok(rel.body) else ident.body
-        extra: dict[str, Any] = {"target_commitish": ident.commit} if retarget else {}
+        extra: dict[str, Any] = {"target_commitish": ident.commit} if planned.retarget else {}
         api_call(
             f"publish release {ident.tag}",
             lambda: rel.update_release(
@@ -589,4 +614,40 @@ def publish_github(
                 **extra,
             ),
         )
-    return result
+    return planned.result
+
+
+def publish_github(
+    manifest: Manifest,
+    directory: Path,
+    *,
+    repo: str,
+    token: str,
+    base_url: str = "https://api.github.com",
+    replace: bool = False,
+    dry_run: bool = False,
+    nightly: bool = False,
+    pacing: Pacing | None = None,
+) -> PublishResult:
+    """Make the GitHub release for ``manifest`` hold exactly the files of ``directory``:
+    :func:`plan_github`, then (unless ``dry_run``) :func:`apply_github`.
+
+    Raises :class:`BadInput` for unusable input (bad token, unknown repository, bad tag) and
+    :class:`CheckFailed` when something must not or could not be published. A dry run reads
+    from GitHub but changes nothing, and returns the plan (including any ``refuse``).
+    """
+    pacing = pacing or Pacing.from_env()
+    planned = plan_github(
+        manifest,
+        directory,
+        repo=repo,
+        token=token,
+        base_url=base_url,
+        replace=replace,
+        nightly=nightly,
+        dry_run=dry_run,
+        pacing=pacing,
+    )
+    if dry_run:
+        return planned.result
+    return apply_github(planned, directory, pacing=pacing)
