@@ -29,6 +29,10 @@ FILES = {
     "class LoadTests(unittest.TestCase):\n"
     "    def test_int(self):\n        self.assertEqual(jsonnum.load('12'), 12)\n\n"
     "    def test_padded(self):\n        self.assertEqual(jsonnum.load('007'), 7)\n",
+    # imports a name 3.13.6 removed (gh-140103): this module cannot be imported on the new
+    "tests/test_alias.py": "import unittest\n\nfrom json_demo.scanner import parseNumber\n\n\n"
+    "class AliasTests(unittest.TestCase):\n"
+    "    def test_alias(self):\n        self.assertEqual(parseNumber('1'), 1)\n",
 }
 
 
@@ -82,9 +86,14 @@ def test_a_canary_breaks_on_the_new_interpreter(
     data = json.loads(r.out)
     checks = {c["name"]: c for c in data["checks"]}
     assert checks["canaries"]["status"] == "ran", checks["canaries"]
-    [canary] = [f for f in data["findings"] if f["kind"] == "canary"]
-    assert canary["subject"] == "jsonnum: test_jsonnum.LoadTests.test_padded"
+    found = {f["subject"]: f for f in data["findings"] if f["kind"] == "canary"}
+    canary = found["jsonnum: test_jsonnum.LoadTests.test_padded"]
     assert "leading zeros are not allowed" in canary["output"]
+    # the module that cannot be imported on the new: its test is missing, the import fails
+    assert "is missing" in found["jsonnum: test_alias.AliasTests.test_alias"]["detail"]
+    [load] = [f for s, f in found.items() if s.startswith("jsonnum: unittest.loader._Failed")]
+    assert "parseNumber" in load["output"] and "fails to load" in load["detail"]
+    assert len(found) == 3
 
 
 @pytest.mark.parametrize(

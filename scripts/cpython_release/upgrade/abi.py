@@ -5,7 +5,8 @@ directories, the two libraries are compared (ABI changes are findings). Otherwis
 branch's committed ABI dumps (``Doc/data/python3.Y.abi``, what ``make check-abidump``
 compares against) at the two refs are compared: an exported function or variable symbol
 that disappears is a finding. That reads what was committed, not what was built, and the
-report says so. With neither, the check is skipped with a notice: it never passes silently.
+report says so. With neither, the check fails closed: an ``abi`` finding (subject "not
+compared") says what could not be compared; it never passes silently.
 """
 
 from __future__ import annotations
@@ -56,7 +57,22 @@ def abi_check(
     old_dump = repo.show(base_commit, dump_path) if short else None
     new_dump = repo.show(head_commit, dump_path) if short else None
     if old_dump is None or new_dump is None:
-        return "skipped", [], f"{why}, and no {dump_path} at both refs: exported ABI NOT checked"
+        note = f"{why}, and no {dump_path} at both refs: exported ABI NOT compared"
+        return (
+            "failed",
+            [
+                Finding(
+                    kind="abi",
+                    commit=head_commit,
+                    gh_issue=None,
+                    detail=f"the exported ABI could not be compared: {note} (install "
+                    "abidiff and build with --enable-shared, or waive this by --waivers)",
+                    subject="not compared",
+                    score=1,
+                )
+            ],
+            note,
+        )
     lost = sorted(symbols(old_dump) - symbols(new_dump))
     note = (
         f"{why}: compared the committed {dump_path} at both refs (not the builds): "

@@ -28,7 +28,7 @@ from pathlib import Path
 from cpython_release.errors import BadInput
 from cpython_release.upgrade.findings import Finding
 from cpython_release.upgrade.interpreters import run_python
-from cpython_release.upgrade.old_tests import Outcome, run_tests
+from cpython_release.upgrade.old_tests import Outcome, check_failed, regressions, run_tests
 
 INSTALL_TIMEOUT = 900.0
 
@@ -146,14 +146,20 @@ def canaries(
         if isinstance(new, str):
             findings.append(_finding(canary.name, "no longer installs", new, fallback))
             continue
-        for test_id, res in sorted(old.tests.items()):
-            now = new.tests.get(test_id)
-            if res["outcome"] == "pass" and now and now["outcome"] in ("fail", "error"):
-                findings.append(
-                    _finding(
-                        f"{canary.name}: {test_id}", f"{now['outcome']}s", now["output"], fallback
-                    )
+        broken = [(o, which) for o, which in ((old, "old"), (new, "new")) if o.error]
+        for o, which in broken:
+            findings.append(
+                check_failed(
+                    "canaries",
+                    f"canary {canary.name}: its tests under the {which} interpreter did not "
+                    f"complete: {o.error}",
+                    fallback,
                 )
+            )
+        if broken:
+            continue
+        for subject, what, output in regressions(old, new):
+            findings.append(_finding(f"{canary.name}: {subject}", what, output, fallback))
     return findings, f"{ran} package(s) installed and tested under both interpreters"
 
 

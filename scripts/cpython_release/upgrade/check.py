@@ -100,15 +100,16 @@ def _run_build_parts(report: Report, repo: Repo, opts: Options, part1: list[Find
     )
     report.findings += found
     report.notices += notices
-    _timed(report, "old-tests", "ran", note, t)
+    status = "failed" if any(f.kind == "check-failed" for f in found) else "ran"
+    _timed(report, "old-tests", status, note, t)
 
     t = time.monotonic()
     status, found, note = abi_check(
         repo, report.base_commit, report.head_commit, opts.build_old, opts.build_new
     )
     report.findings += found
-    if status == "skipped":
-        report.notices.append(f"exported ABI not checked: {note}")
+    if status != "ran":
+        report.notices.append(f"exported ABI not compared: {note}")
     _timed(report, "abi-dump", status, note, t)
 
     if opts.canaries is None:
@@ -122,7 +123,8 @@ def _run_build_parts(report: Report, repo: Repo, opts: Options, part1: list[Find
     with tempfile.TemporaryDirectory(prefix="upgrade-canaries-") as tmp:
         found, note = canaries(opts.canaries, old_python, new_python, Path(tmp), report.head_commit)
     report.findings += found
-    _timed(report, "canaries", "ran", note, t)
+    status = "failed" if any(f.kind == "check-failed" for f in found) else "ran"
+    _timed(report, "canaries", status, note, t)
 
 
 def check_range(repo: Repo, opts: Options, base_commit: str, head_commit: str) -> None:

@@ -10,6 +10,7 @@ from cpython_release.errors import BadInput
 
 #: Kinds of finding, in the order the report lists them.
 KINDS = (
+    "check-failed",  # a part of the check could not run (a runner failure, a timeout)
     "waivers-changed",  # a commit of the range changed Misc/upgrade-waivers.toml
     "behaviour-change",  # part 2: an old test passes on the old interpreter, fails on the new
     "removed-tests",  # part 1: a commit removed a test (method, class or module)
@@ -18,6 +19,9 @@ KINDS = (
     "abi",  # part 3: the exported ABI changed
     "canary",  # part 4: a third-party package passes on old, fails on new
 )
+
+#: Kinds only the release manager's waivers (--waivers) can waive, never the committed file.
+RELEASE_MANAGER_ONLY = frozenset({"check-failed", "waivers-changed"})
 
 
 @dataclass
@@ -66,7 +70,7 @@ class Waiver:
     def matches(self, f: Finding) -> bool:
         if not self.applies or self.kind != f.kind:
             return False
-        if self.committed and f.kind == "waivers-changed":
+        if self.committed and f.kind in RELEASE_MANAGER_ONLY:
             return False
         if self.commit and not f.commit.startswith(self.commit):
             return False
@@ -143,7 +147,7 @@ def parse_waivers(
                 f"{where}: a committed waiver without a commit must name its release "
                 '(release = "3.Y.Z"), or it would waive later releases\' findings too'
             )
-        if committed and kind == "waivers-changed":
+        if committed and kind in RELEASE_MANAGER_ONLY:
             raise BadInput(f"{where}: only the release manager's --waivers can waive {kind}")
         applies = not rel or rel == release
         out.append(

@@ -21,8 +21,11 @@ from cpython_release.upgrade.findings import Finding
 from cpython_release.upgrade.gitrepo import Repo
 from cpython_release.upgrade.interpreters import run_python
 
-#: Seconds each interpreter may take for the whole set.
-TIMEOUT = 1800.0
+#: Seconds each interpreter may take for the whole set: both together stay well inside the
+#: upgrade-safety job's timeout, so a hung run ends with a report, not a killed job.
+TIMEOUT = 300.0
+#: Where unittest puts a module it could not import (a test package's submodule).
+FAILED_IMPORT = "unittest.loader._FailedTest"
 
 # Runs under the interpreter being tested (any Python 3), so it uses only unittest and json.
 _RUNNER = r"""
@@ -135,11 +138,42 @@ def modules_to_run(
     return present, absent
 
 
+def regressions(old: Outcome, new: Outcome) -> list[tuple[str, str, str]]:
+    """(test or module, what happened on the new interpreter, output) for everything that
+    worked on the old one and does not on the new: a module that no longer imports; a test
+    that passed and now fails, errors, is skipped or is missing; and a module unittest could
+    not load on the new side only (``unittest.loader._FailedTest.NAME``, e.g. a test
+    package's submodule)."""
+    out: list[tuple[str, str, str]] = []
+    for mod, res in old.modules.items():
+        new_mod = new.modules.get(mod, {"outcome": "error", "output": "not run"})
+        if res["outcome"] == "ran" and new_mod["outcome"] != "ran":
+            out.append((mod, "can no longer be imported", new_mod["output"]))
+    for test_id, res in sorted(old.tests.items()):
+        if res["outcome"] != "pass":
+            continue
+        now = new.tests.get(test_id)
+        if now is None:
+            out.append((test_id, "is missing (not run)", ""))
+        elif now["outcome"] in ("fail", "error"):
+            what = "fails" if now["outcome"] == "fail" else "errors"
+            out.append((test_id, what, now["output"]))
+        elif now["outcome"] == "skip":
+            out.append((test_id, "is skipped", now["output"]))
+    for test_id, now in sorted(new.tests.items()):
+        if (
+            test_id.startswith(FAILED_IMPORT + ".")
+            and test_id not in old.tests
+            and now["outcome"] in ("fail", "error")
+        ):
+            out.append((test_id, "fails to load", now["output"]))
+    return out
+
+
 def compare(
     old: Outcome, new: Outcome, part1: list[Finding], blame: dict[str, Finding], fallback: str
 ) -> list[Finding]:
-    """A finding per test (or module) that passed on old and fails on new."""
-    findings: list[Finding] = []
+    """A finding per test (or module) that worked on old and does not on new."""
 
     def owner(test_id: str) -> tuple[str, int | None]:
         for f in part1:  # the commit that changed this very test
@@ -150,34 +184,30 @@ def compare(
                 return f.commit, f.gh_issue
         return fallback, None
 
-    for mod, res in old.modules.items():
-        new_mod = new.modules.get(mod, {"outcome": "error", "output": "not run"})
-        if res["outcome"] == "ran" and new_mod["outcome"] != "ran":
-            commit, gh = owner(mod)
-            findings.append(
-                _finding(mod, "can no longer be imported", new_mod["output"], commit, gh, fallback)
-            )
-    for test_id, res in sorted(old.tests.items()):
-        if res["outcome"] != "pass":
-            continue
-        now = new.tests.get(test_id)
-        if now is None or now["outcome"] not in ("fail", "error"):
-            continue
-        commit, gh = owner(test_id)
-        what = "fails" if now["outcome"] == "fail" else "errors"
-        findings.append(_finding(test_id, what, now["output"], commit, gh, fallback))
+    findings = []
+    for subject, what, output in regressions(old, new):
+        commit, gh = owner(subject)
+        findings.append(_finding(subject, what, output, commit, gh, fallback))
     return findings
+
+
+def check_failed(part: str, detail: str, commit: str) -> Finding:
+    """A part of the check that could not run (a runner failure, a timeout): fail closed."""
+    return Finding(
+        kind="check-failed", commit=commit, gh_issue=None, detail=detail, subject=part, score=1
+    )
 
 
 def _finding(
     subject: str, what: str, output: str, commit: str, gh: int | None, fallback: str
 ) -> Finding:
     whose = "" if commit != fallback else " (no commit in the range changed this test)"
+    verb = "passes" if what != "can no longer be imported" else "imports"
     return Finding(
         kind="behaviour-change",
         commit=commit,
         gh_issue=gh,
-        detail=f"{subject} passes on the previous release and {what} on the new one{whose}",
+        detail=f"{subject} {verb} on the previous release and {what} on the new one{whose}",
         subject=subject,
         score=1,
         extra={"output": output.strip()},
@@ -212,11 +242,14 @@ def old_tests(
     for o in (old, new):  # tracebacks name the previous release's file, not a temporary one
         for entry in [*o.tests.values(), *o.modules.values()]:
             entry["output"] = entry["output"].replace(str(lib), "<previous release>/Lib")
-    for o, which in ((old, "old"), (new, "new")):
-        if o.error:
-            from cpython_release.errors import CheckFailed
-
-            raise CheckFailed(f"old tests under the {which} interpreter: {o.error}")
+    failed = [
+        check_failed("old-tests", f"the previous release's tests under the {which} "
+                     f"interpreter did not complete: {o.error}", head_commit)
+        for o, which in ((old, "old"), (new, "new"))
+        if o.error
+    ]  # fmt: skip
+    if failed:  # the report still goes out, with what could not run
+        return failed, f"FAILED: {len(modules)} module(s) did not complete", notices
     findings = compare(old, new, part1, blame, head_commit)
     passed = sum(1 for r in old.tests.values() if r["outcome"] == "pass")
     shown = ", ".join(modules[:4]) + (f" and {len(modules) - 4} more" if len(modules) > 4 else "")

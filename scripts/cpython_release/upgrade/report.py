@@ -15,7 +15,7 @@ SUMMARY_ROWS = 8
 @dataclass
 class Check:
     name: str
-    status: str  # "ran", "skipped"
+    status: str  # "ran", "skipped", "failed" (could not run: a check-failed finding says why)
     note: str
     seconds: float = 0.0
 
