@@ -36,6 +36,13 @@ def test_the_job_runs_beside_the_builds_and_gates_the_approval() -> None:
     assert "cpython-release upgrade-check --repo cpython" in run
     assert "--build-old" in run and "--build-new" in run and "--waivers" in run
     assert "test-archive" in run  # the builds are the test-source job's
+    # abidiff compares the builds: shared libpython builds, libabigail installed (not under
+    # act, which is offline: there the committed Doc/data/python3.Y.abi dumps are compared)
+    assert "enable_shared=yes" in run and 'CONFIG_SITE="$RUNNER_TEMP/upgrade-config.site"' in run
+    [install] = [s for s in job["steps"] if "abigail-tools" in s.get("run", "")]
+    assert "!env.ACT" in install["if"]
+    names = [s.get("name", "") for s in job["steps"]]
+    assert names.index(install["name"]) < names.index("Upgrade check")
     env = {k: v for s in job["steps"] for k, v in s.get("env", {}).items()}
     assert env["WAIVERS"] == "${{ inputs.upgrade-waivers }}"  # input through env, not inline
 
