@@ -85,3 +85,35 @@ def test_from_env() -> None:
     assert GpgKey.from_env({"GPG_PRIVATE_KEY": "  \n"}) is None
     key = GpgKey.from_env({"GPG_PRIVATE_KEY": "K", "GPG_PASSPHRASE": ""})
     assert key is not None and key.armored == "K" and key.passphrase is None
+
+
+def test_malformed_key_message_does_not_quote_the_key(
+    gpg_key: GpgTestKey, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Without the blank line after BEGIN, gpg says "invalid armor header: <first key line>"."""
+    lines = gpg_key.armored.splitlines()
+    assert lines[0].startswith("-----BEGIN") and lines[1] == ""
+    broken = "\n".join([lines[0], *lines[2:]]) + "\n"
+    with pytest.raises(BadInput) as err, GpgSigner(GpgKey(broken, gpg_key.passphrase)):
+        pass
+    out, errout = capfd.readouterr()
+    everything = str(err.value) + caplog.text + out + errout
+    assert "cannot import the GPG key" in everything
+    for line in lines[2:]:
+        if line and not line.startswith("-----"):
+            assert line not in everything
+            assert line[:16] not in everything  # not even a piece of a line
+    assert "[redacted]" in everything or "invalid armor" not in everything
+
+
+def test_scrub_cuts_pieces_of_the_key_but_keeps_other_words() -> None:
+    from cpython_release.sign.gpg import scrub_secret_text
+
+    key = "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlFgEaxWx8RYJKwYBBAHaRw8BAQdA\n=abcd\n-----END"
+    text = (
+        "gpg: invalid armor header: lFgEaxWx8RYJKwYB\n"
+        "gpg: keydb_search_first failed: 0123456789abcdefXYZ"
+    )
+    out = scrub_secret_text(text, key, "pw")
+    assert "lFgEaxWx8RYJKwYB" not in out and "[redacted]" in out
+    assert "0123456789abcdefXYZ" in out and "keydb_search_first" in out

@@ -9,6 +9,7 @@ never in an error message.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -101,10 +102,7 @@ class GpgSigner:
 
     def _scrub(self, text: str) -> str:
         """gpg's messages, with anything secret cut out (belt and braces)."""
-        for secret in (self._key.passphrase, self._key.armored):
-            if secret:
-                text = text.replace(secret, "[redacted]")
-        return "\n".join(line for line in text.splitlines() if "PRIVATE KEY" not in line)
+        return scrub_secret_text(text, self._key.armored, self._key.passphrase)
 
     def _import(self) -> None:
         done = self._run(["--import"], stdin=self._key.armored)
@@ -177,3 +175,34 @@ class GpgSigner:
                 f"the GPG signature of {path.name} does not verify",
                 [self._scrub(done.stderr).strip() or "no VALIDSIG from gpg"],
             )
+
+
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{16,}")
+
+
+def scrub_secret_text(text: str, armored: str, passphrase: str | None) -> str:
+    """``text`` with every piece of the key material and the passphrase cut out.
+
+    gpg quotes a malformed armor header or line verbatim ("invalid armor header: lFgE…"), so
+    removing the whole armored text is not enough: every non-empty line of the key, and any
+    base64 run of 16 or more characters that occurs in the key, is redacted wherever it appears.
+    """
+    secrets = {passphrase, armored} if passphrase else {armored}
+    compact = "".join(armored.split())
+    for line in armored.splitlines():
+        line = line.strip()
+        if line and not line.startswith("-----"):
+            secrets.add(line)
+    secrets.discard("")
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+
+    def _cut(match: re.Match[str]) -> str:
+        run = match.group(0)
+        # any run of 16+ characters taken from the key material (even a piece of one line)
+        if any(run[i : i + 16] in compact for i in range(len(run) - 15)):
+            return "[redacted]"
+        return run
+
+    text = _BASE64_RUN.sub(_cut, text)
+    return "\n".join(line for line in text.splitlines() if "PRIVATE KEY" not in line)
