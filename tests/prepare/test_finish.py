@@ -121,11 +121,18 @@ def test_feature_freeze_cuts_the_branch_and_bumps_main(cli: Cli, tmp_path: Path)
     )
     assert r.code == 0, r.err
     heads = {c["head"]: c["base"] for c in json.loads(r.out)["changes"]}
-    assert heads == {
-        "post-release-3.14.0b1": "main",
-        "3.14": None,
-        "post-release-3.14.0b1-main": "main",
-    }
+    # one pull request into main only: Post 3.14.0b1 is the start of the new 3.14 branch
+    assert heads == {"3.14": None, "post-release-3.14.0b1-main": "main"}
+    assert [b for b, base in heads.items() if base == "main"] == ["post-release-3.14.0b1-main"]
+    assert git(repo, "log", "-1", "--format=%s", "3.14") == "Post 3.14.0b1"
+    assert git(repo, "rev-parse", "3.14^") == git(repo, "rev-parse", "v3.14.0b1^{commit}")
+    assert (
+        subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", "post-release-3.14.0b1"],
+            capture_output=True,
+        ).returncode
+        != 0
+    )
     assert '"3.14.0b1+"' in git(repo, "show", "3.14:Include/patchlevel.h")
     main = git(repo, "show", "post-release-3.14.0b1-main:Include/patchlevel.h")
     assert '"3.15.0a0"' in main and "PY_MINOR_VERSION        15" in main
@@ -134,3 +141,56 @@ def test_feature_freeze_cuts_the_branch_and_bumps_main(cli: Cli, tmp_path: Path)
     assert "What's new in Python 3.15" in whatsnew and "compared to 3.14" in whatsnew
     readme = git(repo, "show", "post-release-3.14.0b1-main:README.rst")
     assert readme.startswith("This is Python version 3.15.0 alpha 0\n")
+
+
+def _b1_with_origin(tmp_path: Path) -> tuple[Path, Path]:
+    repo = make_demo_repo(tmp_path / "cpython", "3.14.0b1").path
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    if subprocess.run(
+        ["git", "-C", str(repo), "remote", "get-url", "origin"], capture_output=True
+    ).returncode:
+        git(repo, "remote", "add", "origin", str(remote))
+    else:
+        git(repo, "remote", "set-url", "origin", str(remote))
+    return repo, remote
+
+
+def test_a_branch_only_on_the_remote_is_bad_input_and_nothing_is_pushed(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, remote = _b1_with_origin(tmp_path)
+    # origin already has a 3.14 branch (someone cut it), the clone does not
+    tag = git(repo, "rev-parse", "v3.14.0b1^{commit}")
+    git(repo, "push", "-q", str(remote), f"{tag}:refs/heads/3.14")
+    before_remote = git(remote, "for-each-ref")
+    before = state(repo)
+    monkeypatch.setenv("GITHUB_TOKEN", "x")
+    r = cli(
+        "finish", "3.14.0b1", "--repo", str(repo), "--push", "--repository", "octo/cpython",
+        "--github-api", "http://127.0.0.1:9", "--out", str(tmp_path / "f"),
+    )  # fmt: skip
+    assert r.code == 2 and "origin already has the branch(es) 3.14" in r.err, r.err
+    assert git(remote, "for-each-ref") == before_remote
+    assert state(repo) == before
+
+
+def test_push_never_moves_a_branch_that_appeared_on_the_remote(tmp_path: Path) -> None:
+    """Between the check and the push: the lease on an empty value refuses, exit 1."""
+    from cpython_release.errors import CheckFailed
+    from cpython_release.finish.changes import make_changes
+    from cpython_release.finish.pulls import push
+    from cpython_release.version import ReleaseVersion
+
+    repo, remote = _b1_with_origin(tmp_path)
+    changes = make_changes(repo, ReleaseVersion.parse("3.14.0b1"))
+    tag = git(repo, "rev-parse", "v3.14.0b1^{commit}")
+    git(repo, "push", "-q", str(remote), f"{tag}:refs/heads/3.14")
+    with pytest.raises(CheckFailed, match="nothing was pushed") as err:
+        push(repo, "origin", changes)
+    assert "push them by hand" in str(err.value)
+    assert git(remote, "rev-parse", "refs/heads/3.14") == tag
+    assert subprocess.run(
+        ["git", "-C", str(remote), "rev-parse", "--verify", "--quiet",
+         "refs/heads/post-release-3.14.0b1-main"], capture_output=True,
+    ).returncode != 0  # fmt: skip

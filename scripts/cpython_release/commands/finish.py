@@ -16,7 +16,12 @@ from cpython_release.blockers import check_repository, default_github_api
 from cpython_release.commands.common import Subparsers, parse_version
 from cpython_release.errors import BadInput
 from cpython_release.finish.announce import discourse_post, email, security_fixes
-from cpython_release.finish.changes import make_changes, tag_commit
+from cpython_release.finish.changes import (
+    branch_names,
+    make_changes,
+    remote_branches_absent,
+    tag_commit,
+)
 from cpython_release.finish.pulls import open_pulls, push
 from cpython_release.ghactions import in_actions, write_summary
 from cpython_release.manifest import Manifest
@@ -70,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput(f"{args.manifest} is the manifest of {manifest.release.version}")
     if args.push:
         git(repo, "remote", "get-url", args.remote)
+        remote_branches_absent(repo, args.remote, branch_names(version))
     fixes = security_fixes(repo, version)
     if args.out.exists() and any(args.out.iterdir()):
         raise BadInput(f"--out {args.out} exists and is not empty")

@@ -5,7 +5,8 @@ Following release-tools' ``--done`` and ``run_release.py``:
 
 * every release: the tag's commit plus ``Post VERSION``, whose patchlevel and README say
   ``VERSION+`` (``+dev`` from 3.15 on); its pull request merges the tag back into the branch;
-* at b1 (cut from ``main``): that branch becomes the new maintenance branch ``X.Y``, and
+* at b1 (cut from ``main``): ``Post VERSION`` is the start of the new maintenance branch
+  ``X.Y`` (no pull request of it into ``main``), and
   ``main`` gets ``Python X.Y+1.0a0`` (patchlevel, README, the What's New skeleton and its
   entry in ``Doc/whatsnew/index.rst``) through a pull request of its own.
 """
@@ -64,6 +65,29 @@ def tag_commit(repo: Path, version: ReleaseVersion) -> str:
 def _branch_absent(repo: Path, name: str) -> None:
     if try_git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{name}") is not None:
         raise BadInput(f"branch {name} already exists in {repo} (was finish run already?)")
+
+
+def remote_branches_absent(repo: Path, remote: str, names: list[str]) -> None:
+    """Bad input when ``remote`` (``git ls-remote``) already has one of the branches."""
+    out = git(repo, "ls-remote", "--heads", remote, *(f"refs/heads/{n}" for n in names))
+    found = sorted(
+        {line.split("\t", 1)[1].removeprefix("refs/heads/") for line in out.splitlines()}
+    )
+    found = [n for n in found if n in names]
+    if found:
+        raise BadInput(
+            f"{remote} already has the branch(es) {', '.join(found)}: finish creates them "
+            "(was finish run already?); nothing was changed"
+        )
+
+
+def branch_names(version: ReleaseVersion) -> list[str]:
+    """The branches :func:`make_changes` creates (at b1 the Post commit goes straight onto
+    the new ``X.Y`` branch: a pull request of it into ``main`` would be redundant)."""
+    post = post_release_branch(version)
+    if is_feature_freeze(version):
+        return [version.minor_version, f"{post}-main"]
+    return [post]
 
 
 @contextmanager
@@ -194,31 +218,32 @@ def make_changes(repo: Path, version: ReleaseVersion) -> list[Change]:
     """Make the branches and commits; every branch name is checked before any is made."""
     tag = tag_commit(repo, version)
     post = post_release_branch(version)
-    names = [post]
-    if is_feature_freeze(version):
-        names += [version.minor_version, f"{post}-main"]
-    for name in names:
+    for name in branch_names(version):
         _branch_absent(repo, name)
     suffix = done_suffix(version)
-    with _worktree(repo, post, tag) as tree:
+    first = version.minor_version if is_feature_freeze(version) else post
+    with _worktree(repo, first, tag) as tree:
         commit = _commit(tree, lambda t: _edit_version(t, version, suffix), f"Post {version}")
     base = version.branch
-    changes = [
-        Change(
-            post,
-            base,
-            commit,
-            f"Post {version}: merge the {version.tag} tag and bump to {version}{suffix}",
-            f"Merges the release commit of {version} (tag {version.tag}) back into `{base}`, "
-            f"then sets `Include/patchlevel.h` and `README.rst` to `{version}{suffix}`, as "
-            "release-tools' `release.py --done` does.\n\n"
-            "Made by `cpython-release finish`. Merge with a merge commit (not a squash), "
-            f"so that `{version.tag}` stays reachable from `{base}`.\n",
-        )
-    ]
+    changes = (
+        []
+        if is_feature_freeze(version)
+        else [
+            Change(
+                post,
+                base,
+                commit,
+                f"Post {version}: merge the {version.tag} tag and bump to {version}{suffix}",
+                f"Merges the release commit of {version} (tag {version.tag}) back into `{base}`, "
+                f"then sets `Include/patchlevel.h` and `README.rst` to `{version}{suffix}`, as "
+                "release-tools' `release.py --done` does.\n\n"
+                "Made by `cpython-release finish`. Merge with a merge commit (not a squash), "
+                f"so that `{version.tag}` stays reachable from `{base}`.\n",
+            )
+        ]
+    )
     if is_feature_freeze(version):
         new_branch = version.minor_version
-        git(repo, "branch", new_branch, commit)
         changes.append(
             Change(
                 new_branch,
