@@ -423,7 +423,8 @@ class _Handler(BaseHTTPRequestHandler):
             run = st.runs.get(int(mm.group(1)))
             if run is None:
                 raise _NotFound
-            self._send(200, run)
+            # GitHub's run object names its jobs list; PyGithub's WorkflowRun.jobs() follows it.
+            self._send(200, {"jobs_url": f"{base}/actions/runs/{mm.group(1)}/jobs", **run})
         elif mm := re.fullmatch(r"/actions/runs/(\d+)/jobs", rest):
             jobs = st.jobs.get(int(mm.group(1)))
             if jobs is None:

@@ -312,7 +312,7 @@ def test_tag_time_from_the_api(cli: Cli, fake_github: FakeGitHub, tmp_path: Path
     res = cli("summary", *common, "--tag", "v3.14.1")
     assert json.loads(record_path.read_text())["tag_to_published_s"] == 55 * 60 + 20
     res = cli("summary", *common, "--tag", "v3.14.9")
-    assert res.code == 2 and "git/ref/tags/v3.14.9 answered HTTP 404" in res.err
+    assert res.code == 2 and "(tag v3.14.9 of python/cpython) answered HTTP 404" in res.err
     res = cli("summary", *common, "--tag", "v3.14.2", "--tag-time", TAG_TIME)
     assert res.code == 2 and "not both" in res.err
 
@@ -379,3 +379,13 @@ def test_the_publish_journal_is_kept_in_the_run_record(
         str(tmp_path / "none.jsonl"),
     )
     assert json.loads(record_path.read_text())["publish_journal"] is None
+
+
+def test_from_api_unreachable_exits_1_and_bad_run_id_exits_2(cli: Cli, tmp_path: Path) -> None:
+    common = ["--repository", REPO, "--github-api", "http://127.0.0.1:9", "--retries", "0"]
+    record = ["--record", str(tmp_path / "r.json")]
+    res = cli("summary", "--from-api", "--run-id", "5", *common, *record)
+    assert res.code == 1 and "could not reach the GitHub API (run 5 of" in res.err
+    res = cli("summary", "--from-api", "--run-id", "5x", *common, *record)
+    assert res.code == 2 and "run id must be a number" in res.err
+    assert not (tmp_path / "r.json").exists()

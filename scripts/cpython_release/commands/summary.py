@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
+from github import Auth, Github, GithubException, GithubRetry
 
 from cpython_release.blockers import DEFAULT_GITHUB_API, check_repository, default_github_api
 from cpython_release.commands.common import Subparsers
 from cpython_release.errors import BadInput
 from cpython_release.ghactions import in_actions, write_summary
-from cpython_release.http import is_unreachable, session, unreachable
+from cpython_release.http import USER_AGENT, is_unreachable, unreachable
 from cpython_release.summary import (
     parse_jobs,
     parse_time,
@@ -128,71 +131,89 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(func=run)
 
 
-class RestClient:
-    """Plain GET requests to the GitHub REST API, errors as :class:`BadInput` (exit 2)."""
+T = TypeVar("T")
 
-    def __init__(self, api: str, token: str | None, retries: int) -> None:
-        self.api = api.rstrip("/")
-        self.http = session(retries=retries, backoff=1.0)
-        self.http.headers["Accept"] = "application/vnd.github+json"
-        self.http.headers["X-GitHub-Api-Version"] = "2022-11-28"
-        if token:
-            self.http.headers["Authorization"] = f"Bearer {token}"
 
-    def get(self, url: str, params: dict[str, str] | None = None) -> requests.Response:
-        if url.startswith("/"):
-            url = self.api + url
-        try:
-            resp = self.http.get(url, params=params, timeout=30)
-        except requests.RequestException as exc:
-            if is_unreachable(exc):
-                raise unreachable(f"the GitHub API at {url}", exc) from exc
-            raise BadInput(f"cannot read the GitHub API at {url}: {exc}") from exc
-        if resp.status_code != 200:
-            try:
-                message = resp.json().get("message", "")
-            except ValueError:
-                message = resp.text[:200]
-            raise BadInput(f"GitHub API {resp.url} answered HTTP {resp.status_code}: {message}")
-        return resp
+def connect(api: str, token: str | None, retries: int) -> Github:
+    """A PyGithub client for the REST API root ``api`` (GitHub Enterprise or a test's fake)."""
+    return Github(
+        base_url=api.rstrip("/"),
+        auth=Auth.Token(token) if token else None,
+        per_page=100,
+        timeout=30,
+        retry=GithubRetry(total=retries, backoff_factor=1.0) if retries > 0 else None,
+        lazy=True,
+        user_agent=USER_AGENT,
+    )
 
-    def json(self, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
-        try:
-            data = self.get(url, params).json()
-        except ValueError as exc:
-            raise BadInput(f"GitHub API {url} did not return JSON: {exc}") from exc
-        if not isinstance(data, dict):
-            raise BadInput(f"GitHub API {url} returned {type(data).__name__}, not an object")
-        return data
+
+def api_call(what: str, fn: Callable[[], T]) -> T:
+    """Run one PyGithub call; an HTTP error is bad input (exit 2), no answer is exit 1."""
+    try:
+        return fn()
+    except GithubException as exc:
+        data = exc.data
+        message = data.get("message", "") if isinstance(data, dict) else str(data)[:200]
+        raise BadInput(f"GitHub API ({what}) answered HTTP {exc.status}: {message}") from exc
+    except requests.RequestException as exc:
+        if is_unreachable(exc):
+            raise unreachable(f"the GitHub API ({what})", exc) from exc
+        raise BadInput(f"cannot read the GitHub API ({what}): {exc}") from exc
+
+
+def _run_id(run_id: str) -> int:
+    if not run_id.isdigit():
+        raise BadInput(f"run id must be a number, not {run_id!r}")
+    return int(run_id)
+
+
+def _json_object(what: str, data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise BadInput(f"GitHub API ({what}) returned {type(data).__name__}, not an object")
+    return data
 
 
 def fetch_jobs(
     api: str, repository: str, run_id: str, token: str | None, retries: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """All pages of the run's jobs (latest attempt), and the run object."""
-    client = RestClient(api, token, retries)
-    base = f"/repos/{repository}/actions/runs/{run_id}"
-    run = client.json(base)
+    """All pages of the run's jobs (latest attempt), and the run object, as the API's JSON.
+
+    Read through PyGithub's requester (its auth, retries and host checks) rather than its
+    object model: a listed ``WorkflowJob`` fetches itself again for any field the listing
+    left out, one request per job.
+    """
+    requester = connect(api, token, retries).requester
+    number = _run_id(run_id)
+    base = f"/repos/{repository}/actions/runs/{number}"
+    what = f"run {number} of {repository}"
+    run = _json_object(what, api_call(what, lambda: requester.requestJsonAndCheck("GET", base)[1]))
     pages: list[dict[str, Any]] = []
     url: str | None = f"{base}/jobs"
-    params: dict[str, str] | None = {"filter": "latest", "per_page": "100"}
+    params: dict[str, Any] | None = {"filter": "latest", "per_page": 100}
     while url:
-        resp = client.get(url, params)
-        pages.append(resp.json())
-        url = resp.links.get("next", {}).get("url")
+        headers, data = api_call(
+            f"jobs of run {number}",
+            partial(requester.requestJsonAndCheck, "GET", url, parameters=params),
+        )
+        pages.append(_json_object(f"jobs of run {number}", data))
+        links = requests.utils.parse_header_links(headers.get("link", ""))
+        url = next((link["url"] for link in links if link.get("rel") == "next"), None)
         params = None  # the next link carries them
     return pages, run
 
 
-def fetch_tag_time(client: RestClient, repository: str, tag: str) -> datetime:
+def fetch_tag_time(gh: Github, repository: str, tag: str) -> datetime:
     """When ``tag`` was made: the tagger date of an annotated tag, else its commit's date."""
-    ref = client.json(f"/repos/{repository}/git/ref/tags/{tag}")
+    repo = gh.get_repo(repository)
+
+    def tag_date() -> Any:
+        target = repo.get_git_ref(f"tags/{tag}").object
+        if target.type == "tag":
+            return repo.get_git_tag(target.sha).raw_data["tagger"]["date"]
+        return repo.get_git_commit(target.sha).raw_data["committer"]["date"]
+
     try:
-        kind, sha = ref["object"]["type"], ref["object"]["sha"]
-        if kind == "tag":
-            when = client.json(f"/repos/{repository}/git/tags/{sha}")["tagger"]["date"]
-        else:
-            when = client.json(f"/repos/{repository}/git/commits/{sha}")["committer"]["date"]
+        when = api_call(f"tag {tag} of {repository}", tag_date)
     except (KeyError, TypeError) as exc:
         raise BadInput(f"unexpected answer for tag {tag} of {repository}: {exc!r}") from exc
     parsed = parse_time(when, f"date of tag {tag}")
@@ -243,8 +264,8 @@ def run(args: argparse.Namespace) -> int:
         if tag_time is not None:
             raise BadInput("give --tag-time or --tag, not both")
         tag_repo = check_repository(args.tag_repository or args.repository or "")
-        client = RestClient(args.github_api, os.environ.get("GITHUB_TOKEN") or None, args.retries)
-        tag_time = fetch_tag_time(client, tag_repo, args.tag)
+        gh = connect(args.github_api, os.environ.get("GITHUB_TOKEN") or None, args.retries)
+        tag_time = fetch_tag_time(gh, tag_repo, args.tag)
     published = parse_time(args.published_at, "--published-at")
     if published is None:
         published = published_time(jobs, args.publish_job)
