@@ -63,7 +63,7 @@ def abi_check(
             [
                 Finding(
                     kind="abi",
-                    commit=head_commit,
+                    commit=None,  # nothing was compared: no commit explains it
                     gh_issue=None,
                     detail=f"the exported ABI could not be compared: {note} (install "
                     "abidiff and build with --enable-shared, or waive this by --waivers)",
@@ -126,7 +126,7 @@ def _abidiff(
         [
             Finding(
                 kind="abi",
-                commit=head_commit,
+                commit=None,  # the builds differ; abidiff names no commit
                 gh_issue=None,
                 detail=f"abidiff reports an {kind} in {new.name}",
                 subject=new.name,

@@ -401,7 +401,7 @@ def changed_tests(repo: Repo, base: str, head: str) -> list[Finding]:
                 commit=sha,
                 gh_issue=info.gh_issue,
                 detail=detail,
-                subject=",".join(removed_tests) if removed_tests else "",
+                subject=", ".join(removed_tests or affected),
                 score=lines,
                 extra={
                     "order": order,

@@ -49,6 +49,8 @@ def run_check(opts: Options) -> Report:
     release = release_version(repo, head_commit)
     waivers = load_waivers(repo, head_commit, opts.waiver_files, release)
     report = Report(opts.base, opts.head, base_commit, head_commit, waivers=waivers)
+    report.notices += uncommitted_waivers(repo, head_commit)
+    report.release = release
 
     report.findings += waivers_changed(repo, base_commit, head_commit)
 
@@ -209,3 +211,23 @@ def load_waivers(
             raise BadInput(f"--waivers {path}: not UTF-8 ({exc.reason})") from exc
         waivers += parse_waivers(text, str(path), release=release)
     return waivers
+
+
+def uncommitted_waivers(repo: Repo, head_commit: str) -> list[str]:
+    """A notice when the working tree's waivers file is not the one committed at ``--to``:
+    only the committed file counts (what the release carries), never a local edit."""
+    local = repo.path / WAIVERS_FILE
+    if not local.is_file():
+        return []
+    committed = repo.show(head_commit, WAIVERS_FILE)
+    try:
+        same = committed is not None and local.read_bytes() == committed
+    except OSError:
+        same = False
+    if same:
+        return []
+    state = "differs from the one committed at --to" if committed else "is not committed at --to"
+    return [
+        f"{WAIVERS_FILE} in the working tree {state}: it is ignored; commit it to the release "
+        "or pass it with --waivers"
+    ]

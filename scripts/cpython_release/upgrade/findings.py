@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
 from cpython_release.errors import BadInput
+
+#: What a finding's ``subject`` (and so a waiver's ``subject``) is, per kind. Several names
+#: are joined with ", ": a waiver's subject must equal the finding's whole subject.
+SUBJECTS = {
+    "behaviour-change": "the test id (test.test_x.Class.test_y) or the test module",
+    "removed-tests": "the removed tests' ids",
+    "changed-tests": "the ids of the tests whose existing code changed",
+    "stable-abi": "the Misc/stable_abi.toml entry (function.PyFoo)",
+    "abi": "the exported symbol, or the library abidiff compared",
+    "canary": "the package, or 'package: test id'",
+}
 
 #: Kinds of finding, in the order the report lists them.
 KINDS = (
@@ -27,10 +39,12 @@ RELEASE_MANAGER_ONLY = frozenset({"check-failed", "waivers-changed"})
 @dataclass
 class Finding:
     kind: str
-    commit: str
+    #: The commit that explains it; None when no commit of the range does (a behaviour
+    #: change of a test no commit touched, an abidiff of the builds, a canary).
+    commit: str | None
     gh_issue: int | None
     detail: str
-    #: What exactly, for a waiver to name: a test id, a stable-ABI entry, a package.
+    #: What exactly, for a waiver's ``subject`` to name (see SUBJECTS).
     subject: str = ""
     waived: bool = False
     waiver_reason: str | None = None
@@ -72,7 +86,7 @@ class Waiver:
             return False
         if self.committed and f.kind in RELEASE_MANAGER_ONLY:
             return False
-        if self.commit and not f.commit.startswith(self.commit):
+        if self.commit and not (f.commit or "").startswith(self.commit):
             return False
         if self.gh_issue is not None and self.gh_issue != f.gh_issue:
             return False
@@ -125,6 +139,8 @@ def parse_waivers(
         if not isinstance(reason, str) or not reason.strip():
             raise BadInput(f"{where}: a waiver needs a reason")
         commit = item.get("commit", "")
+        if isinstance(commit, str):
+            commit = commit.lower()  # git prints lowercase; an uppercase copy means the same
         if commit and (
             not isinstance(commit, str)
             or len(commit) < 7
@@ -169,3 +185,42 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver]) -> list[Waiver
         if not hit:
             unused.append(w)
     return unused
+
+
+def _toml_str(text: str) -> str:
+    # JSON string escapes (\", \\, \n, \uXXXX) are TOML basic-string escapes too; DEL is not
+    # allowed raw in TOML
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _selector(f: Finding, release: str | None) -> list[tuple[str, str]]:
+    """The keys that name exactly this finding: kind, its commit (where one explains it),
+    its subject; without a commit, the release (a committed waiver must name one)."""
+    keys = [("kind", _toml_str(f.kind))]
+    if f.commit:
+        keys.append(("commit", _toml_str(f.commit[:12])))
+    if f.subject:
+        keys.append(("subject", _toml_str(f.subject)))
+    elif f.gh_issue is not None:
+        keys.append(("gh_issue", str(f.gh_issue)))
+    if not f.commit and release:
+        keys.append(("release", _toml_str(release)))
+    return keys
+
+
+def waiver_for(f: Finding, release: str | None = None) -> str:
+    """A ready-to-paste ``[[waiver]]`` naming exactly ``f``. Its reason is left empty, which
+    the parser refuses: the release manager has to write why users can still upgrade."""
+    lines = ["[[waiver]]", *(f"{k} = {v}" for k, v in _selector(f, release))]
+    lines.append('reason = ""  # required: why users can still upgrade safely')
+    return "\n".join(lines) + "\n"
+
+
+def waivers_inline(findings: list[Finding], release: str | None = None) -> str:
+    """The same waivers on one line (``waiver = [{...}, ...]``), for the workflow's
+    single-line ``upgrade-waivers`` input."""
+    tables = [
+        "{" + ", ".join(f"{k} = {v}" for k, v in [*_selector(f, release), ("reason", '""')]) + "}"
+        for f in findings
+    ]
+    return f"waiver = [{', '.join(tables)}]"

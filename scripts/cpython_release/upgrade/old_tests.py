@@ -175,14 +175,14 @@ def compare(
 ) -> list[Finding]:
     """A finding per test (or module) that worked on old and does not on new."""
 
-    def owner(test_id: str) -> tuple[str, int | None]:
+    def owner(test_id: str) -> tuple[str | None, int | None]:
         for f in part1:  # the commit that changed this very test
             if test_id in f.extra.get("affected", []) + f.extra.get("removed_tests", []):
                 return f.commit, f.gh_issue
         for mod, f in blame.items():
             if test_id == mod or test_id.startswith(mod + "."):
                 return f.commit, f.gh_issue
-        return fallback, None
+        return None, None  # no commit of the range touched it: none is to blame
 
     findings = []
     for subject, what, output in regressions(old, new):
@@ -199,9 +199,9 @@ def check_failed(part: str, detail: str, commit: str) -> Finding:
 
 
 def _finding(
-    subject: str, what: str, output: str, commit: str, gh: int | None, fallback: str
+    subject: str, what: str, output: str, commit: str | None, gh: int | None, fallback: str
 ) -> Finding:
-    whose = "" if commit != fallback else " (no commit in the range changed this test)"
+    whose = "" if commit else " (no commit in the range changed this test)"
     verb = "passes" if what != "can no longer be imported" else "imports"
     return Finding(
         kind="behaviour-change",

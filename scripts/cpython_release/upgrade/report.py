@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cpython_release.ghactions import markdown_table
-from cpython_release.upgrade.findings import KINDS, Finding, Waiver
+from cpython_release.upgrade.findings import (
+    KINDS,
+    Finding,
+    Waiver,
+    waiver_for,
+    waivers_inline,
+)
 
 #: Findings listed in the step summary (it must fit one screen); the JSON has them all.
 SUMMARY_ROWS = 8
@@ -32,6 +38,8 @@ class Report:
     unused_waivers: list[Waiver] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: The release checked (PY_VERSION at --to), for the ready-to-paste waivers.
+    release: str | None = None
 
     @property
     def unwaived(self) -> list[Finding]:
@@ -73,11 +81,18 @@ class Report:
             out.append(f"  [{c.status}] {c.name}: {c.note}")
         out += [f"  notice: {n}" for n in self.notices]
         for w in self.unused_waivers:
-            out.append(f"  notice: waiver names no finding ({w.kind} {w.commit or w.gh_issue})")
+            named = w.commit or (f"gh-{w.gh_issue}" if w.gh_issue else "") or repr(w.subject)
+            hint = (
+                "; a subject is a finding's JSON subject: test ids, an ABI entry"
+                if w.subject
+                else ""
+            )
+            out.append(f"  notice: waiver names no finding ({w.kind} {named}{hint})")
         for i, f in enumerate(self.ordered(), 1):
             gh = f"gh-{f.gh_issue}" if f.gh_issue else "no gh issue"
             state = f"WAIVED: {f.waiver_reason}" if f.waived else "UNWAIVED"
-            out += ["", f"{i}. [{f.kind}] {f.commit[:12]} {gh} [{state}]", f"   {f.detail}"]
+            commit = f.commit[:12] if f.commit else "no commit"
+            out += ["", f"{i}. [{f.kind}] {commit} {gh} [{state}]", f"   {f.detail}"]
             for name in f.extra.get("affected", []):
                 out.append(f"   affected: {name}")
             output = f.extra.get("output")
@@ -88,7 +103,28 @@ class Report:
                 out += ["   | " + line for line in h.splitlines()]
             if len(shown) > hunks:
                 out.append(f"   ... {len(shown) - hunks} more hunk(s) in the JSON report")
+        out += self._how_to_waive()
         return "\n".join(out) + "\n"
+
+    def _how_to_waive(self) -> list[str]:
+        """Ready-to-paste waivers of every unwaived finding (one per finding: a commit can
+        yield findings of several kinds, each needs its own)."""
+        unwaived = [f for f in self.ordered() if not f.waived]
+        if not unwaived:
+            return []
+        out = [
+            "",
+            "To waive a finding, add its [[waiver]] to Misc/upgrade-waivers.toml of the release "
+            "commit (or a --waivers FILE) and write its reason:",
+            "",
+        ]
+        for f in unwaived:
+            out += [*waiver_for(f, self.release).splitlines(), ""]
+        out += [
+            "On one line (the workflow's upgrade-waivers input):",
+            waivers_inline(unwaived, self.release),
+        ]
+        return out
 
     def markdown(self) -> str:
         """The step summary: one screen."""
@@ -101,14 +137,45 @@ class Report:
             rows = [
                 (
                     f.kind,
-                    f.commit[:10],
+                    f.commit[:10] if f.commit else "none",
                     f"gh-{f.gh_issue}" if f.gh_issue else "",
+                    _subject_cell(f.subject),
                     (f.detail[:90] + "…") if len(f.detail) > 90 else f.detail,
                     f"waived: {f.waiver_reason}" if f.waived else "**no**",
                 )
                 for f in ordered[:SUMMARY_ROWS]
             ]
-            out += ["", markdown_table(("kind", "commit", "issue", "detail", "waived"), rows)]
+            out += [
+                "",
+                markdown_table(("kind", "commit", "issue", "subject", "detail", "waived"), rows),
+            ]
             if len(ordered) > SUMMARY_ROWS:
                 out.append(f"…and {len(ordered) - SUMMARY_ROWS} more in the JSON report.")
+        unwaived = [f for f in ordered if not f.waived]
+        if unwaived:
+            blocks = "\n".join(waiver_for(f, self.release) for f in unwaived)
+            out += [
+                "",
+                f"<details><summary>To unblock: {len(unwaived)} waiver(s) to paste into "
+                "Misc/upgrade-waivers.toml (write each reason)</summary>",
+                "",
+                "```toml",
+                blocks.rstrip("\n"),
+                "```",
+                "",
+                "Or on one line, as the `upgrade-waivers` input at dispatch:",
+                "",
+                "```toml",
+                waivers_inline(unwaived, self.release),
+                "```",
+                "</details>",
+            ]
         return "\n".join(out) + "\n"
+
+
+def _subject_cell(subject: str) -> str:
+    """The test ids (or ABI entry) a finding is about, never cut inside a name: the first
+    three names whole, then how many more."""
+    names = [n for n in subject.split(", ") if n]
+    shown = ", ".join(f"`{n}`" for n in names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")

@@ -35,11 +35,23 @@ def parse_manifest(text: bytes, where: str) -> Entries:
     return entries
 
 
+def _value(v: Any) -> str:
+    """A manifest value as the manifest writes it: 'text', true, 3, or "(absent)"."""
+    if v is None:
+        return "(absent)"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f"'{v}'"
+    return str(v)
+
+
 def _describe(key: str, old: dict[str, Any], new: dict[str, Any] | None) -> str:
     if new is None:
-        return f"{MANIFEST}: entry {key} removed (was {old})"
+        was = ", ".join(f"{k} = {_value(v)}" for k, v in old.items())
+        return f"{MANIFEST}: entry {key} removed (was {was})"
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-    parts = [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed]
+    parts = [f"{k}: {_value(old.get(k))} -> {_value(new.get(k))}" for k in changed]
     return f"{MANIFEST}: entry {key} changed ({'; '.join(parts)})"
 
 
