@@ -1,7 +1,8 @@
 """How the CLI talks: verbosity, library logging, and GitHub annotations.
 
 ``-q`` silences progress notes (:func:`note`); warnings, errors and results always show.
-``-v`` lets the libraries' own logging through (sigstore, tuf, urllib3, paramiko, github),
+``-v`` lets the libraries' own logging through at INFO (sigstore, tuf, urllib3, paramiko,
+github, gnupg),
 which is otherwise kept to errors: their routine notices ("TUF repository is loaded in
 offline mode") say nothing a release manager can act on.
 
@@ -29,6 +30,7 @@ LIBRARY_LOGGERS = (
     "paramiko",
     "github",
     "rfc3161_client",
+    "gnupg",
 )
 
 _level = NORMAL
@@ -45,13 +47,14 @@ def configure(verbosity: int) -> None:
     global _level, _errors_annotated, _verbose_handler
     _level, _errors_annotated = verbosity, 0
     for name in LIBRARY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if verbosity > 0 else logging.ERROR)
+        # INFO, not DEBUG: python-gnupg's DEBUG dumps whole keys, signatures and thread names.
+        logging.getLogger(name).setLevel(logging.INFO if verbosity > 0 else logging.ERROR)
     root = logging.getLogger()
     if verbosity > 0 and _verbose_handler is None:
         _verbose_handler = logging.StreamHandler(sys.stderr)
         _verbose_handler.setFormatter(logging.Formatter("%(name)s: %(levelname)s: %(message)s"))
         root.addHandler(_verbose_handler)
-        root.setLevel(logging.DEBUG)
+        root.setLevel(logging.INFO)
     elif verbosity <= 0 and _verbose_handler is not None:
         root.removeHandler(_verbose_handler)
         _verbose_handler = None

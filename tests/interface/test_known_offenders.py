@@ -93,6 +93,7 @@ LOG = (
     "'TUF repository is loaded in offline mode; updates will not be performed')\n"
     "logging.getLogger('urllib3.connectionpool').warning('Retrying')\n"
     "logging.getLogger('sigstore.verify').error('a real error')\n"
+    "logging.getLogger('gnupg').debug('gpg key dump')\n"
 )
 
 
@@ -105,6 +106,7 @@ def test_library_noise_only_with_verbose(verbosity: int, noise: bool) -> None:
     assert ("offline mode" in done.stderr) is noise
     assert ("Retrying" in done.stderr) is noise
     assert "a real error" in done.stderr  # errors always show
+    assert "gpg key dump" not in done.stderr  # python-gnupg's DEBUG stays out even with -v
 
 
 def test_sigstore_notice_once_in_actions(

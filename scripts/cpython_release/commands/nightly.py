@@ -66,7 +66,9 @@ def register(sub: Subparsers) -> None:
         "release-cycle data): its head, the source commit of its last published nightly, "
         "whether it moved, its base version (Include/patchlevel.h at the head) and the "
         "nightly's tag and name. Reads $GITHUB_TOKEN if set.",
-        epilog="Exit status: 0 selected (possibly nothing), 2 bad input or API/git failure.",
+        epilog="--format github also writes the step outputs matrix, any, count and branches. "
+        "Exit status: 0 selected (possibly nothing), 1 the API or a git remote could not be "
+        "reached, 2 bad input or an unusable answer.",
     )
     s.add_argument(
         "--repository",
@@ -147,7 +149,7 @@ def register(sub: Subparsers) -> None:
         s,
         github=True,
         default="json",
-        what="the selection (github: also the outputs matrix, any, count, branches)",
+        what="the selection",
     )
     add_release_cycle(s)
     s.set_defaults(func=run_select)
@@ -158,7 +160,8 @@ def register(sub: Subparsers) -> None:
         description="One open issue per branch, labelled nightly-failure and titled "
         "'[nightly <branch>] ...'. failure: open it, or comment if already open. success: "
         "comment and close it. cancelled/skipped: leave it. Reads $GITHUB_TOKEN.",
-        epilog="Exit status: 0 done, 2 bad input or API failure.",
+        epilog="Exit status: 0 done, 1 the API could not be reached, 2 bad input or an "
+        "unusable API answer.",
     )
     t.add_argument(
         "--repository",
@@ -217,7 +220,8 @@ def register(sub: Subparsers) -> None:
         "of --repository marked as nightlies by both tag and body, see "
         "cpython_release.nightly_names); delete older ones and their tags, and drafts older "
         "than the oldest kept. Needs $GITHUB_TOKEN with contents: write.",
-        epilog="Exit status: 0 done, 2 bad input or API failure.",
+        epilog="Exit status: 0 done, 1 the API could not be reached, 2 bad input or an "
+        "unusable API answer.",
     )
     r.add_argument(
         "--repository",
