@@ -52,7 +52,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cpython-release",
         description="Build, sign, publish and verify CPython releases, reproducibly.",
-        epilog="Exit status: 0 success, 1 a check failed, 2 bad input.",
+        epilog=(
+            "Exit status: 0 success, 1 a check failed, 2 bad input, 141 the output was closed "
+            "before the command finished (a failure keeps its own status)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     add_verbosity(parser, output.NORMAL)
@@ -157,24 +160,43 @@ def _handle_sigterm() -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(args_list)
-    args_list = _deprecated_version_option(parser, args_list)
     output.configure(output.NORMAL)
-    try:
-        args = parser.parse_args(args_list)
-    except SystemExit as exc:  # argparse printed the usage and its complaint
-        if exc.code not in (0, None):
-            output.annotate(
-                "error", "bad command line (see the usage in the log)", title=parser.prog
-            )
-        raise
+    try:  # Ctrl-C while the command's modules load: a message, not a traceback
+        parser = build_parser(args_list)
+        args_list = _deprecated_version_option(parser, args_list)
+        try:
+            args = parser.parse_args(args_list)
+        except SystemExit as exc:  # argparse printed the usage and its complaint
+            if exc.code not in (0, None):
+                output.annotate(
+                    "error", "bad command line (see the usage in the log)", title=parser.prog
+                )
+            raise
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     output.configure(args.verbosity)
     previous = _handle_sigterm()
     try:
-        return _run(args)
+        code = _run(args)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+    try:
+        sys.stdout.flush()  # here, not at exit, so a closed pipe cannot hide the status
+    except BrokenPipeError:
+        output.discard_stdout()
+    return _output_closed(code) if output.stdout_closed() else code
+
+
+EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a command killed by it
+
+
+def _output_closed(code: int | None) -> int:
+    """stdout's reader went away (``... | head``). Never a success that was not one: the
+    command's own failure status when it already had one, else 141."""
+    output.discard_stdout()
+    return code if code else EXIT_OUTPUT_CLOSED
 
 
 def _fail(args: argparse.Namespace, message: str, code: int) -> int:
@@ -196,7 +218,7 @@ def _run(args: argparse.Namespace) -> int:
         print("terminated", file=sys.stderr)
         return 128 + signal.SIGTERM
     except BrokenPipeError:
-        return 0
+        return _output_closed(None)
     except Exception as exc:
         # A bug or an error no command anticipated: one line, not a traceback (-v shows it).
         if _unreachable(exc):

@@ -14,6 +14,7 @@ workflow command, escaped as GitHub's runner expects (actions/toolkit ``command.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from cpython_release.ghactions import in_actions
@@ -44,8 +45,8 @@ def configure(verbosity: int) -> None:
     Only the libraries' loggers are touched (and, with -v, one handler on the root logger),
     so a host process's own logging set-up stays as it was.
     """
-    global _level, _errors_annotated, _verbose_handler
-    _level, _errors_annotated = verbosity, 0
+    global _level, _errors_annotated, _verbose_handler, _stdout_closed
+    _level, _errors_annotated, _stdout_closed = verbosity, 0, False
     for name in LIBRARY_LOGGERS:
         # INFO, not DEBUG: python-gnupg's DEBUG dumps whole keys, signatures and thread names.
         logging.getLogger(name).setLevel(logging.INFO if verbosity > 0 else logging.ERROR)
@@ -63,6 +64,37 @@ def configure(verbosity: int) -> None:
 def errors_annotated() -> int:
     """How many ``::error`` annotations this process printed."""
     return _errors_annotated
+
+
+def write_report(text: str) -> None:
+    """Write a report to stdout. When its reader went away (``... | head``) the command goes
+    on to its verdict: the exit status still tells (see :func:`stdout_closed`)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        discard_stdout()
+
+
+_stdout_closed = False
+
+
+def stdout_closed() -> bool:
+    """True once a write to stdout failed because its reader went away."""
+    return _stdout_closed
+
+
+def discard_stdout() -> None:
+    """Send further output, including the interpreter's final flush, to /dev/null (Python's
+    documented answer to a broken pipe: no "Exception ignored" traceback at exit)."""
+    global _stdout_closed
+    _stdout_closed = True
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is no file (a test's StringIO)
+        pass
 
 
 def verbosity() -> int:

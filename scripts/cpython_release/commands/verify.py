@@ -22,7 +22,7 @@ from cpython_release.commands.common import (
 )
 from cpython_release.errors import EXIT_CHECK_FAILED, EXIT_OK, BadInput
 from cpython_release.ghactions import set_outputs, write_summary
-from cpython_release.output import annotate
+from cpython_release.output import annotate, write_report
 from cpython_release.sigstore_policy import (
     SIGN_WORKFLOW,
     KeyringIdentity,
@@ -214,9 +214,9 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise BadInput(f"cannot write --report {args.report}: {exc.strerror or exc}") from None
     if args.format == "json":
-        sys.stdout.write(text)
+        write_report(text)
     else:
-        sys.stdout.write(report.render_table())  # ends with the verdict line
+        write_report(report.render_table())  # ends with the verdict line
     write_summary(report.render_markdown())
     if args.format == "github":
         outputs: dict[str, str] = {"result": report.result}
