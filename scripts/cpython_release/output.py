@@ -13,8 +13,10 @@ workflow command, escaped as GitHub's runner expects (actions/toolkit ``command.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
+import re
 import sys
 
 from cpython_release.ghactions import in_actions
@@ -120,6 +122,33 @@ def escape_data(text: str) -> str:
 def escape_property(text: str) -> str:
     """Escape a workflow command's property value (``title=...``)."""
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!~])")
+
+
+def inert(text: str) -> str:
+    """Untrusted text (a manifest's field, a file name) made safe for one log line: control
+    characters (CR, LF, ESC, ...) shown as ``\\xNN`` so no new line can start, a leading ``::``
+    (a workflow command for GitHub's runner) and ``##[`` (its old command form) broken."""
+    out = _CONTROL.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
+    out = out.replace("##[", "#\\x23[")
+    stripped = out.lstrip()
+    if stripped.startswith("::"):
+        out = out[: len(out) - len(stripped)] + "\\x3a" + stripped[1:]
+    return out
+
+
+def markdown_inert(text: str) -> str:
+    """Untrusted text for a step summary: :func:`inert`, HTML escaped, Markdown's
+    punctuation backslash-escaped (``|`` is left to ``markdown_table``)."""
+    return _MARKDOWN.sub(r"\\\1", html.escape(inert(text), quote=False))
 
 
 def annotation(level: str, message: str, *, title: str | None = None) -> str:

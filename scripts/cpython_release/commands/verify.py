@@ -22,7 +22,7 @@ from cpython_release.commands.common import (
 )
 from cpython_release.errors import EXIT_CHECK_FAILED, EXIT_OK, BadInput
 from cpython_release.ghactions import set_outputs, write_summary
-from cpython_release.output import annotate, write_report
+from cpython_release.output import annotate, inert, write_report
 from cpython_release.sigstore_policy import (
     SIGN_WORKFLOW,
     KeyringIdentity,
@@ -227,6 +227,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.format == "json":  # the table (with its verdict line) was not printed
         print(f"cpython-release verify: {report.headline()}", file=sys.stderr)
-    shown = [*report.problems[:10], *(["..."] if len(report.problems) > 10 else [])]
+    shown = [*map(inert, report.problems[:10]), *(["..."] if len(report.problems) > 10 else [])]
     annotate("error", "\n".join([report.headline(), *shown]), title="cpython-release verify")
     return EXIT_CHECK_FAILED

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cpython_release.ghactions import markdown_table
-from cpython_release.output import plural
+from cpython_release.output import inert, markdown_inert, plural
 
 CheckStatus = Literal["ok", "failed", "needs-online", "skipped", "-"]
 Result = Literal["valid", "invalid", "needs-online"]
@@ -98,8 +99,12 @@ class VerifyReport:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
 
-    def _table_rows(self) -> list[tuple[str, ...]]:
-        return [(r.name, r.kind, *(r.check(c).status for c in CHECKS), r.result) for r in self.rows]
+    def _table_rows(self, escape: Callable[[str], str] = inert) -> list[tuple[str, ...]]:
+        """Name and kind come from the (maybe unsigned, hostile) manifest: escaped."""
+        return [
+            (escape(r.name), escape(r.kind), *(r.check(c).status for c in CHECKS), r.result)
+            for r in self.rows
+        ]
 
     def headline(self) -> str:
         verdict = {
@@ -121,24 +126,27 @@ class VerifyReport:
         lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
         out = [*(line.rstrip() for line in lines), ""]
-        out += [f"FAIL: {p}" for p in self.problems]
-        out += [f"NEEDS ONLINE: {p}" for p in self.needs_online]
-        out += [f"warning: {w}" for w in self.warnings]
-        out.append(self.headline())
+        out += [f"FAIL: {inert(p)}" for p in self.problems]
+        out += [f"NEEDS ONLINE: {inert(p)}" for p in self.needs_online]
+        out += [f"warning: {inert(w)}" for w in self.warnings]
+        out.append(inert(self.headline()))
         return "\n".join(out) + "\n"
 
     def render_markdown(self) -> str:
         parts = [
-            f"### Verify Python {self.version}: {self.result}\n",
-            f"Source `{self.source}` ({self.mode}); policy: {self.policy}\n",
+            f"### Verify Python {markdown_inert(self.version)}: {self.result}\n",
+            f"Source {markdown_inert(self.source)} ({self.mode}); "
+            f"policy: {markdown_inert(self.policy)}\n",
         ]
+        md = markdown_inert
         if self.problems:
-            parts.append("**Problems**\n\n" + "".join(f"- {p}\n" for p in self.problems))
+            parts.append("**Problems**\n\n" + "".join(f"- {md(p)}\n" for p in self.problems))
         if self.needs_online:
             parts.append(
-                "**Needs online verification**\n\n" + "".join(f"- {p}\n" for p in self.needs_online)
+                "**Needs online verification**\n\n"
+                + "".join(f"- {md(p)}\n" for p in self.needs_online)
             )
         if self.warnings:
-            parts.append("**Warnings**\n\n" + "".join(f"- {w}\n" for w in self.warnings))
-        parts.append(markdown_table(("file", "kind", *CHECKS, "result"), self._table_rows()))
+            parts.append("**Warnings**\n\n" + "".join(f"- {md(w)}\n" for w in self.warnings))
+        parts.append(markdown_table(("file", "kind", *CHECKS, "result"), self._table_rows(md)))
         return "\n".join(parts)
