@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -95,3 +96,35 @@ def test_cli_only_is_repeatable_and_exits_2_for_an_unknown_name(cli: Cli, releas
     assert r.code == 2
     assert "--only nope.tgz: not in the signed manifest of Python 3.13.5" in r.err
     assert "Traceback" not in r.err
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_a_forged_manifest_is_invalid_before_only_judges_the_name(
+    cli: Cli, release: Release
+) -> None:
+    # a forged (no longer signed) manifest that leaves out the file asked for: its word that
+    # the name is unknown counts for nothing; the manifest fails, exit 1, not 2
+    path = release.directory / "release-manifest.json"
+    data = json.loads(path.read_text())
+    data["artifacts"] = [a for a in data["artifacts"] if a["name"] != TGZ]
+    path.write_text(json.dumps(data))
+    r = cli("verify", "3.13.5", str(release.directory), *POLICY, "--only", TGZ)
+    assert r.code == 1, r.out + r.err
+    assert "INVALID" in r.out
+    assert "release-manifest.json.sigstore:" in r.out
+    assert "not in the signed manifest" not in r.out + r.err
+    # unsigned: the bundle is gone
+    (release.directory / "release-manifest.json.sigstore").unlink()
+    r = cli("verify", "3.13.5", str(release.directory), *POLICY, "--only", TGZ)
+    assert r.code == 1, r.out + r.err
+    assert "not in the signed manifest" not in r.out + r.err
+
+
+def test_the_unknown_name_message_counts_with_plural() -> None:
+    from cpython_release.verify.checks import Entry
+    from cpython_release.verify.core import _only
+    from cpython_release.version import ReleaseVersion
+
+    entries = [Entry(TGZ, "source")]
+    with pytest.raises(BadInput, match=r"it lists 1 file, e\.g\. Python-3\.13\.5\.tgz\)"):
+        _only(entries, ["nope.tgz"], ReleaseVersion.parse("3.13.5"), "manifest")

@@ -25,6 +25,7 @@ from cpython_release.hashing import FileDigest, hash_many, sha256_bytes
 from cpython_release.integrity import list_files
 from cpython_release.inventory import GPG, SIGSTORE
 from cpython_release.manifest import MANIFEST_NAME, Manifest
+from cpython_release.output import plural
 from cpython_release.publish.layout import published_list_name
 from cpython_release.sigstore_policy import (
     KeyringIdentity,
@@ -35,6 +36,7 @@ from cpython_release.sigstore_policy import (
 from cpython_release.verify.bundles import BundleVerifier, SigstoreBundleVerifier
 from cpython_release.verify.checks import (
     COMPANION_SUFFIXES,
+    META_KINDS,
     Checks,
     Entry,
     Files,
@@ -226,7 +228,7 @@ def _only(
         )
         raise BadInput(
             f"--only {', '.join(unknown)}: not in the {where} of Python {version} "
-            f"(it lists {len(by_name)} files, e.g. {', '.join(sorted(by_name)[:3])})"
+            f"(it lists {plural(len(by_name), 'file')}, e.g. {', '.join(sorted(by_name)[:3])})"
         )
     return [by_name[n] for n in dict.fromkeys(only)]
 
@@ -294,7 +296,17 @@ def verify_release(
         _cross_check(found, lists, check, repo)
         listed = {n for e in found.entries for n in e.names()}
         if only and (found.entries or not report.problems):  # (an invalid list fails alone)
-            found.entries = _only(found.entries, only, v, report.mode)
+            try:
+                selected = _only(found.entries, only, v, report.mode)
+            except BadInput:
+                # only a list whose signature holds may call --only's name unknown: an
+                # unsigned or forged list is INVALID (exit 1), not a mistyped name (exit 2)
+                found.entries = []
+                _check_files(src, v, found, check, bundle_verifier, workers, listed)
+                if any(r.kind in META_KINDS and r.result == "invalid" for r in report.rows):
+                    return report
+                raise
+            found.entries = selected
         _check_files(src, v, found, check, bundle_verifier, workers, listed)
         return report
     finally:
