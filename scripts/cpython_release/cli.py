@@ -225,6 +225,13 @@ def _run(args: argparse.Namespace) -> int:
             from cpython_release.http import network_reason
 
             return _fail(args, f"could not reach the server: {network_reason(exc)}", 1)
+        if isinstance(exc, ModuleNotFoundError) and (extra := _extra_for(exc.name)):
+            return _fail(
+                args,
+                f"this needs {exc.name!r}, which comes with an extra: "
+                f"pip install 'cpython-release[{extra}]'",
+                2,
+            )
         if output.verbosity() >= output.VERBOSE:
             traceback.print_exc()
         return _fail(
@@ -238,6 +245,14 @@ def _run(args: argparse.Namespace) -> int:
             "error", f"failed (exit status {code})", title=f"cpython-release {args.command}"
         )
     return code
+
+
+# Modules of the optional extras (pyproject.toml [project.optional-dependencies]) -> extra.
+_EXTRAS = {"github": "publish", "paramiko": "publish", "blurb": "build"}
+
+
+def _extra_for(module: str | None) -> str | None:
+    return _EXTRAS.get((module or "").partition(".")[0])
 
 
 def _unreachable(exc: BaseException) -> bool:

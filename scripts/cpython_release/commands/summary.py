@@ -9,10 +9,9 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
-from github import Auth, Github, GithubException, GithubRetry
 
 from cpython_release.blockers import DEFAULT_GITHUB_API, check_repository, default_github_api
 from cpython_release.commands.common import Subparsers
@@ -27,6 +26,9 @@ from cpython_release.summary import (
     scope_jobs,
     summary_markdown,
 )
+
+if TYPE_CHECKING:  # PyGithub is the publish extra: imported only by the calls that need it
+    from github import Github
 
 
 def register(sub: Subparsers) -> None:
@@ -136,6 +138,8 @@ T = TypeVar("T")
 
 def connect(api: str, token: str | None, retries: int) -> Github:
     """A PyGithub client for the REST API root ``api`` (GitHub Enterprise or a test's fake)."""
+    from github import Auth, Github, GithubRetry
+
     return Github(
         base_url=api.rstrip("/"),
         auth=Auth.Token(token) if token else None,
@@ -149,6 +153,8 @@ def connect(api: str, token: str | None, retries: int) -> Github:
 
 def api_call(what: str, fn: Callable[[], T]) -> T:
     """Run one PyGithub call; an HTTP error is bad input (exit 2), no answer is exit 1."""
+    from github import GithubException
+
     try:
         return fn()
     except GithubException as exc:
