@@ -218,3 +218,79 @@ def test_push_sends_only_the_signed_tag(
     # the branch itself is not pushed (it goes back through finish's pull request)
     assert git(remote, "rev-parse", "3.13") == before[0]
     assert verify_tag(remote, "v3.13.6", rm_key.public_keyring.read_text())
+
+
+def _bare_origin(demo: Path, tmp_path: Path) -> Path:
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(demo), str(remote)], check=True)
+    git(demo, "remote", "set-url", "origin", str(remote))
+    git(demo, "fetch", "-q", "origin")
+    return remote
+
+
+def test_a_tag_only_on_the_remote_is_bad_input_before_any_edit(
+    demo: Path, cli: Cli, tmp_path: Path, signing: EphemeralKey
+) -> None:
+    remote = _bare_origin(demo, tmp_path)
+    git(remote, "tag", "v3.13.6", "HEAD")  # someone pushed the tag already
+    before = state(demo)
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--push")
+    assert r.code == 2 and "tag v3.13.6 already exists on origin" in r.err, r.err
+    assert state(demo) == before
+
+
+def test_a_push_failure_after_tagging_is_exit_1_saying_how_to_finish(
+    demo: Path, cli: Cli, tmp_path: Path, signing: EphemeralKey
+) -> None:
+    remote = _bare_origin(demo, tmp_path)
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho refused by policy >&2\nexit 1\n")
+    hook.chmod(0o755)
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--push")
+    assert r.code == 1, (r.code, r.err)
+    assert "pushing v3.13.6 to origin failed" in r.err and "push origin refs/tags/v3.13.6" in r.err
+    assert "Traceback" not in r.err
+    assert git(demo, "rev-parse", "v3.13.6^{commit}") == git(demo, "rev-parse", "HEAD")
+
+
+def test_a_branch_behind_its_remote_is_bad_input(
+    demo: Path, cli: Cli, tmp_path: Path, signing: EphemeralKey
+) -> None:
+    remote = _bare_origin(demo, tmp_path)
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", "-b", "3.13", str(remote), str(other)], check=True)
+    (other / "fix.txt").write_text("a fix on the remote\n")
+    git(other, "add", "fix.txt")
+    git(other, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qm", "remote fix")
+    git(other, "push", "-q", "origin", "3.13")
+    before = state(demo)
+    for push in ((), ("--push",)):  # --push reads the remote; without, after a fetch
+        if not push:
+            git(demo, "fetch", "-q", "origin")
+            before = state(demo)
+        r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, *push)
+        assert r.code == 2 and "is behind" in r.err, (push, r.err)
+        assert state(demo) == before
+
+
+def test_unpushed_commits_refuse_push_and_are_a_notice_without(
+    demo: Path, cli: Cli, tmp_path: Path, signing: EphemeralKey
+) -> None:
+    remote = _bare_origin(demo, tmp_path)
+    (demo / "local.txt").write_text("not pushed\n")
+    git(demo, "add", "local.txt")
+    git(demo, "commit", "-qm", "local only")
+    before = state(demo)
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--push")
+    assert r.code == 2 and "1 commit(s) not on origin/3.13" in r.err, r.err
+    assert state(demo) == before and "v3.13.6" not in git(remote, "tag")
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--format", "json")
+    assert r.code == 0, r.err
+    assert any("1 commit(s) ahead of origin/3.13" in s for s in json.loads(r.out)["steps"])
+
+
+def test_no_remote_tracking_branch_is_a_notice(demo: Path, cli: Cli) -> None:
+    git(demo, "branch", "--unset-upstream")
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--format", "json")
+    assert r.code == 0, r.err
+    assert any("no remote-tracking branch" in s for s in json.loads(r.out)["steps"])

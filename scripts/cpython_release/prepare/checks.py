@@ -4,6 +4,7 @@ naming the problem, or returns a line for the report; none of them changes anyth
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -103,6 +104,55 @@ def check_clean(repo: Path) -> None:
 def check_tag_absent(repo: Path, version: ReleaseVersion) -> None:
     if try_git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{version.tag}") is not None:
         raise BadInput(f"tag {version.tag} already exists in {repo}")
+
+
+def check_remote_tag_absent(repo: Path, remote: str, version: ReleaseVersion) -> None:
+    """The tag is not on ``remote`` either (``git ls-remote``): else bad input, before any
+    edit (a push would fail after the commit and the local tag were made)."""
+    if git(repo, "ls-remote", "--tags", remote, f"refs/tags/{version.tag}"):
+        raise BadInput(f"tag {version.tag} already exists on {remote}")
+
+
+def _is_ancestor(repo: Path, old: str, new: str) -> bool:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "merge-base", "--is-ancestor", old, new], capture_output=True
+    )
+    return done.returncode == 0
+
+
+def check_branch_remote(repo: Path, branch: str, push_remote: str | None) -> str:
+    """The branch is not behind its remote (the release would miss the remote's fixes: bad
+    input). With ``push_remote`` the branch on that remote is read (``git ls-remote``), and
+    unpushed commits are bad input too: the pushed tag would carry commits the branch on the
+    remote does not have. Without it the remote-tracking branch is compared (no network);
+    unpushed commits or no tracking information are a notice."""
+    head = git(repo, "rev-parse", "HEAD^{commit}")
+    if push_remote is not None:
+        out = git(repo, "ls-remote", "--heads", push_remote, f"refs/heads/{branch}")
+        theirs = out.split("\t", 1)[0] if out else None
+        where = f"{push_remote}/{branch}"
+        if theirs is None:
+            return f"remote: {push_remote} has no branch {branch}: not compared"
+    else:
+        theirs = try_git(repo, "rev-parse", "--verify", "--quiet", "@{upstream}^{commit}")
+        where = try_git(repo, "rev-parse", "--abbrev-ref", "@{upstream}") or "its upstream"
+        if theirs is None:
+            return f"remote: NOT COMPARED, {branch} has no remote-tracking branch"
+    if theirs == head:
+        return f"remote: {branch} is up to date with {where}"
+    known = try_git(repo, "cat-file", "-e", f"{theirs}^{{commit}}") is not None
+    if not known or not _is_ancestor(repo, theirs, head):
+        raise BadInput(
+            f"{branch} is behind {where} (or has diverged from it): the release would miss "
+            "the remote's commits; pull first"
+        )
+    ahead = git(repo, "rev-list", "--count", f"{theirs}..{head}")
+    if push_remote is not None:
+        raise BadInput(
+            f"{branch} has {ahead} commit(s) not on {where}: push them (or drop them) first; "
+            "the pushed tag must not carry commits the branch on the remote does not have"
+        )
+    return f"remote: NOTICE, {branch} is {ahead} commit(s) ahead of {where} (unpushed)"
 
 
 def news_entries(repo: Path) -> list[str]:

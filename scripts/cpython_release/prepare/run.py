@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cpython_release.errors import BadInput, ReleaseError
+from cpython_release.errors import BadInput, CheckFailed, ReleaseError
 from cpython_release.phase import Phase, ReleaseCycle
 from cpython_release.prepare import checks, edits, steps
 from cpython_release.prepare.gitutil import git
@@ -100,10 +100,13 @@ def prepare(
         )
     if push_remote is not None:
         git(repo, "remote", "get-url", push_remote)  # bad input when there is no such remote
+        checks.check_remote_tag_absent(repo, push_remote, version)
+    remote_line = checks.check_branch_remote(repo, branch, push_remote)
     result = PrepareResult(str(version), branch, base, entries)
     phase, phase_line = release_phase(version, release_cycle)
     for line in (
         phase_line,
+        remote_line,
         checks.check_magic_number(repo, version, phase),
         checks.check_blockers(version, blockers),
     ):
@@ -122,10 +125,32 @@ def prepare(
         _restore(repo, branch, start)
         raise
     if push_remote is not None:
-        git(repo, "push", "--quiet", push_remote, f"refs/tags/{version.tag}")
+        _push_tag(repo, push_remote, version, result.tagged)
         result.pushed = f"{push_remote} refs/tags/{version.tag}"
         log(f"pushed {version.tag} to {push_remote}")
     return result
+
+
+def _push_tag(repo: Path, remote: str, version: ReleaseVersion, tagged: Tagged) -> None:
+    """Push only the tag; a failure (after the commit and the tag were made) is exit 1
+    saying what was done and how to finish by hand."""
+    ref = f"refs/tags/{version.tag}"
+    done = subprocess.run(
+        ["git", "-C", str(repo), "push", "--quiet", remote, ref],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise CheckFailed(
+            f"pushing {version.tag} to {remote} failed after the release commit and the tag "
+            "were made",
+            [
+                (done.stderr.strip() or "git push failed").splitlines()[-1],
+                f"done: commit {tagged.commit} on the branch, tag {version.tag}",
+                f"to finish by hand: git -C {repo} push {remote} {ref}",
+            ],
+        )
 
 
 def _edits(repo: Path, version: ReleaseVersion) -> list[Callable[[], str]]:
