@@ -81,8 +81,9 @@ def test_the_tag_is_signed_with_the_secret_key_and_verifies(
     assert verify_tag(demo, "v3.13.6", signing.public_keyring.read_text()) == signing.fingerprint
     # another key does not verify it, and neither does a tampered tag
     other = generate(tmp_path)
-    with pytest.raises(CheckFailed, match="no good signature"):
+    with pytest.raises(CheckFailed, match="no good signature") as err:
         verify_tag(demo, "v3.13.6", other.public_keyring.read_text())
+    assert "signed by an unknown key" in str(err.value) and "unsigned" not in str(err.value)
     raw = git(demo, "cat-file", "tag", "v3.13.6").replace("Python 3.13.6", "Python 3.13.7", 1)
     forged = subprocess.run(
         ["git", "-C", str(demo), "mktag"], input=raw + "\n", capture_output=True, text=True
@@ -294,3 +295,72 @@ def test_no_remote_tracking_branch_is_a_notice(demo: Path, cli: Cli) -> None:
     r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--format", "json")
     assert r.code == 0, r.err
     assert any("no remote-tracking branch" in s for s in json.loads(r.out)["steps"])
+
+
+def test_unknown_phase_still_freezes_the_magic_number_of_a_bugfix_release(demo: Path) -> None:
+    from cpython_release.prepare.checks import check_magic_number
+    from cpython_release.version import ReleaseVersion
+
+    path = demo / "Lib/importlib/_bootstrap_external.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("MAGIC_NUMBER = (3571).to_bytes(2, 'little') + b'\\r\\n'\n")
+    git(demo, "add", "Lib/importlib")
+    git(demo, "commit", "-qm", "bump the magic number")
+    with pytest.raises(CheckFailed, match=r"magic number changed since v3\.13\.5"):
+        check_magic_number(demo, ReleaseVersion.parse("3.13.6"), None)
+    line = check_magic_number(demo, ReleaseVersion.parse("3.13.0a2"), None)
+    assert line.startswith("magic number: NOT CHECKED, the release phase is unknown")
+
+
+def test_prepare_reads_the_live_cycle_data_and_says_when_it_falls_back(
+    demo: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cpython_release import phase
+
+    monkeypatch.delenv("CPYTHON_RELEASE_CYCLE", raising=False)
+    monkeypatch.setattr(phase, "RELEASE_CYCLE_URL", "http://127.0.0.1:9/release-cycle.json")
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--format", "json")
+    assert r.code == 0, r.err
+    (line,) = [s for s in json.loads(r.out)["steps"] if s.startswith("phase:")]
+    assert "NOTICE" in line and "could not be read" in line and "bundled snapshot" in line
+
+
+def test_a_blurb_traceback_is_cut_to_its_message(demo: Path, cli: Cli, tmp_path: Path) -> None:
+    broken = tmp_path / "blurb"
+    broken.write_text(
+        "#!/bin/sh\ncat >&2 <<'EOF'\nTraceback (most recent call last):\n"
+        '  File "/x/blurb.py", line 9, in <module>\n    secret_frame_line()\n'
+        "RuntimeError: no NEWS entries\nEOF\nexit 1\n"
+    )
+    broken.chmod(0o755)
+    env = {**os.environ, "CPYTHON_RELEASE_BLURB": str(broken)}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "environ", env)
+        r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE)
+    assert r.code == 1 and "RuntimeError: no NEWS entries" in r.err
+    assert "Traceback" not in r.err and "secret_frame_line" not in r.err and "File " not in r.err
+
+
+@pytest.mark.parametrize("text", [" 3.13.6", "3.13.6\n", "v3.13.6", "3.13.6 "])
+def test_a_version_not_given_exactly_is_bad_input(demo: Path, cli: Cli, text: str) -> None:
+    before = state(demo)
+    for command in ("prepare", "finish"):
+        r = cli(command, text, "--repo", str(demo), *((OFFLINE) if command == "prepare" else ()))
+        assert r.code == 2 and "give it exactly" in r.err, (command, r.err)
+    assert state(demo) == before
+
+
+@pytest.mark.parametrize("path", ["README.rst", "Include/patchlevel.h"])
+def test_a_symlinked_file_it_edits_is_refused(
+    demo: Path, cli: Cli, tmp_path: Path, path: str
+) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes((demo / path).read_bytes())
+    (demo / path).unlink()
+    (demo / path).symlink_to(outside)
+    git(demo, "add", path)
+    git(demo, "commit", "-qm", "a symlink")
+    before, content = state(demo), outside.read_bytes()
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE)
+    assert r.code == 2 and "is a symbolic link" in r.err, r.err
+    assert state(demo) == before and outside.read_bytes() == content

@@ -58,10 +58,16 @@ def is_nightly(args: argparse.Namespace) -> bool:
     return bool(flag) if flag is not None else nightly_from_env()
 
 
-def parse_version(text: str | None, args: argparse.Namespace) -> ReleaseVersion:
-    """The command's version in its mode (``--nightly`` or not); a mismatch is bad input."""
+def parse_version(
+    text: str | None, args: argparse.Namespace, *, exact: bool = False
+) -> ReleaseVersion:
+    """The command's version in its mode (``--nightly`` or not); a mismatch is bad input.
+    ``exact``: the text must be the version itself (no ``v``, no surrounding white space),
+    for commands that make a release's commits and tags."""
     if not text:
         raise BadInput("missing the release version")
+    if exact and (text != text.strip() or text.startswith("v")):
+        raise BadInput(f"{text!r} is not a release version: give it exactly, e.g. 3.13.6")
     return ReleaseVersion.parse(text, nightly=is_nightly(args))
 
 

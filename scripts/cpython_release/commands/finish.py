@@ -66,7 +66,7 @@ def register(sub: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    version = parse_version(args.version, args)
+    version = parse_version(args.version, args, exact=True)
     repo = check_repo(args.repo)
     tag_commit(repo, version)
     repository = check_repository(args.repository)

@@ -69,7 +69,7 @@ def register(sub: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    version = parse_version(args.version, args)
+    version = parse_version(args.version, args, exact=True)
     if args.skip_blockers:
         source = None
     elif args.blockers_report is not None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpython_release.errors import BadInput
-from cpython_release.prepare.checks import PATCHLEVEL
+from cpython_release.prepare.checks import PATCHLEVEL, check_no_symlinks
 from cpython_release.prepare.edits import done_suffix, set_patchlevel, set_readme
 from cpython_release.prepare.gitutil import git, try_git
 from cpython_release.version import ReleaseVersion
@@ -220,6 +220,7 @@ def make_changes(repo: Path, version: ReleaseVersion) -> list[Change]:
     post = post_release_branch(version)
     for name in branch_names(version):
         _branch_absent(repo, name)
+    check_no_symlinks(repo, tag)
     suffix = done_suffix(version)
     first = version.minor_version if is_feature_freeze(version) else post
     with _worktree(repo, first, tag) as tree:

@@ -106,6 +106,15 @@ def check_tag_absent(repo: Path, version: ReleaseVersion) -> None:
         raise BadInput(f"tag {version.tag} already exists in {repo}")
 
 
+def check_no_symlinks(repo: Path, rev: str = "HEAD") -> None:
+    """``Include/patchlevel.h`` and ``README.rst`` are regular files at ``rev``: the edits
+    write them, and a symlink would be written through, outside the clone."""
+    for path in (PATCHLEVEL, "README.rst"):
+        entry = git(repo, "ls-tree", rev, "--", path)
+        if entry.startswith("120000 ") or (rev == "HEAD" and (repo / path).is_symlink()):
+            raise BadInput(f"{path} is a symbolic link in {repo} ({rev}): refusing to write it")
+
+
 def check_remote_tag_absent(repo: Path, remote: str, version: ReleaseVersion) -> None:
     """The tag is not on ``remote`` either (``git ls-remote``): else bad input, before any
     edit (a push would fail after the commit and the local tag were made)."""
@@ -209,9 +218,16 @@ def check_magic_number(repo: Path, version: ReleaseVersion, phase: Phase | None)
     """In the bugfix and security phases (and for release candidates) the bytecode magic
     number must be what the previous release had: a change invalidates every installed
     ``.pyc``. Compared between the previous tag and HEAD."""
-    frozen = phase in (Phase.BUGFIX, Phase.SECURITY) or version.pre_kind == "rc"
+    # a final X.Y.Z with Z > 0 is a bugfix or security release whatever the data says
+    final_micro = version.pre_kind is None and version.micro > 0
+    frozen = phase in (Phase.BUGFIX, Phase.SECURITY) or version.pre_kind == "rc" or final_micro
+    if not frozen and phase is None:
+        return (
+            "magic number: NOT CHECKED, the release phase is unknown (no release-cycle data "
+            f"for {version.minor_version})"
+        )
     if not frozen:
-        return f"magic number: not frozen in this phase ({phase or 'unknown'}), not compared"
+        return f"magic number: not frozen in this phase ({phase}), not compared"
     prev = previous_tag(repo)
     if prev is None:
         return "magic number: NOT CHECKED, no earlier v* tag on this branch to compare with"
@@ -227,7 +243,8 @@ def check_magic_number(repo: Path, version: ReleaseVersion, phase: Phase | None)
     ]
     if changed:
         raise CheckFailed(
-            f"the bytecode magic number changed since {prev}; a {phase or 'release candidate'} "
+            f"the bytecode magic number changed since {prev}; a "
+            f"{phase or ('release candidate' if version.pre_kind else 'bugfix')} "
             f"release ({version}) must keep it",
             changed,
         )

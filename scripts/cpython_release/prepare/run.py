@@ -65,8 +65,10 @@ class PrepareResult:
 
 def release_phase(version: ReleaseVersion, release_cycle: str | None) -> tuple[Phase | None, str]:
     try:
-        cycle = ReleaseCycle.load(release_cycle)
-        return cycle.phase_of(version), f"phase: {cycle.phase_of(version)} ({cycle.source})"
+        # what plan reads: the live data, else the bundled snapshot with a loud notice
+        cycle, notice = ReleaseCycle.load_live(release_cycle)
+        line = f"phase: {cycle.phase_of(version)} ({cycle.source})"
+        return cycle.phase_of(version), line + (f"; NOTICE: {notice}" if notice else "")
     except BadInput as exc:
         return None, f"phase: UNKNOWN ({exc})"
 
@@ -91,6 +93,7 @@ def prepare(
     branch = checks.check_branch(repo, version)
     base = checks.check_next_version(repo, version)
     checks.check_clean(repo)
+    checks.check_no_symlinks(repo)
     checks.check_tag_absent(repo, version)
     entries = checks.check_news(repo, version)
     if require_signed and key is None:

@@ -33,8 +33,10 @@ def blurb_release(repo: Path, version: ReleaseVersion) -> str:
         check=False,
     )
     if done.returncode:
-        detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise CheckFailed(f"blurb release {version} failed (exit {done.returncode})", detail)
+        raise CheckFailed(
+            f"blurb release {version} failed (exit {done.returncode})",
+            _without_traceback(done.stderr or done.stdout),
+        )
     out = repo / "Misc" / "NEWS.d" / f"{version}.rst"
     if not out.is_file():
         raise CheckFailed(f"blurb release {version} wrote no {out.relative_to(repo)}")
@@ -42,6 +44,21 @@ def blurb_release(repo: Path, version: ReleaseVersion) -> str:
     if left:
         raise CheckFailed(f"blurb release left entries in {NEWS_NEXT}", left)
     return f"blurb release: {len(entries)} entries -> Misc/NEWS.d/{version}.rst"
+
+
+def _without_traceback(text: str) -> list[str]:
+    """The last few lines of a tool's output, without a Python traceback's frames (only its
+    final ``Error: message`` line stays)."""
+    lines, skipping = [], False
+    for line in text.strip().splitlines():
+        if line.startswith("Traceback (most recent call last)"):
+            skipping = True
+            continue
+        if skipping and (line.startswith((" ", "\t")) or not line.strip()):
+            continue
+        skipping = False
+        lines.append(line)
+    return lines[-3:]
 
 
 def pydoc_topics(repo: Path, version: ReleaseVersion) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpython_release.errors import BadInput, CheckFailed
-from cpython_release.prepare.gitutil import git
+from cpython_release.prepare.gitutil import git, try_git
 from cpython_release.sign.gpg import GpgKey, GpgSigner
 from cpython_release.version import ReleaseVersion
 
@@ -120,11 +120,16 @@ def verify_tag(repo: Path, tag: str, public_key: str) -> str:
             if line.startswith("[GNUPG:] VALIDSIG ")
         ]
         if done.returncode or not valid:
-            raise CheckFailed(
-                f"tag {tag} has no good signature by the given key",
-                [line for line in done.stderr.splitlines() if "GNUPG:" not in line][-3:]
-                or ["unsigned tag"],
-            )
+            status = done.stderr
+            if "[GNUPG:] BADSIG " in status:
+                why = "a bad signature (the tag was changed after signing)"
+            elif "[GNUPG:] NO_PUBKEY " in status or "[GNUPG:] ERRSIG " in status:
+                why = "signed by an unknown key (not the given one)"
+            elif "-----BEGIN PGP SIGNATURE-----" in (try_git(repo, "cat-file", "tag", tag) or ""):
+                why = "a signature that does not verify"
+            else:
+                why = "unsigned tag"
+            raise CheckFailed(f"tag {tag} has no good signature by the given key", [why])
         return valid[0]
     finally:
         subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True)
