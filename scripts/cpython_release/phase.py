@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -20,6 +21,25 @@ from cpython_release.version import ReleaseVersion
 
 RELEASE_CYCLE_URL = "https://peps.python.org/api/release-cycle.json"
 ENV_VAR = "CPYTHON_RELEASE_CYCLE"
+#: The live fetch: all of it within this many seconds, at most this many bytes.
+LIVE_DEADLINE = 20.0
+LIVE_MAX_BYTES = 1 << 20
+
+
+def _read_capped(session: Any, url: str) -> bytes:
+    """GET ``url`` within :data:`LIVE_DEADLINE` seconds in total (not per read) and at most
+    :data:`LIVE_MAX_BYTES`; anything else raises."""
+    deadline = time.monotonic() + LIVE_DEADLINE
+    with session.get(url, timeout=(3.05, 10), stream=True) as resp:
+        resp.raise_for_status()
+        body = bytearray()
+        for chunk in resp.iter_content(65536):
+            body += chunk
+            if len(body) > LIVE_MAX_BYTES:
+                raise ValueError(f"more than {LIVE_MAX_BYTES} bytes")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not read within {LIVE_DEADLINE:g} s")
+        return bytes(body)
 
 
 class Phase(StrEnum):
@@ -116,9 +136,9 @@ class ReleaseCycle:
 
         try:
             # one quick try: offline, the snapshot is the answer, not a minute of retries
-            resp = session(retries=0).get(RELEASE_CYCLE_URL, timeout=(3.05, 10))
-            resp.raise_for_status()
-            return cls(resp.json(), RELEASE_CYCLE_URL), ""
+            return cls(
+                json.loads(_read_capped(session(retries=0), RELEASE_CYCLE_URL)), RELEASE_CYCLE_URL
+            ), ""
         except Exception as exc:  # unreachable, an error page, not JSON, not the data
             why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         return cls.load_bundled(), (

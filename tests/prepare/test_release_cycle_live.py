@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -87,3 +88,44 @@ def test_bundled_names_the_snapshot(cli: Cli, served: dict[str, Any]) -> None:
     served.update(status=500)
     data, err = plan(cli, "--release-cycle", "bundled")
     assert data["phase"] == SNAPSHOT["3.13"]["status"] and "live" not in err
+
+
+def test_an_oversized_answer_falls_back_to_the_snapshot(
+    cli: Cli, served: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(phase, "LIVE_MAX_BYTES", 1000)
+    live = {**SNAPSHOT, "3.13": {**SNAPSHOT["3.13"], "status": "bugfix"}}
+    served["body"] = json.dumps(live).encode()
+    assert len(served["body"]) > 1000
+    data, err = plan(cli, "--mode", "rehearsal")
+    assert data["phase"] == SNAPSHOT["3.13"]["status"] and "more than 1000 bytes" in err
+
+
+def test_a_slow_trickle_is_cut_by_the_total_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each read is quick (no per-read timeout fires), the whole is not: the snapshot."""
+
+    class Trickle:
+        def __enter__(self) -> Trickle:
+            return self
+
+        def __exit__(self, *a: object) -> None:
+            pass
+
+        def raise_for_status(self) -> None:
+            pass
+
+        def iter_content(self, _n: int) -> Iterator[bytes]:
+            while True:
+                clock[0] += 5.0  # five seconds per chunk
+                yield b" "
+
+    clock = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(
+        "cpython_release.http.session",
+        lambda **_k: type("S", (), {"get": lambda self, *a, **k: Trickle()})(),
+    )
+    monkeypatch.delenv(phase.ENV_VAR, raising=False)
+    cycle, notice = phase.ReleaseCycle.load_live()
+    assert cycle.source == "the bundled snapshot" and "not read within 20 s" in notice
+    assert clock[0] <= phase.LIVE_DEADLINE + 5
