@@ -194,3 +194,20 @@ def test_push_never_moves_a_branch_that_appeared_on_the_remote(tmp_path: Path) -
         ["git", "-C", str(remote), "rev-parse", "--verify", "--quiet",
          "refs/heads/post-release-3.14.0b1-main"], capture_output=True,
     ).returncode != 0  # fmt: skip
+
+
+def test_news_text_is_made_safe_in_the_announcement() -> None:
+    from cpython_release.finish.announce import SecurityFix, _security_md, safe_markdown
+
+    raw = (
+        "Fix <img src=x onerror=alert(1)> for @everyone and @here: [docs](https://docs.python.org/)"
+        " [click](javascript:alert(1)) [plain](http://evil.example/)"
+    )
+    out = safe_markdown(raw)
+    assert "<img" not in out and "&lt;img" in out
+    assert "@everyone" not in out and "@here" not in out
+    assert "[docs](https://docs.python.org/)" in out
+    assert "](javascript:" not in out and "](http://evil" not in out
+    md = _security_md([SecurityFix("123", raw, ())])
+    assert "@everyone" not in md and "<img" not in md
+    assert _security_md([SecurityFix("1](https://x)", "t", ())]).startswith("- gh-?:")

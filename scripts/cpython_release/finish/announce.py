@@ -7,6 +7,7 @@ blurb) with its CVE numbers. A draft: the release manager edits and sends it.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,13 +63,41 @@ def files_table(manifest: Manifest) -> str:
     return "\n".join(rows) + "\n"
 
 
+_MENTION = re.compile(r"@(everyone|here|channel|all)\b", re.IGNORECASE)
+_MD_LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\s]*)\)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _no_mentions(text: str) -> str:
+    """``@everyone``/``@here`` (and kin) lose their power: a zero-width space after the @."""
+    return _MENTION.sub("@\u200b\\1", _CONTROL.sub("", text))
+
+
+def safe_markdown(text: str) -> str:
+    """NEWS text for the Discourse draft and the step summary: HTML escaped, mass mentions
+    neutralised, and a Markdown link kept only when it points to an https URL (any other
+    link is shown as its text and its escaped target)."""
+
+    def _link(m: re.Match[str]) -> str:
+        label, url = m.group(1), m.group(2)
+        if url.startswith("https://"):
+            return f"[{label}]({url})"
+        return f"\\[{label}\\] ({url})".replace("(", "\\(").replace(")", "\\)")
+
+    return _MD_LINK.sub(_link, html.escape(_no_mentions(text), quote=False))
+
+
+def _issue(fix: SecurityFix) -> str:
+    return fix.issue if fix.issue.isdigit() else "?"
+
+
 def _security_md(fixes: list[SecurityFix]) -> str:
     if not fixes:
         return "This release has no entries in the Security section of its changelog.\n"
     lines = []
     for fix in fixes:
         cves = f" ({', '.join(fix.cves)})" if fix.cves else ""
-        lines.append(f"- gh-{fix.issue}{cves}: {fix.text}")
+        lines.append(f"- gh-{_issue(fix)}{cves}: {safe_markdown(fix.text)}")
     return "\n".join(lines) + "\n"
 
 
@@ -100,7 +129,7 @@ def email(version: ReleaseVersion, manifest: Manifest, fixes: list[SecurityFix])
     ]
     for fix in fixes:
         cves = f" [{', '.join(fix.cves)}]" if fix.cves else ""
-        lines.append(f"  * gh-{fix.issue}{cves}: {fix.text}")
+        lines.append(f"  * gh-{_issue(fix)}{cves}: {_no_mentions(fix.text)}")
     lines += ["", "Files (SHA-256):"]
     width = max((len(a.name) for a in manifest.artifacts), default=0)
     for a in sorted(manifest.artifacts, key=lambda a: a.name):
