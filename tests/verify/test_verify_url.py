@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cpython_release.errors import BadInput
+from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.hashing import sha256_file
 from cpython_release.sigstore_policy import LegacyIdentity
 from cpython_release.verify import verify_release
@@ -139,7 +139,7 @@ def test_unlisted_files_over_http_come_from_the_index(
     ]
 
 
-def test_server_errors_are_bad_input(tmp_path: Path) -> None:
+def test_server_failures_exit_1_other_refusals_are_bad_input(tmp_path: Path) -> None:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from threading import Thread
 
@@ -147,7 +147,8 @@ def test_server_errors_are_bad_input(tmp_path: Path) -> None:
 
     class Broken(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self.send_response(500 if self.path.endswith(".json") else 403)
+            status = {".json": 500, ".tgz": 403, ".xz": 503}.get(Path(self.path).suffix, 404)
+            self.send_response(status)
             self.end_headers()
 
         def log_message(self, format: str, *args: object) -> None:
@@ -158,10 +159,14 @@ def test_server_errors_are_bad_input(tmp_path: Path) -> None:
     try:
         remote = RemoteDirectory(f"http://127.0.0.1:{server.server_address[1]}/x", retries=0)
         assert remote.base.endswith("/x/")
-        with pytest.raises(BadInput, match="HTTP 500"):
+        with pytest.raises(CheckFailed, match=r"could not fetch .* the server answered 500") as e:
             remote.get_text("release-manifest.json")
+        assert e.value.exit_code == 1 and not isinstance(e.value, BadInput)
+        with pytest.raises(CheckFailed, match=r"could not download .* the server answered 503"):
+            remote.download("Python-3.13.5.tar.xz", tmp_path)
         with pytest.raises(BadInput, match="HTTP 403"):
             remote.download("Python-3.13.5.tgz", tmp_path)
+        assert remote.download("Python-3.13.5.zip", tmp_path) is None  # 404: the verdict judges
         with pytest.raises(BadInput, match="refusing unsafe file name"):
             remote.download("../etc/passwd", tmp_path)
     finally:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
-from cpython_release.errors import BadInput
+from cpython_release.errors import BadInput, CheckFailed, ReleaseError
 from cpython_release.hashing import FileDigest
 from cpython_release.http import is_unreachable, unreachable
 
@@ -49,6 +49,14 @@ class _Links(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
             self.hrefs.extend(v for k, v in attrs if k == "href" and v)
+
+
+def _http_error(verb: str, url: str, status: int) -> ReleaseError:
+    """A server failure (5xx) is a failure, exit 1: the input may well be right. Any other
+    answer but 200 (and 404/410, a missing file, which the verdict rules judge) is bad input."""
+    if status >= 500:
+        return CheckFailed(f"could not {verb} {url}: the server answered {status}")
+    return BadInput(f"cannot {verb} {url}: HTTP {status}")
 
 
 class RemoteDirectory:
@@ -178,7 +186,7 @@ class RemoteDirectory:
             if r.status_code in (404, 410):
                 return None
             if r.status_code != 200:
-                raise BadInput(f"cannot fetch {url}: HTTP {r.status_code}")
+                raise _http_error("fetch", url, r.status_code)
             try:
                 data = b"".join(self._chunks(r, url, MAX_PAGE))
             except OSError as exc:
@@ -218,7 +226,7 @@ class RemoteDirectory:
             if r.status_code in (404, 410):
                 return None
             if r.status_code != 200:
-                raise BadInput(f"cannot download {url}: HTTP {r.status_code}")
+                raise _http_error("download", url, r.status_code)
             with target.open("wb") as fh:
                 for chunk in self._chunks(r, url, self._cap(name)):
                     h.update(chunk)
