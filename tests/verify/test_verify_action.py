@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from verify.verify_support import Release
@@ -139,3 +140,33 @@ def test_action_only_input_names_files_separated_by_spaces(
         "Python-3.13.5.tgz",
         "Python-3.13.5.tar.xz",
     ]
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        {"VERSION": "--help"},
+        {"VERSION": "--version"},
+        {"SOURCE": "--help"},
+        {"ONLY": "--help"},
+        {"KEYRING": "-h"},
+        {"MANIFEST": "--format=json"},
+    ],
+)
+def test_an_input_that_looks_like_an_option_never_passes(
+    tmp_path: Path, release: Release, inputs: dict[str, str]
+) -> None:
+    """``version: --help`` used to print the usage and pass the step, verifying nothing."""
+    proc, outputs = _run_verify_step(
+        tmp_path, {"VERSION": "3.13.5", "SOURCE": str(release.directory), **inputs}
+    )
+    assert proc.returncode in (1, 2), proc.stdout + proc.stderr
+    assert "usage:" not in proc.stdout
+    assert outputs.get("result") in (None, "invalid")
+    assert "Traceback" not in proc.stderr
+
+
+def test_the_verify_step_passes_positionals_after_a_double_dash() -> None:
+    run = _step("Verify")["run"]
+    assert run.rstrip().endswith('-- "$VERSION" "$SOURCE"')
+    assert '" "$' not in run.replace('-- "$VERSION" "$SOURCE"', "")  # options use --opt=VALUE
