@@ -46,8 +46,17 @@ class Bar:
     conclusion: str | None
 
 
+# Every task line starts with this, so no job name can begin a line with a keyword of
+# Mermaid's case-insensitive lexer ("gantt", "section", "title", "dateFormat", "accDescr {",
+# "excludes", a date) or a "%%" comment, and so change or break the chart.
+TASK_PREFIX = "\u25b8 "  # "▸ "
+
+
 def _label(text: str) -> str:
-    return " ".join(text.translate(_UNSAFE).split()) or "-"
+    text = " ".join(text.translate(_UNSAFE).split())
+    while "%%" in text:  # "%%" comments and "%%{init: ...}%%" directives
+        text = text.replace("%%", "%")
+    return text or "-"
 
 
 def _ms(moment: datetime) -> int:
@@ -81,7 +90,7 @@ def gantt_chart(bars: Sequence[Bar], *, title: str, now: datetime | None = None)
         # a zero-length bar is invisible: give it one millisecond
         start_ms, end_ms = _ms(bar.started_at), max(_ms(end), _ms(bar.started_at) + 1)
         tag = "active" if bar.completed_at is None else _TAGS.get(bar.conclusion or "", "done")
-        lines.append(f"    {_label(bar.name)} :{tag}, t{n}, {start_ms}, {end_ms}")
+        lines.append(f"    {TASK_PREFIX}{_label(bar.name)} :{tag}, t{n}, {start_ms}, {end_ms}")
     lines.append("```")
     return "\n".join(lines) + "\n"
 

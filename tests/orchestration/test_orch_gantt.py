@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cpython_release.gantt import Bar, bars_from_jobs, bars_from_stages, gantt_chart
+from cpython_release.gantt import TASK_PREFIX, Bar, bars_from_jobs, bars_from_stages, gantt_chart
 from cpython_release.summary import StageTiming, parse_jobs
 
 Cli = Callable[..., Any]
 JOBS = Path(__file__).parent / "data" / "jobs" / "release-run.json"
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 MS0 = int(T0.timestamp() * 1000)
-TASK = re.compile(r"^    (?P<name>[^:]+) :(?P<tag>\w+), t\d+, (?P<start>\d+), (?P<end>\d+)$")
+TASK = re.compile(r"^    \u25b8 (?P<name>[^:]+) :(?P<tag>\w+), t\d+, (?P<start>\d+), (?P<end>\d+)$")
 
 
 def tasks(chart: str) -> list[tuple[str, str, int, int]]:
@@ -91,3 +91,43 @@ def test_summary_puts_the_chart_beside_the_table(
     assert "    section build-windows" in chart
     # the job still running when the summary was written has an active bar
     assert any(t[1] == "active" for t in tasks(chart))
+
+
+MERMAID_KEYWORDS = re.compile(
+    r"(gantt|title|section|dateformat|axisformat|tickinterval|includes|excludes|todaymarker|"
+    r"acctitle|accdescr|weekday|weekend|inclusiveenddates|topaxis|click|%%|\d{4}-\d\d-\d\d)",
+    re.IGNORECASE,
+)
+
+
+def test_no_job_name_can_start_a_line_with_a_mermaid_keyword() -> None:
+    names = [
+        "gantt",
+        "2026-12-06 nightly",
+        "accDescr { x",
+        "%done",
+        "%%{init: {'theme': 'dark'}}%%",
+        "Title check",
+        "dateFormat YYYY",
+        "Section A",
+        "EXCLUDES weekends",
+        "click t0 href x",
+    ]
+    bars = [Bar("s", name, T0, T0, "success") for name in names]
+    chart = gantt_chart(bars, title="run")
+    body = chart.splitlines()[1:-1]
+    # the chart's own lines: gantt, title, dateFormat, axisFormat, one section; then tasks
+    assert body[:5] == [
+        "gantt",
+        "    title run",
+        "    dateFormat x",
+        "    axisFormat %H:%M:%S",
+        "    section s",
+    ]
+    task_lines = body[5:]
+    assert len(task_lines) == len(names)
+    for line in task_lines:
+        assert line.startswith("    " + TASK_PREFIX), line
+        assert not MERMAID_KEYWORDS.match(line.strip()), line
+        assert "%%" not in line
+    assert [t[0] for t in tasks(chart)][:3] == ["gantt", "2026-12-06 nightly", "accDescr { x"]

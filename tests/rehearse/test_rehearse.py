@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cpython_release.gantt import TASK_PREFIX
 from cpython_release.manifest import Manifest
 
 PIPES = ["source", "plan", "build-source", "sbom", "sign", "publish", "verify"]
@@ -43,7 +44,11 @@ def test_every_stage_succeeds(done: tuple[Path, subprocess.CompletedProcess[str]
     # the Markdown summary: the same table, and a Gantt chart with one done bar per pipe
     summary = (workdir / "summary.md").read_text()
     assert "| build-source |" in summary and "```mermaid\ngantt\n" in summary
-    bars = [line.split(" :")[0].strip() for line in summary.splitlines() if " :done, t" in line]
+    bars = [
+        line.split(" :")[0].strip().removeprefix(TASK_PREFIX)
+        for line in summary.splitlines()
+        if " :done, t" in line
+    ]
     assert bars == PIPES
 
 
