@@ -202,3 +202,38 @@ def test_release_workflow_publishes_only_from_a_tag_with_the_only_id_token() -> 
     step = publish["steps"][-1]
     assert step["uses"].startswith("pypa/gh-action-pypi-publish@")
     assert step["with"]["attestations"] is True
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("https://upload.pypi.org/legacy/", True),
+        ("https://UPLOAD.PyPI.org/legacy/", True),
+        (" https://pypi.org/legacy/", True),
+        ("https://user@upload.pypi.org:443/legacy/", True),
+        ("https://files.pythonhosted.org/", True),
+        ("not a url", True),
+        ("https://test.pypi.org/legacy/", False),
+        ("http://127.0.0.1:8080/", False),
+        ("https://pypi.org.example.net/legacy/", False),
+    ],
+)
+def test_release_dry_run_refuses_pypi(tmp_path: Path, url: str, refused: bool) -> None:
+    """The dry run's upload URL is any input: PyPI itself is refused before any upload."""
+    wf = yaml.safe_load((ROOT / ".github/workflows/toolkit-release.yml").read_text())
+    steps = wf["jobs"]["build"]["steps"]
+    names = [s["name"] for s in steps]
+    check = names.index("Dry run, refuse PyPI as the test index")
+    assert check < names.index("Dry run, upload to the test index and read it back")
+    assert steps[check]["if"] == steps[check + 1]["if"]
+    assert "PASSWORD" not in str(steps[check]["env"])
+    proc = subprocess.run(
+        ["bash", "-e", "-c", steps[check]["run"]],
+        env={**os.environ, "PYTHON": sys.executable, "UPLOAD_URL": url},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (proc.returncode != 0) == refused, proc.stdout + proc.stderr
+    if refused and "pypi" in url.lower():
+        assert "points at PyPI" in proc.stdout
