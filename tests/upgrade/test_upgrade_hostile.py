@@ -83,7 +83,8 @@ def test_only_new_tests_never_count(cli: Cli, gitrepo: GitRepo) -> None:
     more = BASE.replace(
         "\n\nEXPECTED",
         "\n    @unittest.skip('new and skipped')\n    def test_c(self):\n        return\n\n"
-        "\nclass U(unittest.TestCase):\n    def test_d(self):\n        pass\n\n\nEXPECTED",
+        "\nclass U(unittest.TestCase):\n    def setUp(self):\n        self.skipTest('new')\n\n"
+        "    def test_d(self):\n        pass\n\n\nEXPECTED",
     ).replace("import unittest\n", "import os\nimport unittest\n")
     gitrepo.commit(
         {"Lib/test/test_x.py": more, "Lib/test/test_y.py": "import unittest\n"}, "gh-12: more"

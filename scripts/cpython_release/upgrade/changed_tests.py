@@ -315,8 +315,10 @@ def _analyse_file(fc: FileChange, blobs: dict[str, bytes]) -> tuple[list[str], l
             name = _enclosing(new.defs, line)
             if not name:
                 continue  # module level: imports and helpers of new tests
-            last = name.rsplit(".", 1)[-1]
-            if name in old_names or last in _FIXTURES:
+            parent, _, last = name.rpartition(".")
+            # a new fixture runs for existing tests when its class (or module) already existed
+            new_fixture = last in _FIXTURES and (not parent or parent in old_names)
+            if name in old_names or new_fixture:
                 fc.counted_new.add(line)
                 note(name)
     old_tests = {name for name in old_names if _is_test(name)}
