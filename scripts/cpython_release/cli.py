@@ -7,6 +7,7 @@ Each subcommand lives in ``cpython_release.commands.<module>`` and exposes
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import signal
 import sys
@@ -186,6 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # here, not at exit, so a closed pipe cannot hide the status
     except BrokenPipeError:
         output.discard_stdout()
+    except OSError as exc:  # a full disk under a redirected stdout: the output is incomplete
+        output.discard_stdout()
+        print(f"cpython-release: could not write to stdout: {exc.strerror or exc}", file=sys.stderr)
+        return code or EXIT_CHECK_FAILED
     return _output_closed(code) if output.stdout_closed() else code
 
 
@@ -221,6 +226,9 @@ def _run(args: argparse.Namespace) -> int:
         return _output_closed(None)
     except Exception as exc:
         # A bug or an error no command anticipated: one line, not a traceback (-v shows it).
+        if isinstance(exc, OSError) and exc.errno in _CANNOT_WRITE:
+            where = exc.filename or _failing_stdout() or "the output"
+            return _fail(args, f"could not write {where}: {exc.strerror or exc}", 1)
         if _unreachable(exc):
             from cpython_release.http import network_reason
 
@@ -253,6 +261,20 @@ _EXTRAS = {"github": "publish", "paramiko": "publish", "blurb": "build"}
 
 def _extra_for(module: str | None) -> str | None:
     return _EXTRAS.get((module or "").partition(".")[0])
+
+
+# The machine, not the toolkit: a full disk or quota, an I/O error, a read-only file system.
+_CANNOT_WRITE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EFBIG})
+
+
+def _failing_stdout() -> str | None:
+    """ "stdout" when stdout is what cannot be written (its buffer will not flush)."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        output.discard_stdout()
+        return "stdout"
+    return None
 
 
 def _unreachable(exc: BaseException) -> bool:

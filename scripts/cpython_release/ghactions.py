@@ -18,8 +18,13 @@ def _append(var: str, text: str) -> bool:
     target = os.environ.get(var)
     if not target:
         return False
-    with Path(target).open("a", encoding="utf-8") as fh:
-        fh.write(text)
+    try:
+        with Path(target).open("a", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:  # a full disk, a read-only or missing file: say which, exit 1
+        from cpython_release.errors import CheckFailed
+
+        raise CheckFailed(f"could not write ${var} ({target}): {exc.strerror or exc}") from None
     return True
 
 

@@ -76,6 +76,10 @@ def write_report(text: str) -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         discard_stdout()
+    except OSError as exc:  # a full disk under a redirected stdout
+        from cpython_release.errors import CheckFailed
+
+        raise CheckFailed(f"could not write the report to stdout: {exc.strerror or exc}") from None
 
 
 _stdout_closed = False

@@ -199,4 +199,6 @@ def check_github_output(fmt: str) -> None:
 
 
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, sort_keys=True))
+    from cpython_release.output import write_report
+
+    write_report(json.dumps(data, indent=2, sort_keys=True) + "\n")

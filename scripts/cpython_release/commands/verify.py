@@ -20,7 +20,7 @@ from cpython_release.commands.common import (
     check_github_output,
     parse_version,
 )
-from cpython_release.errors import EXIT_CHECK_FAILED, EXIT_OK, BadInput
+from cpython_release.errors import EXIT_CHECK_FAILED, EXIT_OK, BadInput, CheckFailed
 from cpython_release.ghactions import set_outputs, write_summary
 from cpython_release.output import annotate, inert, write_report
 from cpython_release.sigstore_policy import (
@@ -192,6 +192,13 @@ def run(args: argparse.Namespace) -> int:
     if args.report is not None and args.report.is_dir():
         raise BadInput(f"--report {args.report} is a directory; give a file name")
     check_github_output(args.format)  # before the verification, not after it
+    if args.report is not None:  # an unwritable --report is bad input, found before the work
+        try:
+            args.report.parent.mkdir(parents=True, exist_ok=True)
+            with args.report.open("a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise BadInput(f"cannot write --report {args.report}: {exc.strerror or exc}") from None
     report = verify_release(
         args.source,
         str(version),
@@ -207,16 +214,18 @@ def run(args: argparse.Namespace) -> int:
         only=[n for value in args.only or () for n in value.split() if n],
     )
     text = report.to_json()
+    unwritten = None
     if args.report:
         try:
-            args.report.parent.mkdir(parents=True, exist_ok=True)
             args.report.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise BadInput(f"cannot write --report {args.report}: {exc.strerror or exc}") from None
+        except OSError as exc:  # it was writable: a full disk now, a failure (exit 1)
+            unwritten = f"could not write --report {args.report}: {exc.strerror or exc}"
     if args.format == "json":
         write_report(text)
     else:
         write_report(report.render_table())  # ends with the verdict line
+    if unwritten:
+        raise CheckFailed(f"{unwritten} (the verification said {report.result})")
     write_summary(report.render_markdown())
     if args.format == "github":
         outputs: dict[str, str] = {"result": report.result}
