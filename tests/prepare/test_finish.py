@@ -46,9 +46,10 @@ def test_finish_makes_the_post_release_branch_and_the_announcement(
     out = tmp_path / "finish"
     r = cli(
         "finish", "3.13.6", "--repo", str(repo), "--manifest", str(manifest), "--out", str(out),
-        "--format", "json",
+        "--release-dir", str(manifest.parent), "--format", "json",
     )  # fmt: skip
     assert r.code == 0, r.err
+    assert "UNVERIFIED" not in (out / "announcement-discourse.md").read_text()
     report = json.loads(r.out)
     (change,) = report["changes"]
     assert change["head"] == "post-release-3.13.6" and change["base"] == "3.13"
@@ -211,3 +212,27 @@ def test_news_text_is_made_safe_in_the_announcement() -> None:
     md = _security_md([SecurityFix("123", raw, ())])
     assert "@everyone" not in md and "<img" not in md
     assert _security_md([SecurityFix("1](https://x)", "t", ())]).startswith("- gh-?:")
+
+
+def test_an_unchecked_or_mismatching_manifest_fails_closed(
+    released: tuple[Path, Path], cli: Cli, tmp_path: Path
+) -> None:
+    repo, manifest = released
+    dist = manifest.parent
+    # without --release-dir: the drafts say UNVERIFIED and the exit status is 1
+    out = tmp_path / "unverified"
+    r = cli("finish", "3.13.6", "--repo", str(repo), "--manifest", str(manifest), "--out", str(out))
+    assert r.code == 1 and "UNVERIFIED" in r.err
+    assert (out / "announcement-discourse.md").read_text().startswith("**UNVERIFIED")
+    assert (out / "announcement-email.txt").read_text().startswith("UNVERIFIED")
+    # a file that differs from the manifest: exit 1 before any branch is made
+    git(repo, "branch", "-D", "post-release-3.13.6")
+    before = state(repo)
+    name = json.loads(manifest.read_text())["artifacts"][0]["name"]
+    (dist / name).write_bytes((dist / name).read_bytes() + b"tampered")
+    r = cli(
+        "finish", "3.13.6", "--repo", str(repo), "--manifest", str(manifest),
+        "--release-dir", str(dist), "--out", str(tmp_path / "bad"),
+    )  # fmt: skip
+    assert r.code == 1 and f"{name}: size or SHA-256 differs" in r.err, r.err
+    assert state(repo) == before and not (tmp_path / "bad").exists()

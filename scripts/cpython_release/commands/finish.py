@@ -1,8 +1,9 @@
 """``cpython-release finish VERSION --repo PATH``: after publishing.
 
 Exit status: 0 done; 1 a push or pull request failed (the local branches stay for a re-run
-after deleting them); 2 bad input (no such tag, a branch that already exists, an unreadable
-manifest), nothing changed.
+after deleting them), the manifest does not match the files in --release-dir (nothing made),
+or the announcement is UNVERIFIED (--manifest without --release-dir); 2 bad input (no such
+tag, a branch that already exists, an unreadable manifest), nothing changed.
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ from pathlib import Path
 
 from cpython_release.blockers import check_repository, default_github_api
 from cpython_release.commands.common import Subparsers, parse_version
-from cpython_release.errors import BadInput
-from cpython_release.finish.announce import discourse_post, email, security_fixes
+from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.finish.announce import (
+    UNVERIFIED_BANNER,
+    check_release_dir,
+    discourse_post,
+    email,
+    security_fixes,
+)
 from cpython_release.finish.changes import (
     branch_names,
     make_changes,
@@ -45,6 +52,13 @@ def register(sub: Subparsers) -> None:
     p.add_argument("version", metavar="VERSION", help="the published release, e.g. 3.11.3")
     p.add_argument("--repo", type=Path, required=True, help="the CPython clone holding the tag")
     p.add_argument("--manifest", type=Path, help="the signed release manifest (announcement)")
+    p.add_argument(
+        "--release-dir",
+        type=Path,
+        metavar="DIR",
+        help="the released files: every hash of --manifest is checked against them (without "
+        "it the announcement says UNVERIFIED and the exit status is 1)",
+    )
     p.add_argument("--out", type=Path, default=Path("finish"), help="output directory (finish)")
     p.add_argument("--push", action="store_true", help="push the branches, open the PRs")
     p.add_argument("--remote", default="origin", help="where --push pushes (default origin)")
@@ -73,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
     manifest = Manifest.load(args.manifest) if args.manifest else None
     if manifest is not None and manifest.release.version != str(version):
         raise BadInput(f"{args.manifest} is the manifest of {manifest.release.version}")
+    if args.release_dir is not None and manifest is None:
+        raise BadInput("--release-dir checks the hashes of --manifest: give --manifest too")
+    if manifest is not None and args.release_dir is not None:
+        check_release_dir(manifest, args.release_dir)  # exit 1 before anything is made
     if args.push:
         git(repo, "remote", "get-url", args.remote)
         remote_branches_absent(repo, args.remote, branch_names(version))
@@ -92,8 +110,11 @@ def run(args: argparse.Namespace) -> int:
         summary.append(f"- `{c.head}` -> `{c.base or '(new branch)'}`: {c.title}")
     if manifest is not None:
         post = discourse_post(version, manifest, fixes, args.downloads_url.rstrip("/"))
+        mail = email(version, manifest, fixes)
+        if args.release_dir is None:
+            post, mail = UNVERIFIED_BANNER + post, UNVERIFIED_BANNER.replace("**", "") + mail
         (args.out / "announcement-discourse.md").write_text(post)
-        (args.out / "announcement-email.txt").write_text(email(version, manifest, fixes))
+        (args.out / "announcement-email.txt").write_text(mail)
         summary += ["", "#### Draft announcement", "", post]
         report["announcement"] = ["announcement-discourse.md", "announcement-email.txt"]
     else:
@@ -109,4 +130,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:
         print("\n".join(summary))
+    if manifest is not None and args.release_dir is None:
+        raise CheckFailed(
+            "the announcement is UNVERIFIED: its hashes were not checked against the released "
+            "files; give --release-dir (the rest was done)"
+        )
     return 0

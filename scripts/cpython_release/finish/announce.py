@@ -7,12 +7,13 @@ blurb) with its CVE numbers. A draft: the release manager edits and sends it.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from cpython_release.errors import BadInput
+from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.manifest import Manifest
 from cpython_release.prepare.gitutil import show
 from cpython_release.version import ReleaseVersion
@@ -50,6 +51,36 @@ def security_fixes(repo: Path, version: ReleaseVersion) -> list[SecurityFix]:
         issue = metadata.get("gh-issue") or metadata.get("bpo") or "?"
         out.append(SecurityFix(str(issue), " ".join(body.split()), tuple(sorted(cves))))
     return out
+
+
+UNVERIFIED_BANNER = (
+    "**UNVERIFIED: the file hashes below come from a release manifest that was not checked "
+    "against the released files (finish --release-dir). Do not publish this draft.**\n\n"
+)
+
+
+def check_release_dir(manifest: Manifest, release_dir: Path) -> int:
+    """Every file the manifest lists is in ``release_dir`` with the size and SHA-256 the
+    announcement will print; else :class:`CheckFailed` naming each difference. Returns the
+    number of files checked."""
+    problems = []
+    for a in manifest.artifacts:
+        path = release_dir / a.name
+        if "/" in a.name or a.name in ("", ".", "..") or not path.is_file():
+            problems.append(f"{a.name}: not in {release_dir}")
+            continue
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        if path.stat().st_size != a.size or digest.hexdigest() != a.sha256:
+            problems.append(f"{a.name}: size or SHA-256 differs from the manifest")
+    if problems:
+        raise CheckFailed(
+            f"the release manifest does not match the files in {release_dir}: no announcement",
+            problems,
+        )
+    return len(manifest.artifacts)
 
 
 def _size(n: int) -> str:
