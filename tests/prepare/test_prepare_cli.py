@@ -364,3 +364,61 @@ def test_a_symlinked_file_it_edits_is_refused(
     r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE)
     assert r.code == 2 and "is a symbolic link" in r.err, r.err
     assert state(demo) == before and outside.read_bytes() == content
+
+
+def test_repository_tools_run_without_the_secrets(
+    demo: Path, cli: Cli, tmp_path: Path, signing: EphemeralKey
+) -> None:
+    seen = tmp_path / "env.txt"
+    spy = tmp_path / "blurb"
+    spy.write_text(f"#!/bin/sh\nenv > {seen}\nexit 3\n")
+    spy.chmod(0o755)
+    env = {
+        **os.environ,
+        "CPYTHON_RELEASE_BLURB": str(spy),
+        "GPG_PASSPHRASE": "pass-phrase-1234",
+        "GITHUB_TOKEN": "ghs_token_abcdef",
+        "RELEASE_CYCLE_TOKEN": "ghs_other_token",
+        "ACTIONS_RUNTIME_TOKEN": "runtime-token",
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "environ", env)
+        r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE)
+    assert r.code == 1 and "blurb release 3.13.6 failed" in r.err
+    text = seen.read_text()
+    assert "PATH=" in text
+    for secret in ("pass-phrase-1234", "ghs_token_abcdef", "ghs_other_token", "runtime-token"):
+        assert secret not in text
+    assert "GPG_PRIVATE_KEY" not in text and signing.armored_secret.splitlines()[3] not in text
+
+
+def test_the_token_goes_to_the_remote_command_only_as_a_header(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    from cpython_release.prepare.gitutil import remote_env
+
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_abc")
+    assert remote_env(demo, "origin") is None  # a local remote: nothing added
+    git(demo, "remote", "add", "gh", "https://github.com/octo/cpython.git")
+    env = remote_env(demo, "gh")
+    assert env is not None and env["GIT_CONFIG_KEY_0"] == "http.https://github.com/.extraheader"
+    basic = base64.b64encode(b"x-access-token:ghs_abc").decode()
+    assert env["GIT_CONFIG_VALUE_0"] == f"AUTHORIZATION: basic {basic}"
+    assert "ghs_abc" not in git(demo, "config", "--list")  # never written to the clone
+
+
+@pytest.mark.parametrize("workflow", ["prepare.yml", "finish.yml"])
+def test_workflows_check_out_without_persisted_credentials(workflow: str) -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    data = yaml.safe_load((root / ".github" / "workflows" / workflow).read_text())
+    checkouts = [
+        step
+        for job in data["jobs"].values()
+        for step in job.get("steps", [])
+        if str(step.get("uses", "")).startswith("actions/checkout@")
+    ]
+    assert checkouts and all(s["with"]["persist-credentials"] is False for s in checkouts)

@@ -24,7 +24,7 @@ from pathlib import Path
 from cpython_release.errors import BadInput
 from cpython_release.prepare.checks import PATCHLEVEL, check_no_symlinks
 from cpython_release.prepare.edits import done_suffix, set_patchlevel, set_readme
-from cpython_release.prepare.gitutil import git, try_git
+from cpython_release.prepare.gitutil import git, remote_env, try_git
 from cpython_release.version import ReleaseVersion
 
 
@@ -69,7 +69,8 @@ def _branch_absent(repo: Path, name: str) -> None:
 
 def remote_branches_absent(repo: Path, remote: str, names: list[str]) -> None:
     """Bad input when ``remote`` (``git ls-remote``) already has one of the branches."""
-    out = git(repo, "ls-remote", "--heads", remote, *(f"refs/heads/{n}" for n in names))
+    refs = [f"refs/heads/{n}" for n in names]
+    out = git(repo, "ls-remote", "--heads", remote, *refs, env=remote_env(repo, remote))
     found = sorted(
         {line.split("\t", 1)[1].removeprefix("refs/heads/") for line in out.splitlines()}
     )

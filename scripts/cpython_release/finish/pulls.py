@@ -9,6 +9,7 @@ from typing import Any
 from cpython_release.blockers import github_client, github_error
 from cpython_release.errors import CheckFailed, ReleaseError
 from cpython_release.finish.changes import Change
+from cpython_release.prepare.gitutil import remote_env
 
 
 def push(repo: Path, remote: str, changes: list[Change]) -> None:
@@ -19,6 +20,7 @@ def push(repo: Path, remote: str, changes: list[Change]) -> None:
     leases = [f"--force-with-lease={h}:" for h in heads]
     done = subprocess.run(
         ["git", "-C", str(repo), "push", "--quiet", "--atomic", *leases, remote, *heads],
+        env=remote_env(repo, remote),
         capture_output=True,
         text=True,
         check=False,

@@ -11,7 +11,7 @@ from pathlib import Path
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.patchlevel import py_version
 from cpython_release.phase import Phase
-from cpython_release.prepare.gitutil import current_branch, git, show, try_git
+from cpython_release.prepare.gitutil import current_branch, git, remote_env, show, try_git
 from cpython_release.version import ReleaseVersion
 
 PATCHLEVEL = "Include/patchlevel.h"
@@ -118,7 +118,8 @@ def check_no_symlinks(repo: Path, rev: str = "HEAD") -> None:
 def check_remote_tag_absent(repo: Path, remote: str, version: ReleaseVersion) -> None:
     """The tag is not on ``remote`` either (``git ls-remote``): else bad input, before any
     edit (a push would fail after the commit and the local tag were made)."""
-    if git(repo, "ls-remote", "--tags", remote, f"refs/tags/{version.tag}"):
+    env = remote_env(repo, remote)
+    if git(repo, "ls-remote", "--tags", remote, f"refs/tags/{version.tag}", env=env):
         raise BadInput(f"tag {version.tag} already exists on {remote}")
 
 
@@ -137,7 +138,14 @@ def check_branch_remote(repo: Path, branch: str, push_remote: str | None) -> str
     unpushed commits or no tracking information are a notice."""
     head = git(repo, "rev-parse", "HEAD^{commit}")
     if push_remote is not None:
-        out = git(repo, "ls-remote", "--heads", push_remote, f"refs/heads/{branch}")
+        out = git(
+            repo,
+            "ls-remote",
+            "--heads",
+            push_remote,
+            f"refs/heads/{branch}",
+            env=remote_env(repo, push_remote),
+        )
         theirs = out.split("\t", 1)[0] if out else None
         where = f"{push_remote}/{branch}"
         if theirs is None:

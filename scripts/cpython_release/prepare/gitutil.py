@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cpython_release.errors import BadInput
 
@@ -38,3 +41,23 @@ def show(repo: Path, rev: str, path: str) -> str | None:
 
 def current_branch(repo: Path) -> str | None:
     return try_git(repo, "symbolic-ref", "--quiet", "--short", "HEAD")
+
+
+def remote_env(repo: Path, remote: str) -> dict[str, str] | None:
+    """The environment for one git command that talks to ``remote`` (``push``,
+    ``ls-remote``): with ``$GITHUB_TOKEN`` set and an https remote, the token as an HTTP
+    header for that host only, given to this command alone (the workflows check out with
+    ``persist-credentials: false``, so the clone's config holds no credentials that the
+    repository's own tools could read). None: the plain environment."""
+    token = os.environ.get("GITHUB_TOKEN")
+    url = try_git(repo, "remote", "get-url", remote) or remote
+    parts = urlsplit(url)
+    if not token or parts.scheme != "https" or not parts.hostname:
+        return None
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return {
+        **os.environ,
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"http.https://{parts.hostname}/.extraheader",
+        "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
+    }

@@ -17,7 +17,7 @@ from typing import Any
 from cpython_release.errors import BadInput, CheckFailed, ReleaseError
 from cpython_release.phase import Phase, ReleaseCycle
 from cpython_release.prepare import checks, edits, steps
-from cpython_release.prepare.gitutil import git
+from cpython_release.prepare.gitutil import git, remote_env
 from cpython_release.prepare.tagging import Tagged, commit_release, committer_ident, make_tag
 from cpython_release.sign.gpg import GpgKey
 from cpython_release.version import ReleaseVersion
@@ -140,6 +140,7 @@ def _push_tag(repo: Path, remote: str, version: ReleaseVersion, tagged: Tagged) 
     ref = f"refs/tags/{version.tag}"
     done = subprocess.run(
         ["git", "-C", str(repo), "push", "--quiet", remote, ref],
+        env=remote_env(repo, remote),
         capture_output=True,
         text=True,
         check=False,

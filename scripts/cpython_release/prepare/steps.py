@@ -8,6 +8,7 @@ a notice that says so; nothing pretends to have regenerated them.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,12 +18,28 @@ from cpython_release.prepare.checks import NEWS_NEXT, news_entries
 from cpython_release.source.export import find_blurb
 from cpython_release.version import ReleaseVersion
 
+#: Environment variables repository code (blurb, make, regen-configure.sh) never sees: any
+#: name that looks like a secret, and the runner's own tokens.
+_SECRET_NAME = re.compile(
+    r"TOKEN|SECRET|PASSWORD|PASSPHRASE|PRIVATE|CREDENTIAL|_KEY$|^GPG_|API_KEY|AUTH|"
+    r"^ACTIONS_(RUNTIME|ID_TOKEN|CACHE|RESULTS)|^GIT_CONFIG_",
+    re.IGNORECASE,
+)
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """The environment the repository's own tools run with: this process's, minus every
+    secret-named variable ($GPG_PRIVATE_KEY, $GPG_PASSPHRASE, $GITHUB_TOKEN, ...)."""
+    env = {k: v for k, v in os.environ.items() if not _SECRET_NAME.search(k)}
+    env.update(extra)
+    return env
+
 
 def blurb_release(repo: Path, version: ReleaseVersion) -> str:
     """``blurb release VERSION``: every ``next/`` entry into ``Misc/NEWS.d/VERSION.rst``
     (blurb stages the new file and removes the entries with git itself)."""
     entries = news_entries(repo)
-    env = {**os.environ, "TZ": "UTC", "PYTHONUTF8": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = tool_env(TZ="UTC", PYTHONUTF8="1", PYTHONDONTWRITEBYTECODE="1")
     done = subprocess.run(
         [*find_blurb(), "release", str(version)],
         cwd=repo,
@@ -75,7 +92,12 @@ def pydoc_topics(repo: Path, version: ReleaseVersion) -> str:
             "needs the network); Lib/pydoc_data/topics.py stays as committed"
         )
     done = subprocess.run(
-        ["make", "-C", "Doc", "pydoc-topics"], cwd=repo, capture_output=True, text=True, check=False
+        ["make", "-C", "Doc", "pydoc-topics"],
+        cwd=repo,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode:
         raise CheckFailed("make -C Doc pydoc-topics failed", done.stderr.strip().splitlines()[-5:])
@@ -123,11 +145,11 @@ def regen_configure(repo: Path, version: ReleaseVersion) -> str:
     if script.is_file():
         # the script names CPython's pinned image and picks podman or docker itself
         command = [str(script)]
-        env = dict(os.environ)
+        env = tool_env()
         where = "Tools/build/regen-configure.sh"
     else:
         command = [runtime, "run", "--rm", f"-v{repo}:/src", AUTOCONF_311]
-        env = dict(os.environ)
+        env = tool_env()
         where = AUTOCONF_311
     done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, check=False)
     if done.returncode:
