@@ -84,14 +84,14 @@ def make_release(
             )
         )
 
-    artifact(f"Python-{version}.tgz", "source-tgz", "source", sbom=True)
-    artifact(f"Python-{version}.tar.xz", "source-txz", "source", sbom=True)
+    artifact(f"Python-{version}.tgz", "source", "source", sbom=True)
+    artifact(f"Python-{version}.tar.xz", "source", "source", sbom=True)
     if with_msi:
         artifact(f"amd64{version.split('.')[-1][1:] or 'final'}/core.msi", "msi", "windows")
     for i in range(extra_artifacts):
         ref = _write(directory, f"extra-{i:04d}.bin", f"extra {i} {salt}".encode())
         artifacts.append(
-            Artifact(f"extra-{i:04d}.bin", "extra", "source", ref.size, ref.sha256, "test")
+            Artifact(f"extra-{i:04d}.bin", "source", "source", ref.size, ref.sha256, "test")
         )
     manifest = Manifest(
         ReleaseInfo(

@@ -271,7 +271,7 @@ def test_asset_limit_fails_before_any_request(github: FakeGitHub, tmp_path: Path
     many = [
         Artifact(
             f"f{i:04d}.bin",
-            "extra",
+            "source",
             "source",
             1,
             "0" * 64,
@@ -394,7 +394,7 @@ def test_names_that_collide_on_github_are_refused(github: FakeGitHub, tmp_path: 
     digest = hashlib.sha256(data).hexdigest()
     for name in ("x.bin", "X.bin"):
         (rd.directory / name).write_bytes(data)
-    arts = tuple(Artifact(n, "extra", "source", 4, digest, "t") for n in ("x.bin", "X.bin"))
+    arts = tuple(Artifact(n, "source", "source", 4, digest, "t") for n in ("x.bin", "X.bin"))
     m = Manifest(rd.manifest.release, rd.manifest.artifacts + arts)
     m.write(rd.directory / "release-manifest.json")
     with pytest.raises(CheckFailed) as caught:
