@@ -1302,22 +1302,40 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--upgrade", action="store_true", help="the upgrade-safety case: v3.13.6 after v3.13.5"
     )
+    parser.add_argument(
+        "--builds",
+        type=Path,
+        metavar="DIR",
+        help="with --upgrade: also build both releases (DIR/3.13.5 and DIR/3.13.6), the "
+        "interpreters for upgrade-check --build-old/--build-new",
+    )
     args = parser.parse_args(argv)
-    repo = make_demo_repo(
-        args.path, args.version, scale=args.scale, past_tag=args.past_tag, upgrade=args.upgrade
-    )
-    print(
-        json.dumps(
-            {
-                "path": str(repo.path),
-                "version": repo.version,
-                "commit": repo.commit,
-                "tag": repo.tag,
-                "commit_time": repo.commit_time,
-            },
-            indent=2,
+    from cpython_release import demo_upgrade
+
+    try:
+        if args.builds and not args.upgrade:
+            raise BadInput("--builds needs --upgrade (it builds v3.13.5 and v3.13.6)")
+        repo = make_demo_repo(
+            args.path, args.version, scale=args.scale, past_tag=args.past_tag, upgrade=args.upgrade
         )
-    )
+        builds = {
+            v: str(demo_upgrade.build_release(repo.path, f"v{v}", args.builds / v))
+            for v in (demo_upgrade.FROM_VERSION, demo_upgrade.TO_VERSION)
+            if args.builds
+        }
+    except BadInput as exc:
+        print(f"demo_repo: error: {exc}", file=sys.stderr)
+        return 2
+    info: dict[str, object] = {
+        "path": str(repo.path),
+        "version": repo.version,
+        "commit": repo.commit,
+        "tag": repo.tag,
+        "commit_time": repo.commit_time,
+    }
+    if builds:
+        info["builds"] = builds
+    print(json.dumps(info, indent=2))
     return 0
 
 

@@ -22,6 +22,7 @@ Without ``upgrade=True`` nothing here is used and the demo repository is unchang
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 FROM_VERSION = "3.13.5"
 TO_VERSION = "3.13.6"
@@ -229,3 +230,37 @@ def release_stream(ident: bytes, parent: str, patchlevel: bytes) -> bytes:
     tag_msg = f"Python {TO_VERSION}\n".encode()
     out.write(b"data %d\n%s\n" % (len(tag_msg), tag_msg))
     return out.getvalue()
+
+
+def build_release(repo: Path, tag: str, dest: Path) -> Path:
+    """The demo tree at ``tag`` exported as a release is (``Misc/NEWS`` written, no
+    ``Misc/NEWS.d``, no ``.gitattributes``), then ``./configure && make``: the demo's
+    "interpreter" for ``upgrade-check --build-old/--build-new``, a ``python`` launcher that runs
+    this machine's python3 on that release's ``Lib``. Returns ``dest``."""
+    import shutil
+    import subprocess
+    import tarfile
+
+    from cpython_release.demo_repo import git_env
+    from cpython_release.errors import BadInput
+
+    if dest.exists() and any(dest.iterdir()):
+        raise BadInput(f"demo build: {dest} exists and is not empty")
+    proc = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", tag],
+        capture_output=True,
+        env=git_env(),
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise BadInput(f"demo build: git archive {tag}: {proc.stderr.decode(errors='replace')}")
+    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tf:
+        tf.extractall(dest, filter="data")
+    (dest / "Misc" / "NEWS").write_text("news\n")
+    shutil.rmtree(dest / "Misc" / "NEWS.d", ignore_errors=True)
+    (dest / ".gitattributes").unlink(missing_ok=True)
+    for step in (["./configure"], ["make"]):
+        run = subprocess.run(step, cwd=dest, capture_output=True, text=True, check=False)
+        if run.returncode != 0:
+            raise BadInput(f"demo build of {tag}: {' '.join(step)} failed: {run.stderr.strip()}")
+    return dest

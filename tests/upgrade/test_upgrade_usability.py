@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -143,3 +144,24 @@ def test_plain_messages(cli: Cli, upgrade_demo: DemoRepo, tmp_path: Path) -> Non
                      'reason = "abi_only"\n')  # fmt: skip
     r = _check(cli, upgrade_demo.path, "--waivers", str(upper), "--format", "json")
     assert r.code == 1 and json.loads(r.out)["unwaived"] == 2
+
+
+def test_the_readme_demo_commands_work_as_written(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("**Try it on the demo.**", 1)[1].split("```sh\n", 1)[1]
+    block = block.split("```", 1)[0]
+    venv_bin = Path(sys.executable).parent
+    script = block.replace(".venv/bin/", f"{venv_bin}/")
+    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr  # the planted findings
+    assert "upgrade check: 6 unwaived findings" in proc.stderr
+    assert proc.stdout.count("[behaviour-change]") == 2 and "[stable-abi]" in proc.stdout
+    assert "10 test(s) pass on the old interpreter, 2 fail on the new" in proc.stdout
+    # --builds without the upgrade case: a message and exit 2, no traceback
+    bad = subprocess.run(
+        [sys.executable, "-m", "cpython_release.demo_repo", str(tmp_path / "x"), "--builds", "b"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "--builds needs --upgrade" in bad.stderr
+    assert "Traceback" not in bad.stderr
