@@ -15,7 +15,7 @@ import pytest
 
 from cpython_release.demo_repo import DemoRepo, git_env
 from cpython_release.upgrade.findings import Finding, apply_waivers, parse_waivers, waiver_for
-from cpython_release.upgrade.old_tests import Outcome, compare
+from cpython_release.upgrade.old_tests import Outcome, baseline_gaps, compare
 
 Cli = Callable[..., Any]
 
@@ -165,3 +165,71 @@ def test_the_readme_demo_commands_work_as_written(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bad.returncode == 2 and "--builds needs --upgrade" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def _part1() -> tuple[Finding, dict[str, Finding]]:
+    f = Finding("changed-tests", "c" * 40, 7, "gh-7: edit", subject="test.test_x.T.test_a",
+                extra={"affected": ["test.test_x.T.test_a", "test.test_x.helper"],
+                       "removed_tests": [], "files": ["Lib/test/test_x.py"]})  # fmt: skip
+    return f, {"test.test_x": f}
+
+
+def test_a_changed_test_failing_on_the_old_interpreter_blocks() -> None:
+    part1, blame = _part1()
+    ran = {"outcome": "ran", "output": ""}
+    old = Outcome("3.13.5", {"test.test_x": ran, "test.test_sys": ran}, {
+        "test.test_x.T.test_a": {"outcome": "fail", "output": "AssertionError: old"},
+        "test.test_x.T.test_b": {"outcome": "pass", "output": ""},
+        "test.test_sys.S.test_q": {"outcome": "error", "output": "OSError"},
+    })  # fmt: skip
+    findings, notices = baseline_gaps(old, [part1], blame)
+    [f] = findings
+    assert (f.kind, f.subject, f.commit, f.gh_issue) == (
+        "no-baseline", "test.test_x.T.test_a", "c" * 40, 7
+    )  # fmt: skip
+    assert "fails on the previous release's own interpreter" in f.detail
+    assert "AssertionError: old" in f.extra["output"]
+    assert any("1 test(s) fail" in n and "test.test_sys.S.test_q" in n for n in notices)
+    # waivable by its subject, like any finding
+    [w] = parse_waivers('[[waiver]]\nkind = "no-baseline"\nsubject = "test.test_x.T.test_a"\n'
+                        'reason = "flaky on 3.13.5"\n', "t")  # fmt: skip
+    assert apply_waivers([f], [w]) == [] and f.waived
+
+
+def test_a_changed_module_not_importing_on_the_old_interpreter_blocks() -> None:
+    part1, blame = _part1()
+    broken = {"outcome": "error", "output": "ImportError: no _testcapi"}
+    old = Outcome("3.13.5", {"test.test_x": broken, "test.test_os": broken}, {})
+    [f], notices = baseline_gaps(old, [part1], blame)
+    assert (f.kind, f.subject, f.gh_issue) == ("no-baseline", "test.test_x", 7)
+    assert "does not import" in f.detail
+    # a base-set module that does not import is a notice, not a finding
+    assert notices == [
+        "test.test_os does not import on the previous release's own interpreter: its tests "
+        "were not compared"
+    ]
+    # nothing lost on the old side: nothing to say
+    ok = Outcome("3.13.5", {"test.test_x": {"outcome": "ran", "output": ""}},
+                 {"test.test_x.T.test_a": {"outcome": "pass", "output": ""}})  # fmt: skip
+    assert baseline_gaps(ok, [part1], blame) == ([], [])
+
+
+def test_the_documented_one_line_waiver_input(cli: Cli, upgrade_demo: DemoRepo,
+                                              tmp_path: Path) -> None:  # fmt: skip
+    """SETUP.md and the caller template show the same one-line form; written out as the
+    upgrade-safety job writes the input, it waives the stable-ABI finding and nothing else."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    setup = (root / "workflows" / "SETUP.md").read_text(encoding="utf-8")
+    [line] = re.findall(r"^ *(waiver = \[\{.*\}\])$", setup, flags=re.M)
+    template = yaml.safe_load((root / "workflows" / "release.yml").read_text(encoding="utf-8"))
+    description = template[True]["workflow_dispatch"]["inputs"]["upgrade-waivers"]["description"]
+    assert line in description and "upgrade-safety" in setup and "rehearsal" in setup
+    waivers = tmp_path / "upgrade-waivers.toml"
+    subprocess.run(["bash", "-c", "printf '%s\\n' \"$WAIVERS\" > \"$OUT\""], check=True,
+                   env={"WAIVERS": line, "OUT": str(waivers)})  # fmt: skip
+    r = _check(cli, upgrade_demo.path, "--waivers", str(waivers), "--format", "json")
+    data = json.loads(r.out)
+    assert r.code == 1 and data["unwaived"] == 2
+    assert [f["kind"] for f in data["findings"] if f["waived"]] == ["stable-abi"]

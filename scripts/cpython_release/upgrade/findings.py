@@ -13,6 +13,7 @@ from cpython_release.errors import BadInput
 #: are joined with ", ": a waiver's subject must equal the finding's whole subject.
 SUBJECTS = {
     "behaviour-change": "the test id (test.test_x.Class.test_y) or the test module",
+    "no-baseline": "the changed test's id, or its module",
     "removed-tests": "the removed tests' ids",
     "changed-tests": "the ids of the tests whose existing code changed",
     "stable-abi": "the Misc/stable_abi.toml entry (function.PyFoo)",
@@ -25,6 +26,7 @@ KINDS = (
     "check-failed",  # a part of the check could not run (a runner failure, a timeout)
     "waivers-changed",  # a commit of the range changed Misc/upgrade-waivers.toml
     "behaviour-change",  # part 2: an old test passes on the old interpreter, fails on the new
+    "no-baseline",  # part 2: a changed test fails (or its module does not import) on the old
     "removed-tests",  # part 1: a commit removed a test (method, class or module)
     "changed-tests",  # part 1: a commit modified or deleted existing test lines
     "stable-abi",  # part 3: Misc/stable_abi.toml lost or changed an entry

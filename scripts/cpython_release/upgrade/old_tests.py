@@ -257,4 +257,70 @@ def old_tests(
         f"{len(modules)} module(s) of the previous release ({shown}): "
         f"{passed} test(s) pass on the old interpreter, {len(findings)} fail on the new"
     )
-    return findings, note, notices
+    gaps, gap_notices = baseline_gaps(old, part1, blame)
+    return findings + gaps, note, notices + gap_notices
+
+
+def _is_test_name(name: str) -> bool:
+    return " " not in name and name.rsplit(".", 1)[-1].startswith("test")
+
+
+def baseline_gaps(
+    old: Outcome, part1: list[Finding], blame: dict[str, Finding]
+) -> tuple[list[Finding], list[str]]:
+    """The old side: what the previous release's own interpreter could not run, so nothing
+    was compared there. A module part 1 changed that does not import, or a changed or removed
+    test that fails or errors there, is a ``no-baseline`` finding (fail closed: it blocks
+    until fixed or waived). A base-set module that does not import and other tests that fail
+    there are notices."""
+    findings: list[Finding] = []
+    notices: list[str] = []
+    ran = {m for m, r in old.modules.items() if r["outcome"] == "ran"}
+    for mod, res in old.modules.items():
+        if mod in ran:
+            continue
+        blamed = blame.get(mod)
+        if blamed is None:
+            notices.append(f"{mod} does not import on the previous release's own interpreter: "
+                           "its tests were not compared")  # fmt: skip
+            continue
+        findings.append(
+            _no_baseline(mod, "does not import", res["output"], blamed, "its changed tests")
+        )
+    flagged: set[str] = set()
+    for f in part1:
+        for name in [*f.extra.get("affected", []), *f.extra.get("removed_tests", [])]:
+            if not _is_test_name(name) or name in flagged:
+                continue
+            if not any(name.startswith(mod + ".") for mod in ran):
+                continue  # its module did not import (above) or was not run
+            got = [r for t, r in old.tests.items() if t == name or t.startswith(name + ".")]
+            bad = [r for r in got if r["outcome"] in ("fail", "error")]
+            if bad and not any(r["outcome"] == "pass" for r in got):
+                flagged.add(name)
+                what = "fails" if bad[0]["outcome"] == "fail" else "errors"
+                findings.append(_no_baseline(name, what, bad[0]["output"], f, "the change to it"))
+    others = sorted(
+        t
+        for t, r in old.tests.items()
+        if r["outcome"] in ("fail", "error") and not any(t.startswith(n) for n in flagged)
+    )
+    if others:
+        notices.append(
+            f"{len(others)} test(s) fail on the previous release's own interpreter and were "
+            f"not compared: {', '.join(others[:3])}" + (" ..." if len(others) > 3 else "")
+        )
+    return findings, notices
+
+
+def _no_baseline(subject: str, what: str, output: str, blamed: Finding, which: str) -> Finding:
+    return Finding(
+        kind="no-baseline",
+        commit=blamed.commit,
+        gh_issue=blamed.gh_issue,
+        detail=f"{subject} {what} on the previous release's own interpreter: {which} could "
+        "not be compared with the new one",
+        subject=subject,
+        score=1,
+        extra={"output": output.strip()},
+    )
