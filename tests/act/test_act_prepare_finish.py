@@ -1,6 +1,7 @@
 """prepare.yml then finish.yml under act, in one run, against the fake GitHub: the demo
 branch one fix past v3.13.5 gets the release commit and a signed tag v3.13.6 (pushed: the
-tag only), then the post-release branch is pushed and its pull request opened."""
+tag only) and release.yml dispatched on it, then the post-release branch is pushed and its
+pull request opened."""
 
 from __future__ import annotations
 
@@ -28,11 +29,13 @@ jobs:
     permissions:
       contents: write
       issues: read
+      actions: write
     with:
       version: "3.13.6"
       branch: "3.13"
       repository: example/cpython
       skip-blockers: true
+      publish-target: github
     secrets:
       GPG_PRIVATE_KEY: ${{ secrets.GPG_PRIVATE_KEY }}
   finish:
@@ -73,6 +76,7 @@ def test_prepare_then_finish(act: ActHarness, tmp_path: Path) -> None:
                 timeout=600,
             )
             pulls = list(fake.pulls)
+            dispatches = list(fake.dispatches)
         run.assert_jobs(ran={"prepare/prepare", "finish/finish"})  # reads the caller
     finally:
         caller.unlink()
@@ -85,6 +89,19 @@ def test_prepare_then_finish(act: ActHarness, tmp_path: Path) -> None:
     assert git(demo.path, "rev-parse", f"{tagged}~1") == branch_before
     assert '"3.13.6"' in git(demo.path, "show", "v3.13.6:Include/patchlevel.h")
     assert git(demo.path, "ls-tree", "--name-only", "v3.13.6", "Misc/NEWS.d/next/") == ""
+    # release.yml was started on the pushed tag, with the inputs the caller template takes
+    assert dispatches == [
+        {
+            "workflow": "release.yml",
+            "ref": "refs/tags/v3.13.6",
+            "inputs": {
+                "version": "3.13.6",
+                "commit": tagged,
+                "mode": "rehearsal",
+                "publish-target": "github",
+            },
+        }
+    ]
     # finish pushed its branch and opened the pull request
     assert git(demo.path, "rev-parse", "post-release-3.13.6~1") == tagged
     assert '"3.13.6+"' in git(demo.path, "show", "post-release-3.13.6:Include/patchlevel.h")

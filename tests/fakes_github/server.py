@@ -27,6 +27,12 @@ and "... for release assets", API version 2022-11-28), not any one client:
 * ``POST /repos/{o}/{r}/pulls`` (201; 422 when ``head`` or ``base`` is not a branch of the
   repository, or an open pull request already has that head and base) and
   ``GET /repos/{o}/{r}/pulls`` (open ones); ``head`` may be ``owner:branch``.
+* ``POST /repos/{o}/{r}/actions/workflows/{id}/dispatches`` (204, recorded in
+  ``FakeRepo.dispatches``; 422 without a ``ref``, or with ``inputs`` that are not an object).
+* Files of a branch (``FakeRepo.files[branch][path]``): ``GET/PUT /repos/{o}/{r}/contents/{path}``
+  (``ref``/``branch``, base64; PUT needs the blob ``sha`` being replaced, else 409, and moves
+  the branch to a new commit); ``GET .../git/ref/heads/{branch}``; ``POST .../git/refs``
+  (201; 422 when the ref exists).
 * Token auth: ``Authorization: token T`` or ``Bearer T``. A wrong token is 401
   ``Bad credentials`` everywhere; no token can read public data (no drafts), writes are 401.
 
@@ -36,6 +42,7 @@ connection after part of the request body.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -107,6 +114,8 @@ class FakeRepo:
     tags: dict[str, str] = field(default_factory=dict)  # tag -> commit sha
     releases: dict[int, FakeRelease] = field(default_factory=dict)
     pulls: list[dict[str, Any]] = field(default_factory=list)
+    dispatches: list[dict[str, Any]] = field(default_factory=list)  # workflow, ref, inputs
+    files: dict[str, dict[str, bytes]] = field(default_factory=dict)  # branch -> path -> data
 
     @property
     def full_name(self) -> str:
@@ -325,6 +334,11 @@ ROUTES: list[Route] = [
     ("GET", re.compile(rf"{_R}/git/refs?/tags/(?P<tag>.+)"), "get_tag_ref"),
     ("GET", re.compile(rf"{_R}/pulls"), "list_pulls"),
     ("POST", re.compile(rf"{_R}/pulls"), "create_pull"),
+    ("POST", re.compile(rf"{_R}/actions/workflows/(?P<workflow>[^/]+)/dispatches"), "dispatch"),
+    ("GET", re.compile(rf"{_R}/contents/(?P<path>.+)"), "get_contents"),
+    ("PUT", re.compile(rf"{_R}/contents/(?P<path>.+)"), "put_contents"),
+    ("GET", re.compile(rf"{_R}/git/refs?/heads/(?P<branch>.+)"), "get_head_ref"),
+    ("POST", re.compile(rf"{_R}/git/refs"), "create_ref"),
     ("DELETE", re.compile(rf"{_R}/git/refs/tags/(?P<tag>.+)"), "delete_tag_ref"),
     ("GET", re.compile(r"/_storage/(?P<asset>\d+)"), "storage"),
     (
@@ -372,6 +386,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
 
     def _dispatch(self, method: str) -> None:
         split = urlsplit(self.path)
@@ -924,6 +941,85 @@ class _Handler(BaseHTTPRequestHandler):
             }
             r.pulls.append(pull)
         raise _Reply(201, pull)
+
+    def h_dispatch(self, owner: str, repo: str, workflow: str) -> None:
+        r = self._repo(owner, repo)
+        if not self.auth:
+            raise _error(401, "Requires authentication")
+        data = self.json_body()
+        inputs = data.get("inputs", {})
+        if not data.get("ref") or not isinstance(inputs, dict):
+            raise _error(422, "Invalid request")
+        with self.state.lock:
+            r.dispatches.append({"workflow": workflow, "ref": data["ref"], "inputs": inputs})
+        raise _Reply(204)
+
+    def _file_json(self, r: FakeRepo, path: str, data: bytes) -> dict[str, Any]:
+        return {
+            "type": "file",
+            "encoding": "base64",
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "size": len(data),
+            "sha": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest(),  # noqa: S324
+            "content": base64.b64encode(data).decode(),
+            "url": f"{self.base}/repos/{r.full_name}/contents/{quote(path)}",
+        }
+
+    def h_get_contents(self, owner: str, repo: str, path: str) -> None:
+        r = self._repo(owner, repo)
+        branch = self.query.get("ref") or r.default_branch
+        with self.state.lock:
+            data = r.files.get(branch, {}).get(path)
+        if data is None:
+            raise _error(404, "Not Found")
+        raise _Reply(200, self._file_json(r, path, data))
+
+    def h_put_contents(self, owner: str, repo: str, path: str) -> None:
+        r = self._repo(owner, repo)
+        if not self.auth:
+            raise _error(401, "Requires authentication")
+        body = self.json_body()
+        branch = str(body.get("branch") or r.default_branch)
+        try:
+            data = base64.b64decode(str(body["content"]), validate=True)
+        except (KeyError, ValueError):
+            raise _error(422, "Invalid request") from None
+        with self.state.lock:
+            if branch not in r.branches or not body.get("message"):
+                raise _error(422, "Invalid request")
+            old = r.files.get(branch, {}).get(path)
+            if old is not None and body.get("sha") != self._file_json(r, path, old)["sha"]:
+                raise _error(409, f"{path} does not match {body.get('sha')}")
+            r.files.setdefault(branch, {})[path] = data
+            commit = hashlib.sha1(f"{r.branches[branch]}{path}".encode() + data).hexdigest()  # noqa: S324
+            r.branches[branch] = commit
+        raise _Reply(200, {"content": self._file_json(r, path, data), "commit": {"sha": commit}})
+
+    def h_get_head_ref(self, owner: str, repo: str, branch: str) -> None:
+        r = self._repo(owner, repo)
+        with self.state.lock:
+            sha = r.branches.get(branch)
+        if sha is None:
+            raise _error(404, "Not Found")
+        raise _Reply(200, {"ref": f"refs/heads/{branch}", "object": {"sha": sha, "type": "commit"}})
+
+    def h_create_ref(self, owner: str, repo: str) -> None:
+        r = self._repo(owner, repo)
+        if not self.auth:
+            raise _error(401, "Requires authentication")
+        body = self.json_body()
+        ref, sha = str(body.get("ref", "")), str(body.get("sha", ""))
+        with self.state.lock:
+            if not ref.startswith("refs/heads/") or sha not in r.branches.values():
+                raise _error(422, "Invalid request")
+            branch = ref.removeprefix("refs/heads/")
+            if branch in r.branches:
+                raise _error(422, "Reference already exists")
+            base = next(b for b, c in r.branches.items() if c == sha)
+            r.branches[branch] = sha
+            r.files[branch] = dict(r.files.get(base, {}))
+        raise _Reply(201, {"ref": ref, "object": {"sha": sha, "type": "commit"}})
 
     def h_get_tag_ref(self, owner: str, repo: str, tag: str) -> None:
         r = self._repo(owner, repo)

@@ -209,11 +209,11 @@ def test_push_sends_only_the_signed_tag(
     git(demo, "remote", "set-url", "origin", str(remote))
     monkeypatch.delenv("GPG_PRIVATE_KEY", raising=False)
     before = state(demo)
-    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--push")
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--push", "--no-dispatch")
     assert r.code == 2 and "must be signed" in r.err
     assert state(demo) == before
     monkeypatch.setenv("GPG_PRIVATE_KEY", rm_key.armored_secret)
-    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--push")
+    r = cli("prepare", "3.13.6", "--repo", str(demo), *OFFLINE, "--push", "--no-dispatch")
     assert r.code == 0, r.err
     assert git(remote, "rev-parse", "v3.13.6") == git(demo, "rev-parse", "v3.13.6")
     # the branch itself is not pushed (it goes back through finish's pull request)

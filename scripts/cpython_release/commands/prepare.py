@@ -14,7 +14,14 @@ from pathlib import Path
 
 from cpython_release.blockers import CPYTHON, check_repository, default_github_api
 from cpython_release.commands.common import Subparsers, add_release_cycle, parse_version
+from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import in_actions, set_outputs, write_summary
+from cpython_release.prepare.dispatch import (
+    RELEASE_WORKFLOW,
+    dispatch,
+    parse_inputs,
+    release_dispatch,
+)
 from cpython_release.prepare.run import github_blockers, prepare, report_blockers
 from cpython_release.sign.gpg import KEY_ENV, GpgKey
 
@@ -28,9 +35,13 @@ def register(sub: Subparsers) -> None:
         "the magic number unchanged in the bugfix and security phases; no open release "
         "blockers), then make one commit (blurb release, pydoc topics, patchlevel.h and "
         "README, 'versionadded:: next', configure) and the annotated tag vVERSION, signed "
-        f"with ${KEY_ENV} when it is set. Nothing is pushed without --push.",
-        epilog="Exit status: 0 tagged, 1 a check failed (the clone is left as it was), "
-        "2 bad input (nothing changed).",
+        f"with ${KEY_ENV} when it is set. Nothing is pushed without --push. With --push, "
+        "the pushed tag then starts the release: a workflow_dispatch of --release-workflow "
+        "on refs/tags/vVERSION in --repository ($GITHUB_TOKEN with actions: write), with "
+        "the inputs version and commit (and each --release-input).",
+        epilog="Exit status: 0 tagged, 1 a check failed (the clone is left as it was) or the "
+        "release workflow could not be started after the tag was pushed (the tag stays; "
+        "the message says how to start it by hand), 2 bad input (nothing changed).",
     )
     p.add_argument("version", metavar="VERSION", help="the release, e.g. 3.11.3 or 3.15.0a2")
     p.add_argument("--repo", type=Path, required=True, help="the CPython clone (its work tree)")
@@ -40,6 +51,25 @@ def register(sub: Subparsers) -> None:
         help="push the tag (only the tag) to --remote; needs a signed tag",
     )
     p.add_argument("--remote", default="origin", help="where --push pushes (default origin)")
+    p.add_argument(
+        "--no-dispatch",
+        action="store_true",
+        help="with --push, push the tag only: do not start the release workflow on it",
+    )
+    p.add_argument(
+        "--release-workflow",
+        default=RELEASE_WORKFLOW,
+        metavar="FILE",
+        help=f"the workflow --push starts on the tag (default {RELEASE_WORKFLOW})",
+    )
+    p.add_argument(
+        "--release-input",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="another input of the release workflow, e.g. mode=release or "
+        "publish-target=python-org (repeatable; version and commit come from the tag)",
+    )
     blockers = p.add_mutually_exclusive_group()
     blockers.add_argument(
         "--blockers-report",
@@ -55,7 +85,8 @@ def register(sub: Subparsers) -> None:
         "--repository",
         default=CPYTHON,
         metavar="OWNER/NAME",
-        help=f"where release blockers are looked up (default {CPYTHON})",
+        help="where release blockers are looked up and, with --push, the release workflow "
+        f"is started (default {CPYTHON})",
     )
     p.add_argument(
         "--github-api",
@@ -70,14 +101,21 @@ def register(sub: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     version = parse_version(args.version, args, exact=True)
+    repository = check_repository(args.repository)
+    start_release = args.push and not args.no_dispatch
+    extra = parse_inputs(args.release_input)
+    token = os.environ.get("GITHUB_TOKEN") or None
+    if start_release and token is None:
+        raise BadInput(
+            f"--push starts {args.release_workflow} on the tag: set $GITHUB_TOKEN (a token "
+            "with actions: write), or give --no-dispatch"
+        )
     if args.skip_blockers:
         source = None
     elif args.blockers_report is not None:
         source = report_blockers(args.blockers_report)
     else:
-        source = github_blockers(
-            check_repository(args.repository), args.github_api, os.environ.get("GITHUB_TOKEN")
-        )
+        source = github_blockers(repository, args.github_api, token)
     result = prepare(
         args.repo,
         version,
@@ -89,10 +127,21 @@ def run(args: argparse.Namespace) -> int:
         # the text report repeats every step: progress on stderr only for --format json
         log=(lambda m: print(m, file=sys.stderr)) if args.format == "json" else (lambda _m: None),
     )
+    t = result.tagged
+    assert t is not None
+    if start_release:
+        d = release_dispatch(
+            repository, args.release_workflow, t.tag, str(version), t.commit, extra
+        )
+        try:
+            dispatch(d, args.github_api, token)
+        except CheckFailed:  # the report of what was done (the tag is pushed) still goes out
+            print(result.json() if args.format == "json" else result.text())
+            raise
+        result.dispatched = f"{d.workflow} on {d.ref}"
+        result.lines.append(f"started {d.workflow} on {d.ref} in {repository}")
     print(result.json() if args.format == "json" else result.text())
     if in_actions():
-        t = result.tagged
-        assert t is not None
         set_outputs({"tag": t.tag, "commit": t.commit, "signed-by": t.signed_by})
         write_summary(f"### Prepared {version}\n\n" + "".join(f"- {x}\n" for x in result.lines))
     return 0

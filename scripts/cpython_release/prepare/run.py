@@ -32,6 +32,7 @@ class PrepareResult:
     lines: list[str] = field(default_factory=list)
     tagged: Tagged | None = None
     pushed: str = ""
+    dispatched: str = ""  # "WORKFLOW on REF" once the release workflow was started
 
     def to_dict(self) -> dict[str, Any]:
         t = self.tagged
@@ -46,6 +47,7 @@ class PrepareResult:
             "news_entries": self.entries,
             "steps": self.lines,
             "pushed": self.pushed or None,
+            "dispatched": self.dispatched or None,
         }
 
     def text(self) -> str:
