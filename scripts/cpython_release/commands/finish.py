@@ -9,6 +9,7 @@ tag, a branch that already exists, an unreadable manifest), nothing changed.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from cpython_release.blockers import check_repository, default_github_api
 from cpython_release.commands.common import Subparsers, parse_version
 from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.finish import release_cycle
 from cpython_release.finish.announce import (
     UNVERIFIED_BANNER,
     check_release_dir,
@@ -34,6 +36,7 @@ from cpython_release.ghactions import in_actions, write_summary
 from cpython_release.manifest import Manifest
 from cpython_release.prepare.checks import check_repo
 from cpython_release.prepare.gitutil import git
+from cpython_release.version import ReleaseVersion
 
 
 def register(sub: Subparsers) -> None:
@@ -46,7 +49,9 @@ def register(sub: Subparsers) -> None:
         "New skeleton. With --push, push the branches and open the pull requests (PyGithub, "
         "$GITHUB_TOKEN). With --manifest, write the draft announcement (Discourse post and "
         "e-mail: files table, hashes, the Security section with its CVEs) into --out and the "
-        "step summary.",
+        "step summary. At b1 and X.Y.0 the release-cycle data changes (see "
+        "--release-cycle-repo): the diff and the pull request body go into --out, and with "
+        "--push the pull request is opened ($RELEASE_CYCLE_TOKEN, else $GITHUB_TOKEN).",
         epilog="Exit status: 0 done, 1 a push or pull request failed, 2 bad input.",
     )
     p.add_argument("version", metavar="VERSION", help="the published release, e.g. 3.11.3")
@@ -69,6 +74,26 @@ def register(sub: Subparsers) -> None:
         help="where the pull requests go (default $GITHUB_REPOSITORY or python/cpython)",
     )
     p.add_argument("--github-api", default=default_github_api(), metavar="URL")
+    p.add_argument(
+        "--release-cycle-repo",
+        default=release_cycle.RELEASE_CYCLE_REPO,
+        metavar="OWNER/NAME",
+        help=f"the repository holding {release_cycle.RELEASE_CYCLE_PATH}, where its pull "
+        f"request goes (default {release_cycle.RELEASE_CYCLE_REPO})",
+    )
+    cycle = p.add_mutually_exclusive_group()
+    cycle.add_argument(
+        "--release-cycle-data",
+        type=Path,
+        metavar="FILE",
+        help="without --push: read the current release-cycle.json from FILE instead of "
+        "--release-cycle-repo (offline)",
+    )
+    cycle.add_argument(
+        "--no-release-cycle",
+        action="store_true",
+        help="leave the release-cycle data alone (forks)",
+    )
     p.add_argument(
         "--downloads-url",
         default="https://www.python.org",
@@ -94,6 +119,11 @@ def run(args: argparse.Namespace) -> int:
     if args.push:
         git(repo, "remote", "get-url", args.remote)
         remote_branches_absent(repo, args.remote, branch_names(version))
+        if args.release_cycle_data is not None:
+            raise BadInput("--release-cycle-data is for a dry run: --push reads the repository")
+    cycle_repo = check_repository(args.release_cycle_repo)
+    cycle_token = os.environ.get("RELEASE_CYCLE_TOKEN") or os.environ.get("GITHUB_TOKEN") or None
+    cycle, blob_sha = _cycle_update(args, version, cycle_repo, cycle_token)
     fixes = security_fixes(repo, version)
     if args.out.exists() and any(args.out.iterdir()):
         raise BadInput(f"--out {args.out} exists and is not empty")
@@ -108,6 +138,20 @@ def run(args: argparse.Namespace) -> int:
     for c in changes:
         (args.out / f"pr-{c.head}.md").write_text(f"# {c.title}\n\n{c.body}")
         summary.append(f"- `{c.head}` -> `{c.base or '(new branch)'}`: {c.title}")
+    if cycle is not None:
+        (args.out / "release-cycle.diff").write_text(cycle.diff())
+        (args.out / f"pr-{cycle.head}.md").write_text(f"# {cycle.title}\n\n{cycle.body()}")
+        report["release_cycle"] = {
+            "repository": cycle_repo,
+            "path": release_cycle.RELEASE_CYCLE_PATH,
+            "head": cycle.head,
+            "changes": cycle.changes,
+            "todo": cycle.todo,
+        }
+        summary.append(
+            f"- `{cycle_repo}` `{cycle.head}` -> `{release_cycle.RELEASE_CYCLE_BASE}`: "
+            f"{cycle.title} ({'; '.join(cycle.changes)})"
+        )
     if manifest is not None:
         post = discourse_post(version, manifest, fixes, args.downloads_url.rstrip("/"))
         mail = email(version, manifest, fixes)
@@ -122,7 +166,12 @@ def run(args: argparse.Namespace) -> int:
     if args.push:
         push(repo, args.remote, changes)
         token = os.environ.get("GITHUB_TOKEN") or None
-        report["pulls"] = open_pulls(changes, repository, args.github_api, token)
+        pulls = open_pulls(changes, repository, args.github_api, token)
+        if cycle is not None:
+            pulls.append(
+                release_cycle.open_pull(cycle, cycle_repo, blob_sha, args.github_api, cycle_token)
+            )
+        report["pulls"] = pulls
     (args.out / "finish.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     if in_actions():
         write_summary("\n".join(summary) + "\n")
@@ -136,3 +185,23 @@ def run(args: argparse.Namespace) -> int:
             "files; give --release-dir (the rest was done)"
         )
     return 0
+
+
+def _cycle_update(
+    args: argparse.Namespace, version: ReleaseVersion, repository: str, token: str | None
+) -> tuple[release_cycle.CycleUpdate | None, str]:
+    """The release-cycle update of ``version`` (read before anything changes) and the blob
+    sha the pull request replaces ("" when read from --release-cycle-data)."""
+    if args.no_release_cycle or not release_cycle.changes_release_cycle(version):
+        return None, ""
+    if args.release_cycle_data is not None:
+        text, sha, source = (
+            release_cycle.read_file(args.release_cycle_data),
+            "",
+            str(args.release_cycle_data),
+        )
+    else:
+        text, sha = release_cycle.read_repository(repository, args.github_api, token)
+        source = f"{repository}:{release_cycle.RELEASE_CYCLE_PATH}"
+    today = dt.datetime.now(dt.UTC).date()
+    return release_cycle.update(version, text, source, today), sha
