@@ -112,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     manifest = Manifest.load(args.manifest) if args.manifest else None
     if manifest is not None and manifest.release.version != str(version):
         raise BadInput(f"{args.manifest} is the manifest of {manifest.release.version}")
+    if args.push and args.release_cycle_data is not None:
+        raise BadInput("--release-cycle-data is for a dry run: --push reads the repository")
     if args.release_dir is not None and manifest is None:
         raise BadInput("--release-dir checks the hashes of --manifest: give --manifest too")
     if manifest is not None and args.release_dir is not None:
@@ -119,8 +121,6 @@ def run(args: argparse.Namespace) -> int:
     if args.push:
         git(repo, "remote", "get-url", args.remote)
         remote_branches_absent(repo, args.remote, branch_names(version))
-        if args.release_cycle_data is not None:
-            raise BadInput("--release-cycle-data is for a dry run: --push reads the repository")
     cycle_repo = check_repository(args.release_cycle_repo)
     cycle_token = os.environ.get("RELEASE_CYCLE_TOKEN") or os.environ.get("GITHUB_TOKEN") or None
     cycle, blob_sha = _cycle_update(args, version, cycle_repo, cycle_token)
