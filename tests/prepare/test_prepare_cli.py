@@ -18,7 +18,7 @@ from cpython_release.rehearsal.ephemeral_gpg import EphemeralKey, generate
 from prepare.prepare_helpers import git, state
 
 Cli = Callable[..., Any]
-OFFLINE = ("--skip-blockers",)
+OFFLINE = ("--skip-blockers", "--no-dispatch")  # no release.yml dispatch after a push
 
 
 def at_tag(repo: Path, path: str, tag: str = "v3.13.6") -> str:
