@@ -157,6 +157,14 @@ def test_caller_templates_match_the_workflows_they_call() -> None:
                 f"{template.name}: the toolkit commit must appear exactly once"
             )
             assert not given & {"toolkit-ref", "toolkit-repository"}, template.name
+            # GitHub refuses to start a called job asking for more than the caller job grants
+            granted = job.get("permissions") or {}
+            rank = {"none": 0, "read": 1, "write": 2}
+            for called_id, called in (yaml.safe_load(target.read_text())["jobs"] or {}).items():
+                for scope, level in (called.get("permissions") or {}).items():
+                    assert rank[granted.get(scope, "none")] >= rank[level], (
+                        f"{template.name}: {m[1]} job {called_id} needs {scope}: {level}"
+                    )
             checked += 1
     assert checked == 4  # release, nightly, prepare, finish
 
