@@ -184,6 +184,8 @@ def github_client(api_url: str, token: str | None, *, retries: int = 3) -> Any:
     """
     from github import Auth, Github, GithubRetry
 
+    from cpython_release.http import USER_AGENT
+
     retry = GithubRetry(total=retries, backoff_factor=1.0) if retries > 0 else None
     return Github(
         base_url=api_url.rstrip("/"),
@@ -194,6 +196,7 @@ def github_client(api_url: str, token: str | None, *, retries: int = 3) -> Any:
         per_page=100,
         seconds_between_requests=None,
         seconds_between_writes=None,
+        user_agent=USER_AGENT,
     )
 
 

@@ -13,11 +13,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 
-from cpython_release.blockers import DEFAULT_GITHUB_API, check_repository, default_github_api
+from cpython_release.blockers import (
+    DEFAULT_GITHUB_API,
+    check_repository,
+    default_github_api,
+    github_client,
+)
 from cpython_release.commands.common import Subparsers
 from cpython_release.errors import BadInput
 from cpython_release.ghactions import in_actions, write_summary
-from cpython_release.http import USER_AGENT, is_unreachable, unreachable
+from cpython_release.http import is_unreachable, unreachable
 from cpython_release.summary import (
     parse_jobs,
     parse_time,
@@ -136,21 +141,6 @@ def register(sub: Subparsers) -> None:
 T = TypeVar("T")
 
 
-def connect(api: str, token: str | None, retries: int) -> Github:
-    """A PyGithub client for the REST API root ``api`` (GitHub Enterprise or a test's fake)."""
-    from github import Auth, Github, GithubRetry
-
-    return Github(
-        base_url=api.rstrip("/"),
-        auth=Auth.Token(token) if token else None,
-        per_page=100,
-        timeout=30,
-        retry=GithubRetry(total=retries, backoff_factor=1.0) if retries > 0 else None,
-        lazy=True,
-        user_agent=USER_AGENT,
-    )
-
-
 def api_call(what: str, fn: Callable[[], T]) -> T:
     """Run one PyGithub call; an HTTP error is bad input (exit 2), no answer is exit 1."""
     from github import GithubException
@@ -188,7 +178,7 @@ def fetch_jobs(
     object model: a listed ``WorkflowJob`` fetches itself again for any field the listing
     left out, one request per job.
     """
-    requester = connect(api, token, retries).requester
+    requester = github_client(api, token, retries=retries).requester
     number = _run_id(run_id)
     base = f"/repos/{repository}/actions/runs/{number}"
     what = f"run {number} of {repository}"
@@ -270,7 +260,9 @@ def run(args: argparse.Namespace) -> int:
         if tag_time is not None:
             raise BadInput("give --tag-time or --tag, not both")
         tag_repo = check_repository(args.tag_repository or args.repository or "")
-        gh = connect(args.github_api, os.environ.get("GITHUB_TOKEN") or None, args.retries)
+        gh = github_client(
+            args.github_api, os.environ.get("GITHUB_TOKEN") or None, retries=args.retries
+        )
         tag_time = fetch_tag_time(gh, tag_repo, args.tag)
     published = parse_time(args.published_at, "--published-at")
     if published is None:
