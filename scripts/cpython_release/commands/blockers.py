@@ -12,18 +12,22 @@ import requests
 from cpython_release import buildbot
 from cpython_release.blockers import (
     CPYTHON,
-    DEFAULT_GITHUB_API,
     DEFERRED_LABEL,
     LABEL,
     BlockerReport,
     check_repository,
     classify,
-    default_github_api,
     fetch_release_blockers,
     github_client,
     github_error,
 )
-from cpython_release.commands.common import Subparsers, add_nightly, add_version, parse_version
+from cpython_release.commands.common import (
+    Subparsers,
+    add_github_api,
+    add_nightly,
+    add_version,
+    parse_version,
+)
 from cpython_release.errors import CheckFailed
 from cpython_release.ghactions import in_actions, write_summary
 from cpython_release.http import session
@@ -49,12 +53,7 @@ def register(sub: Subparsers) -> None:
         help="repository whose issues are checked, e.g. python/cpython",
     )
     add_nightly(p)
-    p.add_argument(
-        "--github-api",
-        default=default_github_api(),
-        metavar="URL",
-        help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
-    )
+    add_github_api(p)
     p.add_argument(
         "--buildbot-api",
         default=buildbot.DEFAULT_API,

@@ -26,6 +26,19 @@ def add_release_cycle(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_github_api(parser: argparse.ArgumentParser) -> None:
+    """``--github-api URL``: the GitHub REST API root of every command that talks to GitHub
+    (default ``$GITHUB_API_URL``, which Actions sets, also on GitHub Enterprise)."""
+    from cpython_release.blockers import DEFAULT_GITHUB_API, default_github_api
+
+    parser.add_argument(
+        "--github-api",
+        default=default_github_api(),
+        metavar="URL",
+        help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
+    )
+
+
 #: Set to ``true`` by the workflows of a nightly run: the same as ``--nightly`` everywhere.
 NIGHTLY_ENV = "CPYTHON_RELEASE_NIGHTLY"
 

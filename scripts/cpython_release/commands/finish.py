@@ -14,8 +14,8 @@ import json
 import os
 from pathlib import Path
 
-from cpython_release.blockers import check_repository, default_github_api
-from cpython_release.commands.common import Subparsers, parse_version
+from cpython_release.blockers import check_repository
+from cpython_release.commands.common import Subparsers, add_github_api, parse_version
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.finish import release_cycle
 from cpython_release.finish.announce import (
@@ -73,7 +73,7 @@ def register(sub: Subparsers) -> None:
         metavar="OWNER/NAME",
         help="where the pull requests go (default $GITHUB_REPOSITORY or python/cpython)",
     )
-    p.add_argument("--github-api", default=default_github_api(), metavar="URL")
+    add_github_api(p)
     p.add_argument(
         "--release-cycle-repo",
         default=release_cycle.RELEASE_CYCLE_REPO,

@@ -14,15 +14,14 @@ import requests
 
 from cpython_release import nightly
 from cpython_release.blockers import (
-    DEFAULT_GITHUB_API,
     check_repository,
-    default_github_api,
     github_client,
 )
 from cpython_release.blockers import github_error as _github_error
 from cpython_release.commands.common import (
     Subparsers,
     add_format,
+    add_github_api,
     add_release_cycle,
     check_github_output,
 )
@@ -138,12 +137,7 @@ def register(sub: Subparsers) -> None:
     s.add_argument(
         "--date", type=_day, metavar="YYYY-MM-DD", help="the nightly's date (default today, UTC)"
     )
-    s.add_argument(
-        "--github-api",
-        default=default_github_api(),
-        metavar="URL",
-        help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
-    )
+    add_github_api(s)
     s.add_argument("--retries", type=int, default=3, help="retries per HTTP request (default 3)")
     add_format(
         s,
@@ -204,12 +198,7 @@ def register(sub: Subparsers) -> None:
         default=os.environ.get("GITHUB_RUN_ID"),
         help="with --result auto: run whose jobs to read (default $GITHUB_RUN_ID)",
     )
-    t.add_argument(
-        "--github-api",
-        default=default_github_api(),
-        metavar="URL",
-        help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
-    )
+    add_github_api(t)
     t.add_argument("--retries", type=int, default=3, help="retries per HTTP request (default 3)")
     t.set_defaults(func=run_track)
 
@@ -237,12 +226,7 @@ def register(sub: Subparsers) -> None:
         help=f"published nightlies to keep (default {DEFAULT_KEEP})",
     )
     r.add_argument("--dry-run", action="store_true", help="print what would go, delete nothing")
-    r.add_argument(
-        "--github-api",
-        default=default_github_api(),
-        metavar="URL",
-        help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
-    )
+    add_github_api(r)
     r.add_argument(
         "--write-interval",
         type=float,

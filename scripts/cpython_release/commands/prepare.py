@@ -12,8 +12,13 @@ import os
 import sys
 from pathlib import Path
 
-from cpython_release.blockers import CPYTHON, check_repository, default_github_api
-from cpython_release.commands.common import Subparsers, add_release_cycle, parse_version
+from cpython_release.blockers import CPYTHON, check_repository
+from cpython_release.commands.common import (
+    Subparsers,
+    add_github_api,
+    add_release_cycle,
+    parse_version,
+)
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import in_actions, set_outputs, write_summary
 from cpython_release.prepare.dispatch import (
@@ -88,12 +93,7 @@ def register(sub: Subparsers) -> None:
         help="where release blockers are looked up and, with --push, the release workflow "
         f"is started (default {CPYTHON})",
     )
-    p.add_argument(
-        "--github-api",
-        default=default_github_api(),
-        metavar="URL",
-        help="GitHub REST API root (default $GITHUB_API_URL or https://api.github.com)",
-    )
+    add_github_api(p)
     add_release_cycle(p)
     p.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     p.set_defaults(func=run)

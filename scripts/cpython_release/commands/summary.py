@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import requests
 
 from cpython_release.blockers import (
-    DEFAULT_GITHUB_API,
     check_repository,
-    default_github_api,
     github_client,
 )
-from cpython_release.commands.common import Subparsers
+from cpython_release.commands.common import Subparsers, add_github_api
 from cpython_release.errors import BadInput
 from cpython_release.ghactions import in_actions, write_summary
 from cpython_release.http import is_unreachable, unreachable
@@ -72,12 +70,7 @@ def register(sub: Subparsers) -> None:
         metavar="OWNER/REPO",
         help="repository of the run (default $GITHUB_REPOSITORY)",
     )
-    p.add_argument(
-        "--github-api",
-        default=default_github_api(),
-        metavar="URL",
-        help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
-    )
+    add_github_api(p)
     p.add_argument(
         "--tag-time",
         metavar="TIME",
