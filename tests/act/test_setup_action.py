@@ -1,4 +1,4 @@
-"""actions/setup: the installer on a Windows-shaped venv, and the lock it installs.
+"""actions/setup: the installer on a Windows-shaped venv (the lock it installs: test_lock.py).
 
 The installer runs for real; only the interpreter is a recording stand-in that lays out a
 venv as the ``venv`` module does on Windows (``Scripts\\python.exe``, console scripts as
@@ -14,17 +14,13 @@ import re
 import stat
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "requirements" / "toolkit.txt"
-RUNTIME_EXTRAS = ("sign", "verify", "publish", "build")
 
 
 def _installer() -> ModuleType:
@@ -236,109 +232,3 @@ def test_two_waiters_cannot_both_take_over_a_stale_lock(tmp_path: Path) -> None:
     # and a lock that vanished is not an error
     lock.rmdir()
     assert not installer.take_over_stale(lock, judged)
-
-
-# -- the lock ---------------------------------------------------------------------------------
-
-ENTRY = re.compile(
-    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+)(?: ; (?P<marker>.+?))? \\$"
-)
-
-
-def parse_lock(text: str) -> dict[str, dict[str, object]]:
-    """name -> {version, hashes, via} from a `uv pip compile --generate-hashes` file."""
-    entries: dict[str, dict[str, object]] = {}
-    current: dict[str, object] | None = None
-    in_via = False
-    for line in text.splitlines():
-        m = ENTRY.match(line)
-        if m:
-            current = {"version": m["version"], "hashes": [], "via": []}
-            entries[canonicalize_name(m["name"])] = current
-            in_via = False
-        elif current is not None and line.strip().startswith("--hash=sha256:"):
-            current["hashes"].append(line.strip().split(":", 1)[1].rstrip(" \\"))  # type: ignore[attr-defined]
-        elif current is not None and line.strip().startswith("# via"):
-            rest = line.strip()[len("# via") :].strip()
-            in_via = not rest
-            if rest:
-                current["via"].append(rest)  # type: ignore[attr-defined]
-        elif current is not None and in_via and line.strip().startswith("#   "):
-            current["via"].append(line.strip()[4:].strip())  # type: ignore[attr-defined]
-    return entries
-
-
-def lock_problems(pyproject: str, backend_in: str, lock: str) -> list[str]:
-    """Where the lock and pyproject.toml (runtime dependencies, build backend) disagree."""
-    meta = tomllib.loads(pyproject)
-    wanted = [Requirement(r) for r in meta["project"]["dependencies"]]
-    for extra in RUNTIME_EXTRAS:
-        wanted += [Requirement(r) for r in meta["project"]["optional-dependencies"][extra]]
-    backend = [Requirement(r) for r in meta["build-system"]["requires"]]
-    backend_lines = [ln for ln in backend_in.splitlines() if ln.strip() and not ln.startswith("#")]
-    entries = parse_lock(lock)
-    problems = []
-    if sorted(map(str, backend)) != sorted(backend_lines):
-        problems.append(f"build-backend.in {backend_lines} is not [build-system] {backend}")
-    for req in wanted + backend:
-        entry = entries.get(canonicalize_name(req.name))
-        if entry is None:
-            problems.append(f"{req} is not locked")
-        elif not req.specifier.contains(str(entry["version"]), prereleases=True):
-            problems.append(f"{req}: the lock has {entry['version']}")
-    direct = {canonicalize_name(r.name) for r in wanted + backend}
-    for name, entry in entries.items():
-        if not entry["hashes"]:
-            problems.append(f"{name}: no hash")
-        via = {v.split(" ")[0] for v in entry["via"]}  # type: ignore[attr-defined]
-        if via <= {"cpython-release", "-r"} and name not in direct:
-            problems.append(f"{name} is locked for the toolkit, which no longer asks for it")
-        # the closure: whatever a locked package is there for is locked too (and the setup
-        # action's `pip check` proves the other way: every dependency is installed)
-        for parent in sorted(via - {"cpython-release", "-r"}):
-            if canonicalize_name(parent) not in entries:
-                problems.append(f"{name} is locked for {parent}, which is not locked")
-        if not via:
-            problems.append(f"{name}: the lock does not say what it is for")
-    header = "\n".join(lock.splitlines()[:2])
-    for flag in ("--generate-hashes", "--universal", "--only-binary :all:", "--extra all"):
-        if flag not in header:
-            problems.append(f"the lock was not generated with {flag}")
-    return problems
-
-
-def _inputs() -> tuple[str, str, str]:
-    return (
-        (ROOT / "pyproject.toml").read_text(encoding="utf-8"),
-        (ROOT / "requirements" / "build-backend.in").read_text(encoding="utf-8"),
-        LOCK.read_text(encoding="utf-8"),
-    )
-
-
-def test_lock_agrees_with_pyproject() -> None:
-    pyproject, backend, lock = _inputs()
-    assert lock_problems(pyproject, backend, lock) == []
-    entries = parse_lock(lock)
-    assert len(entries) > 20 and {"sigstore", "hatchling", "cryptography"} <= set(entries)
-
-
-def test_disagreement_is_found() -> None:
-    pyproject, backend, lock = _inputs()
-    bumped = pyproject.replace('"sigstore==4.5.1"', '"sigstore==4.6.0"', 1)
-    assert any(
-        "sigstore==4.6.0: the lock has 4.5.1" in p for p in lock_problems(bumped, backend, lock)
-    )
-    added = pyproject.replace('"packaging>=24",', '"packaging>=24",\n    "rich-click>=1",', 1)
-    assert "rich-click>=1 is not locked" in lock_problems(added, backend, lock)
-    dropped = pyproject.replace('build = ["blurb==2.3.0"]', "build = []", 1)
-    assert "blurb is locked for the toolkit, which no longer asks for it" in lock_problems(
-        dropped, backend, lock
-    )
-    unhashed = re.sub(r"(attrs==\S+) \\\n(    --hash=\S+ \\\n)*    --hash=\S+\n", r"\1 \\\n", lock)
-    assert "attrs: no hash" in lock_problems(pyproject, backend, unhashed)
-    assert any("build-backend.in" in p for p in lock_problems(pyproject, "setuptools>=60\n", lock))
-    # a dependency whose dependant left the lock: the closure is broken
-    orphaned = re.sub(r"(?m)^pydantic==\S+ \\\n(    --hash=\S+ \\\n)*    --hash=\S+\n", "", lock)
-    assert "annotated-types is locked for pydantic, which is not locked" in lock_problems(
-        pyproject, backend, orphaned
-    )

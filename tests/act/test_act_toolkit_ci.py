@@ -1,0 +1,20 @@
+"""The toolkit's own checks workflow under act: the lock job installs the lock through the
+setup action and runs `tools/lock.py check` on the snapshot (the refusals are in
+test_lock.py, where a bent lock or record is cheap to make)."""
+
+from __future__ import annotations
+
+import pytest
+
+from act_harness import ActHarness
+
+pytestmark = pytest.mark.act
+
+
+def test_the_lock_job_checks_every_runner(act: ActHarness) -> None:
+    run = act.run("toolkit-ci.yml", event="push")
+    run.assert_jobs(ran={"lock"})
+    log = run.job_log("lock")
+    assert "lock: requirements/toolkit.txt installs on ubuntu-24.04," in log
+    assert "windows-11-arm" in log
+    assert run.returncode == 0
