@@ -19,8 +19,9 @@ executable scripts.
 The ``configure`` script is a tiny POSIX sh script that writes a ``Makefile``: ``make``
 checks the tree was exported like a release (``Misc/NEWS`` present, ``Misc/NEWS.d`` gone)
 and creates a ``python`` launcher (the host ``python3`` running this tree's ``Lib``),
-``make install`` installs it under ``--prefix``, and ``python3 -m test NAME...`` runs the
-demo's real unittest modules (``DEMO_TESTS``). ``Doc/Makefile`` has ``dist-*`` targets
+``make install`` installs it under ``--prefix`` (with ``include/pythonX.Y/patchlevel.h``, as
+CPython installs its headers), and ``python3 -m test NAME...`` runs the demo's real unittest
+modules (``DEMO_TESTS``). ``Doc/Makefile`` has ``dist-*`` targets
 that write small archives into ``Doc/dist`` (named like CPython's).
 
 ``scale="small"`` gives a few hundred files (about 1.2 MB); ``scale="large"`` about 4,500
@@ -820,8 +821,9 @@ python: Makefile Include/patchlevel.h
 \tchmod +x python
 
 install: python
-\tmkdir -p "$(prefix)/bin" "$(prefix)/lib/python$(SHORT)"
+\tmkdir -p "$(prefix)/bin" "$(prefix)/lib/python$(SHORT)" "$(prefix)/include/python$(SHORT)"
 \tcp -R Lib/. "$(prefix)/lib/python$(SHORT)/"
+\tcp Include/patchlevel.h "$(prefix)/include/python$(SHORT)/"
 \tprintf '#!/bin/sh\\nPYTHONPATH="$(prefix)/lib/python$(SHORT)" exec "$(HOST_PYTHON)" "$$@"\\n' \\
 \t\t> "$(prefix)/bin/python3"
 \tchmod +x "$(prefix)/bin/python3"

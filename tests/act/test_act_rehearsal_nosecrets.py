@@ -96,6 +96,25 @@ def test_every_job_accounted_for_and_verify_passes(rehearsal: ActRun) -> None:
     assert {f["checks"]["gpg"]["status"] for f in report["files"]} == {"ok"}
 
 
+def test_upgrade_safety_is_skipped_with_its_reason(rehearsal: ActRun) -> None:
+    """The demo has no tag before v3.13.5: in rehearsal mode upgrade-check --from auto skips
+    (in release mode it would stop the run), the builds and the check do not run, and the
+    report and the run record say why."""
+    out = rehearsal.outputs("upgrade-safety")
+    assert out["from"] == "" and out["result"] == "skipped"
+    report = json.loads(
+        (rehearsal.artifacts / "upgrade-report" / "upgrade-report.json").read_text()
+    )
+    assert report["result"] == "skipped"
+    assert "no earlier 3.13 release tag (v3.13.0 to v3.13.4)" in report["reason"]
+    ran = {s.name: s.result for s in rehearsal.steps("upgrade-safety")}
+    assert ran["The previous release of the branch"] == "success"
+    assert ran.get("Upgrade check") in (None, "skipped"), ran
+    record = json.loads((rehearsal.artifacts / "run-record" / "run-record.json").read_text())
+    assert record["upgrade_safety"]["status"] == "skipped"
+    assert "Upgrade safety: skipped" in rehearsal.job_log("summary")
+
+
 def test_plan_reports_the_missing_key_as_a_notice(rehearsal: ActRun) -> None:
     out = rehearsal.outputs("plan/plan")
     # 3.13 is signed with GPG as a release; the plan keeps that and says the key is missing

@@ -79,6 +79,17 @@ def test_upgrade_safety_finds_the_planted_cases(shared_release_run: ReleaseRun) 
         ]
     )
     assert all(f["waived"] for f in report["findings"]) and report["result"] == "clean"
+    # the range came from upgrade-check --from auto, the builds' prefixes from test-archive's
+    # install-dirs output (nothing spelt out in shell), and each build's patchlevel.h was
+    # checked against its side of the range (no "not checked" notice)
+    out = run.outputs("upgrade-safety")
+    assert (out["from"], out["from-version"]) == ("v3.13.5", "3.13.5")
+    assert out["to-commit"] == commit
+    old, new = json.loads(out["install-dirs"])
+    assert old.endswith("/builds/Python-3_13_5_tgz/install")
+    assert new.endswith("/builds/Python-3_13_6_tgz/install")
+    assert (report["from_version"], report["release"]) == ("3.13.5", "3.13.6")
+    assert not [n for n in report["notices"] if "not checked" in n], report["notices"]
     assert 140102 not in {f["gh_issue"] for f in report["findings"]}  # only added tests
     log = run.job_log("upgrade-safety")
     assert "Upgrade safety" in log or "upgrade check v3.13.5" in log

@@ -99,8 +99,11 @@ def test_default_test_subset_runs_on_the_demo() -> None:
 
 
 def test_test_archive_builds_and_tests_both(
-    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    outputs = tmp_path / "github-output"
+    outputs.write_text("")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     archives = [str(built / "Python-3.13.5.tgz"), str(built / "Python-3.13.5.tar.xz")]
     code = main(
         ["build-source", "test-archive", *archives, "--workdir", str(tmp_path), "--jobs", "2"]
@@ -110,6 +113,16 @@ def test_test_archive_builds_and_tests_both(
     assert [r["archive"] for r in report["passed"]] == ["Python-3.13.5.tgz", "Python-3.13.5.tar.xz"]
     for r in report["passed"]:
         assert [s["name"] for s in r["steps"]] == ["configure", "make", "install", "test"]
+    # where each was installed: the JSON and the step output name the same prefixes, in the
+    # archives' order, and each holds the interpreter and the headers make install put there
+    installs = [r["install"] for r in report["passed"]]
+    assert installs == [str(tmp_path / "Python-3_13_5_tgz" / "install"),
+                        str(tmp_path / "Python-3_13_5_tar_xz" / "install")]  # fmt: skip
+    assert outputs.read_text() == f"install-dirs={json.dumps(installs)}\n"
+    for install in installs:
+        assert (Path(install) / "bin" / "python3").is_file()
+        header = Path(install) / "include" / "python3.13" / "patchlevel.h"
+        assert '"3.13.5"' in header.read_text()
     log = (tmp_path / "Python-3_13_5_tgz" / "build.log").read_text()
     assert "Ran 8 tests" in log and "OK" in log
 

@@ -33,7 +33,7 @@ def test_the_job_runs_beside_the_builds_and_gates_the_approval() -> None:
     assert "!failure()" in jobs["sign"]["if"]
     assert "upgrade-safety" in jobs["summary"]["needs"]
     run = "\n".join(s.get("run", "") for s in job["steps"])
-    assert "cpython-release upgrade-check --repo cpython" in run
+    assert 'cpython-release upgrade-check "$VERSION" --repo cpython' in run
     assert "--build-old" in run and "--build-new" in run and "--waivers" in run
     assert "test-archive" in run  # the builds are the test-source job's
     # abidiff compares the builds: shared libpython builds, libabigail installed (not under
@@ -45,6 +45,39 @@ def test_the_job_runs_beside_the_builds_and_gates_the_approval() -> None:
     assert names.index(install["name"]) < names.index("Upgrade check")
     env = {k: v for s in job["steps"] for k, v in s.get("env", {}).items()}
     assert env["WAIVERS"] == "${{ inputs.upgrade-waivers }}"  # input through env, not inline
+
+
+def test_the_job_takes_its_range_and_builds_from_the_cli() -> None:
+    """No rule in shell: the previous release comes from ``upgrade-check --from auto`` (its
+    tests: test_upgrade_previous.py), the builds' install prefixes from test-archive's
+    install-dirs output; each long step has its own timeout inside the job's, so a check cut
+    short still keeps its report (marked incomplete) and the summary reads it."""
+    jobs = _jobs()
+    steps = jobs["upgrade-safety"]["steps"]
+    by_id = {s["id"]: s for s in steps if "id" in s}
+    previous = by_id["previous"]["run"]
+    assert "--from auto" in previous and '--mode "$MODE"' in previous
+    assert "--dry-run --format github --output upgrade-report.json" in previous
+    run = "\n".join(s.get("run", "") for s in steps)
+    assert "git " not in run and "describe" not in run  # no tag picking in shell
+    assert "_tgz/install" not in run and "${PREV//" not in run  # no hand-built layout
+    assert "--workdir builds" in by_id["builds"]["run"]
+    [check] = [s for s in steps if s.get("name") == "Upgrade check"]
+    assert check["env"]["OLD"] == "${{ fromJSON(steps.builds.outputs.install-dirs)[0] }}"
+    assert check["env"]["NEW"] == "${{ fromJSON(steps.builds.outputs.install-dirs)[1] }}"
+    assert check["env"]["FROM"] == "${{ steps.previous.outputs.from }}"
+    assert "--output upgrade-report.json" in check["run"]
+    for step in (by_id["builds"], check):
+        assert step["if"] == "steps.previous.outputs.from != ''"
+    # the steps' own timeouts leave the job time to keep the report
+    limited = sum(s.get("timeout-minutes", 0) for s in steps)
+    assert limited and limited + 3 <= jobs["upgrade-safety"]["timeout-minutes"]
+    [keep] = [s for s in steps if s.get("name") == "Keep the report"]
+    assert keep["if"] == "always()"
+    [download] = [
+        s for s in jobs["summary"]["steps"] if s.get("name") == "The upgrade-safety report"
+    ]
+    assert "!= 'skipped'" in download["if"]
 
 
 def _jobs_json(path: Path) -> Path:

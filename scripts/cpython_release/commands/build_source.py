@@ -113,7 +113,9 @@ def register(sub: Subparsers) -> None:
         help="extract, configure, make, install and test source archives",
         description="For each archive: check it against tarfile's data filter, extract it, "
         "./configure --prefix, make, make install, then run a test subset with the "
-        "installed python3 (-m test -uall). Exit 1 if any step fails.",
+        "installed python3 (-m test -uall). Exit 1 if any step fails. With --workdir the "
+        'builds stay: each passed archive\'s JSON "install" names its install prefix, and '
+        "in GitHub Actions the step output install-dirs lists them (JSON, in archive order).",
     )
     t.add_argument("archives", nargs="+", type=Path, metavar="ARCHIVE")
     t.add_argument(
@@ -208,16 +210,25 @@ def _print_built(fragment: Path, manifest: Manifest) -> None:
 def run_test_archive(args: argparse.Namespace) -> int:
     results: list[ArchiveTest] = []
     failures: list[str] = []
+    installs: list[str | None] = []  # one per archive, in order; None where it failed
     with tempfile.TemporaryDirectory(prefix="test-source-") as tmp:
         workdir = (args.workdir or Path(tmp)).resolve()  # configure --prefix must be absolute
         for archive in args.archives:
             try:
-                results.append(
-                    run_archive_test(archive, workdir, tests=tuple(args.tests), jobs=args.jobs)
-                )
+                result = run_archive_test(archive, workdir, tests=tuple(args.tests), jobs=args.jobs)
             except CheckFailed as exc:
                 failures.append(str(exc))
-    print_json({"passed": [r.to_dict() for r in results], "failed": failures})
+                installs.append(None)
+                continue
+            results.append(result)
+            installs.append(str(result.install) if args.workdir else None)
+    # where each archive was installed, for the next step: the JSON's "install" and the step
+    # output install-dirs (one per archive, in order; null where it failed, and without
+    # --workdir, whose temporary directory is gone by now)
+    passed = [{**r.to_dict(), "install": str(r.install) if args.workdir else None} for r in results]
+    print_json({"passed": passed, "failed": failures})
+    if os.environ.get("GITHUB_OUTPUT"):
+        set_outputs({"install-dirs": json.dumps(installs)})
     write_summary(
         "### test-archive\n\n"
         + markdown_table(

@@ -50,12 +50,15 @@ class ArchiveTest:
     top: str
     members: int
     steps: tuple[Step, ...]
+    #: The ``--prefix`` it was installed into (``bin/python3`` is the interpreter).
+    install: Path
 
     def to_dict(self) -> dict[str, object]:
         return {
             "archive": self.archive,
             "top": self.top,
             "members": self.members,
+            "install": str(self.install),
             "steps": [
                 {"name": s.name, "returncode": s.returncode, "seconds": round(s.seconds, 1)}
                 for s in self.steps
@@ -141,7 +144,7 @@ def run_archive_test(
                 f"{archive.name}: {name} failed (exit {step.returncode}); log: {log}",
                 _tail(log),
             )
-    return ArchiveTest(archive.name, top, members, tuple(steps))
+    return ArchiveTest(archive.name, top, members, tuple(steps), prefix)
 
 
 def compare_fragments(first: Path, second: Path) -> list[str]:

@@ -12,11 +12,17 @@ from cpython_release.errors import BadInput
 from cpython_release.upgrade.changed_tests import changed_tests
 from cpython_release.upgrade.findings import Finding, Waiver, apply_waivers, parse_waivers
 from cpython_release.upgrade.gitrepo import Repo
-from cpython_release.upgrade.report import Check, Report
+from cpython_release.upgrade.previous import find_previous
+from cpython_release.upgrade.report import INCOMPLETE, SKIPPED, Check, Report
 from cpython_release.upgrade.stable_abi import stable_abi
+from cpython_release.version import ReleaseVersion
 
 #: The waivers file the release commit may carry.
 WAIVERS_FILE = "Misc/upgrade-waivers.toml"
+
+
+#: ``--from auto``: the previous release of the branch (:mod:`cpython_release.upgrade.previous`).
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -29,28 +35,83 @@ class Options:
     waiver_files: Sequence[Path] = ()
     base_tests: Sequence[str] = ()
     canaries: Path | None = None
+    #: The release version (VERSION); None: PY_VERSION at --to. ``--from auto`` needs one.
+    version: str | None = None
+    #: ``--from auto`` finding no previous release of an X.Y.Z with Z > 0: bad input in
+    #: release mode, a skip in rehearsal mode.
+    release_mode: bool = True
 
 
 def _timed(report: Report, name: str, status: str, note: str, start: float) -> None:
     report.checks.append(Check(name, status, note, time.monotonic() - start))
 
 
-def run_check(opts: Options) -> Report:
-    started = time.monotonic()
+def prepare(opts: Options) -> Report:
+    """Check every input and resolve the range before anything runs: a report that is
+    INCOMPLETE (ready to run; written to ``--output`` first, so a check cut short leaves a
+    report saying so) or SKIPPED (``--from auto`` found nothing to compare)."""
     repo = Repo(opts.repo)
-    base_commit = repo.commit_of(opts.base, "--from")
     head_commit = repo.commit_of(opts.head, "--to")
-    check_range(repo, opts, base_commit, head_commit)
+    release = release_version(repo, head_commit)
+    version = check_version(opts.version, release, opts.head)
     check_builds(opts)
     if opts.canaries is not None:  # a bad list is bad input before anything runs
         from cpython_release.upgrade.canaries import load
 
         load(opts.canaries)
-    release = release_version(repo, head_commit)
     waivers = load_waivers(repo, head_commit, opts.waiver_files, release)
-    report = Report(opts.base, opts.head, base_commit, head_commit, waivers=waivers)
-    report.notices += uncommitted_waivers(repo, head_commit)
-    report.release = release
+    notices: list[str] = []
+    if opts.base == AUTO:
+        if version is None:
+            raise BadInput(
+                f"--from auto needs the release version: give VERSION (--to {opts.head} "
+                "has no PY_VERSION in Include/patchlevel.h)"
+            )
+        prev = find_previous(
+            repo, head_commit, version, release_mode=opts.release_mode, head=opts.head
+        )
+        if prev.tag is None or prev.commit is None:
+            return Report(
+                None,
+                opts.head,
+                None,
+                head_commit,
+                waivers=waivers,
+                release=release,
+                status=SKIPPED,
+                reason=prev.reason,
+            )
+        base, base_commit, base_version = prev.tag, prev.commit, prev.version
+        notices += [prev.notice] if prev.notice else []
+    else:
+        base, base_commit = opts.base, repo.commit_of(opts.base, "--from")
+        base_version = release_version(repo, base_commit)
+    check_range(repo, opts, base, base_commit, head_commit)
+    notices += check_build_versions(opts, base, base_version, release)
+    report = Report(
+        base,
+        opts.head,
+        base_commit,
+        head_commit,
+        waivers=waivers,
+        release=release,
+        base_version=base_version,
+        status=INCOMPLETE,
+    )
+    report.notices += notices + uncommitted_waivers(repo, head_commit)
+    return report
+
+
+def run_check(opts: Options, prepared: Report | None = None) -> Report:
+    """The check, on the report :func:`prepare` made (made here when not given)."""
+    started = time.monotonic()
+    report = prepared or prepare(opts)
+    if report.status == SKIPPED:
+        return report
+    assert report.base_commit is not None
+    repo = Repo(opts.repo)
+    base_commit, head_commit = report.base_commit, report.head_commit
+    report.status = ""  # running: the result is the findings'
 
     report.findings += waivers_changed(repo, base_commit, head_commit)
 
@@ -76,7 +137,7 @@ def run_check(opts: Options) -> Report:
     else:
         _run_build_parts(report, repo, opts, tests)
 
-    report.unused_waivers = apply_waivers(report.findings, waivers)
+    report.unused_waivers = apply_waivers(report.findings, report.waivers)
     report.seconds = time.monotonic() - started
     return report
 
@@ -87,6 +148,7 @@ def _run_build_parts(report: Report, repo: Repo, opts: Options, part1: list[Find
     from cpython_release.upgrade.old_tests import old_tests
 
     assert opts.build_old is not None and opts.build_new is not None
+    assert report.base_commit is not None
     old_python = find_python(opts.build_old, "--build-old")
     new_python = find_python(opts.build_new, "--build-new")
 
@@ -129,18 +191,79 @@ def _run_build_parts(report: Report, repo: Repo, opts: Options, part1: list[Find
     _timed(report, "canaries", status, note, t)
 
 
-def check_range(repo: Repo, opts: Options, base_commit: str, head_commit: str) -> None:
+def check_range(repo: Repo, opts: Options, base: str, base_commit: str, head_commit: str) -> None:
     """``--from`` must be a strict ancestor of ``--to``: a reversed, empty or unrelated range
     would otherwise come out clean."""
     if base_commit == head_commit:
-        raise BadInput(
-            f"--from {opts.base} and --to {opts.head} are the same commit: nothing to check"
-        )
+        raise BadInput(f"--from {base} and --to {opts.head} are the same commit: nothing to check")
     if not repo.is_ancestor(base_commit, head_commit):
         raise BadInput(
-            f"--from {opts.base} is not an ancestor of --to {opts.head}: "
-            "reversed or unrelated range"
+            f"--from {base} is not an ancestor of --to {opts.head}: reversed or unrelated range"
         )
+
+
+def check_version(text: str | None, release: str | None, head: str) -> ReleaseVersion | None:
+    """VERSION (else PY_VERSION at ``--to``) as a release version; a VERSION that ``--to``'s
+    ``Include/patchlevel.h`` contradicts is bad input (the wrong commit)."""
+    if text is None:
+        if release is None:
+            return None
+        try:
+            return ReleaseVersion.parse(release)
+        except BadInput:
+            return None  # not a release's version: --from auto says VERSION is needed
+    version = ReleaseVersion.parse(text)
+    if release is not None and release != str(version):
+        raise BadInput(
+            f"VERSION {version} does not match --to {head}: its Include/patchlevel.h says {release}"
+        )
+    return version
+
+
+def check_build_versions(
+    opts: Options, base: str, base_version: str | None, release: str | None
+) -> list[str]:
+    """Each build directory's version (its ``patchlevel.h``) against its side of the range:
+    swapped or stale builds are bad input. A build without ``patchlevel.h`` (a bare
+    launcher) cannot be told apart: a notice says it was not checked."""
+    notices = []
+    sides = (
+        ("--build-old", opts.build_old, f"--from {base}", base_version, release),
+        ("--build-new", opts.build_new, f"--to {opts.head}", release, base_version),
+    )
+    for option, build, side, expected, other in sides:
+        if build is None or expected is None:
+            continue
+        built = built_version(build)
+        if built is None:
+            notices.append(
+                f"{option} {build}: no patchlevel.h (Include/ or include/python*/), so its "
+                f"version was not checked against {side} ({expected})"
+            )
+        elif built != expected:
+            hint = " (--build-old and --build-new swapped?)" if built == other else ""
+            raise BadInput(
+                f"{option} {build} is Python {built} (its patchlevel.h), but {side} is "
+                f"{expected}: the wrong build{hint}"
+            )
+    return notices
+
+
+def built_version(build: Path) -> str | None:
+    """PY_VERSION of a build tree (``Include/patchlevel.h``) or an install prefix
+    (``include/pythonX.Y/patchlevel.h``, ``make install``'s headers), without a ``+``."""
+    found = [
+        build / "Include" / "patchlevel.h",
+        *sorted(build.glob("include/python*/patchlevel.h")),
+    ]
+    for path in found:
+        try:
+            m = _PY_VERSION.search(path.read_bytes())
+        except OSError:
+            continue
+        if m:
+            return m.group(1).decode("ascii", "replace").rstrip("+")
+    return None
 
 
 def check_builds(opts: Options) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cpython_release.errors import BadInput
+from cpython_release.output import markdown_inert
 
 #: The job's name in release.yml (the jobs API reports it under this name).
 JOB = "upgrade-safety"
@@ -26,6 +27,7 @@ def record_entry(report_path: Path, jobs: list[dict[str, Any]]) -> dict[str, Any
         raise BadInput(f"--upgrade-report {report_path}: not an upgrade-check report") from exc
     return {
         "status": report.get("result"),
+        "reason": report.get("reason", ""),
         "from": report.get("from"),
         "to_commit": report.get("to_commit"),
         "unwaived": report.get("unwaived"),
@@ -46,6 +48,14 @@ def record_entry(report_path: Path, jobs: list[dict[str, Any]]) -> dict[str, Any
 def record_markdown(entry: dict[str, Any]) -> str:
     if entry["status"] == "not run":
         return "\n- Upgrade safety: not run\n"
+    if entry["status"] == "skipped":
+        return f"\n- Upgrade safety: skipped ({markdown_inert(str(entry['reason']))})\n"
+    if entry["status"] == "incomplete":
+        # the report written when the check started was never replaced by its result
+        return (
+            f"\n- Upgrade safety from {entry['from']}: **did not finish** (the job stopped "
+            "before the check completed: a timeout, a failed step or a cancellation)\n"
+        )
     waived = sum(1 for f in entry["findings"] if f["waived"])
     return (
         f"\n- Upgrade safety from {entry['from']}: **{entry['status']}**, "

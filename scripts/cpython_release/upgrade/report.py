@@ -26,11 +26,18 @@ class Check:
     seconds: float = 0.0
 
 
+#: ``Report.status`` of a check that has not run: ``skipped`` (no previous release to
+#: compare with; ``reason`` says why) and ``incomplete`` (the report written before the check
+#: starts, overwritten when it ends: a report that still says so means the check did not
+#: finish, e.g. the job's time ran out).
+SKIPPED, INCOMPLETE = "skipped", "incomplete"
+
+
 @dataclass
 class Report:
-    base: str
+    base: str | None
     head: str
-    base_commit: str
+    base_commit: str | None
     head_commit: str
     checks: list[Check] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -40,6 +47,15 @@ class Report:
     seconds: float = 0.0
     #: The release checked (PY_VERSION at --to), for the ready-to-paste waivers.
     release: str | None = None
+    #: The previous release's version (its tag's, or PY_VERSION at --from).
+    base_version: str | None = None
+    #: "" once the check ran (the result is then the findings'), else SKIPPED or INCOMPLETE.
+    status: str = ""
+    reason: str = ""
+
+    @property
+    def result(self) -> str:
+        return self.status or ("findings" if self.unwaived else "clean")
 
     @property
     def unwaived(self) -> list[Finding]:
@@ -54,8 +70,11 @@ class Report:
             "from": self.base,
             "to": self.head,
             "from_commit": self.base_commit,
+            "from_version": self.base_version,
             "to_commit": self.head_commit,
-            "result": "findings" if self.unwaived else "clean",
+            "release": self.release,
+            "result": self.result,
+            "reason": self.reason,
             "unwaived": len(self.unwaived),
             "checks": [
                 {"name": c.name, "status": c.status, "note": c.note, "seconds": round(c.seconds, 2)}
@@ -69,6 +88,10 @@ class Report:
         }
 
     def headline(self) -> str:
+        if self.status == SKIPPED:
+            return f"upgrade check skipped: {self.reason}"
+        if self.status == INCOMPLETE:
+            return f"upgrade check {self.base} -> {self.head}: did not finish"
         n, u = len(self.findings), len(self.unwaived)
         if not u:
             tail = f" ({n} waived)" if n else ""
@@ -128,6 +151,8 @@ class Report:
 
     def markdown(self) -> str:
         """The step summary: one screen."""
+        if self.status == SKIPPED:
+            return f"### Upgrade safety: skipped\n\n{self.reason}\n"
         icon = "✅" if not self.unwaived else "❌"
         out = [f"### {icon} Upgrade safety: {self.headline()}", ""]
         out += [f"- {c.name}: **{c.status}** — {c.note}" for c in self.checks]
