@@ -81,6 +81,20 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def _deprecated_version_option(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     """``CMD ... --version V`` (the old grammar) becomes ``CMD V ...``, with a warning."""
+    path, leaf = _command_of(parser, argv)
+    if not path:
+        return argv
+    takes = any(a.dest == "version" and not a.option_strings for a in leaf._actions)
+    takes = takes or path == ("build-source",)  # its VERSION | ACTION slot
+    return version_option_to_argument(argv, path, takes)
+
+
+def _command_of(
+    parser: argparse.ArgumentParser, argv: Sequence[str]
+) -> tuple[tuple[str, ...], argparse.ArgumentParser]:
+    """The command ``argv`` names (its words, e.g. ``("nightly", "select")``) and its parser;
+    ``((), parser)`` when it names none. Options before the command take no value, so the
+    command's words are the first words that are not options."""
     words = [w for w in argv if not w.startswith("-")]
     for path in sorted(command_paths(parser), key=len, reverse=True):
         if list(path) == words[: len(path)]:
@@ -88,10 +102,18 @@ def _deprecated_version_option(parser: argparse.ArgumentParser, argv: list[str])
             for word in path:
                 sub = next(a for a in leaf._actions if isinstance(a, argparse._SubParsersAction))
                 leaf = sub.choices[word]
-            takes = any(a.dest == "version" and not a.option_strings for a in leaf._actions)
-            takes = takes or path == ("build-source",)  # its VERSION | ACTION slot
-            return version_option_to_argument(argv, path, takes)
-    return argv
+            return path, leaf
+    return (), parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``parser.parse_args``, except that words no parser knows are refused by the command's
+    own parser: ``cpython-release nightly select: error: unrecognized arguments: ...``, with
+    that command's usage (argparse would name the top-level program)."""
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        _command_of(parser, argv)[1].error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
 
 
 def add_verbosity(parser: argparse.ArgumentParser, default: object) -> None:
@@ -165,13 +187,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:  # Ctrl-C while the command's modules load: a message, not a traceback
         parser = build_parser(args_list)
         args_list = _deprecated_version_option(parser, args_list)
+        prog = _command_of(parser, args_list)[1].prog  # "cpython-release nightly select"
         try:
-            args = parser.parse_args(args_list)
+            args = _parse(parser, args_list)
         except SystemExit as exc:  # argparse printed the usage and its complaint
             if exc.code not in (0, None):
-                output.annotate(
-                    "error", "bad command line (see the usage in the log)", title=parser.prog
-                )
+                output.annotate("error", "bad command line (see the usage in the log)", title=prog)
             raise
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -179,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     output.configure(args.verbosity)
     previous = _handle_sigterm()
     try:
-        code = _run(args)
+        code = _run(args, prog)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -204,18 +225,20 @@ def _output_closed(code: int | None) -> int:
     return code if code else EXIT_OUTPUT_CLOSED
 
 
-def _fail(args: argparse.Namespace, message: str, code: int) -> int:
-    """Report a failure on stderr and, in Actions, as an ``::error`` annotation."""
-    print(f"cpython-release {args.command}: error: {message}", file=sys.stderr)
-    output.annotate("error", message, title=f"cpython-release {args.command}")
+def _fail(prog: str, message: str, code: int) -> int:
+    """Report a failure on stderr and, in Actions, as an ``::error`` annotation; ``prog``
+    is the whole command (``cpython-release manifest show``)."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    output.annotate("error", message, title=prog)
     return code
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, prog: str | None = None) -> int:
+    prog = prog or f"cpython-release {args.command}"
     try:
         code: int = args.func(args)
     except ReleaseError as exc:
-        return _fail(args, str(exc), exc.exit_code)
+        return _fail(prog, str(exc), exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -228,14 +251,14 @@ def _run(args: argparse.Namespace) -> int:
         # A bug or an error no command anticipated: one line, not a traceback (-v shows it).
         if isinstance(exc, OSError) and exc.errno in _CANNOT_WRITE:
             where = exc.filename or _failing_stdout() or "the output"
-            return _fail(args, f"could not write {where}: {exc.strerror or exc}", 1)
+            return _fail(prog, f"could not write {where}: {exc.strerror or exc}", 1)
         if _unreachable(exc):
             from cpython_release.http import network_reason
 
-            return _fail(args, f"could not reach the server: {network_reason(exc)}", 1)
+            return _fail(prog, f"could not reach the server: {network_reason(exc)}", 1)
         if isinstance(exc, ModuleNotFoundError) and (extra := _extra_for(exc.name)):
             return _fail(
-                args,
+                prog,
                 f"this needs {exc.name!r}, which comes with an extra: "
                 f"pip install 'cpython-release[{extra}]'",
                 2,
@@ -243,15 +266,13 @@ def _run(args: argparse.Namespace) -> int:
         if output.verbosity() >= output.VERBOSE:
             traceback.print_exc()
         return _fail(
-            args,
+            prog,
             f"unexpected {type(exc).__name__}: {exc} (a bug: please report it with the output "
             "of the same command run with -v)",
             EXIT_CHECK_FAILED,
         )
     if code and not output.errors_annotated():
-        output.annotate(
-            "error", f"failed (exit status {code})", title=f"cpython-release {args.command}"
-        )
+        output.annotate("error", f"failed (exit status {code})", title=prog)
     return code
 
 

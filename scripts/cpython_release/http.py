@@ -36,7 +36,11 @@ def session(
     return s
 
 
-_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>: ")
+# urllib3's prefixes that name its own objects: "<...HTTPSConnection object at 0x7f..>: "
+# (urllib3 1.x) and "HTTPSConnection(host='peps.python.org', port=443): " (2.x)
+_OBJECT_REPR = re.compile(
+    r"<[\w.]+ object at 0x[0-9a-f]+>: |\b\w*HTTPS?Connection(?:Pool)?\(host=[^()]*\): "
+)
 
 
 def is_unreachable(exc: BaseException) -> bool:

@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Collection, Iterable, Sequence
 
 from cpython_release.ghactions import in_actions
 
@@ -110,6 +111,24 @@ def verbosity() -> int:
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     """``1 problem``, ``2 problems``, ``0 files``."""
     return f"{count} {noun if count == 1 else (plural_form or noun + 's')}"
+
+
+def text_table(
+    headers: Sequence[str], rows: Iterable[Sequence[object]], *, right: Collection[int] = ()
+) -> str:
+    """A table for a terminal: a header row, then one line per row, columns two spaces
+    apart and as wide as their widest cell (columns numbered in ``right`` right-aligned,
+    for numbers); no trailing white space, no final newline."""
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+
+    return "\n".join(line(r) for r in [list(headers), *cells])
 
 
 def note(message: str) -> None:

@@ -140,9 +140,9 @@ class ReleaseCycle:
                 json.loads(_read_capped(session(retries=0), RELEASE_CYCLE_URL)), RELEASE_CYCLE_URL
             ), ""
         except Exception as exc:  # unreachable, an error page, not JSON, not the data
-            why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            why = _one_line_reason(exc)
         return cls.load_bundled(), (
-            f"the live release-cycle data ({RELEASE_CYCLE_URL}) could not be read ({why}): "
+            f"the live release-cycle data could not be read from {RELEASE_CYCLE_URL} ({why}); "
             "the release phase comes from the bundled snapshot, which may be out of date"
         )
 
@@ -184,6 +184,19 @@ class ReleaseCycle:
         keep = {"feature", "prerelease", "bugfix"} | ({"security"} if security else set())
         out = [b for b in self.branches.values() if b.status in keep]
         return sorted(out, key=lambda b: _branch_key(b.name), reverse=True)
+
+
+def _one_line_reason(exc: BaseException, limit: int = 160) -> str:
+    """Why a read failed, in one line: the innermost reason of a connection failure (not
+    urllib3's retry wrapper), else the error's first line, shortened at a word if long."""
+    from cpython_release.http import is_unreachable, network_reason
+
+    text = network_reason(exc) if is_unreachable(exc) else str(exc)
+    line = " ".join(text.split()) or type(exc).__name__
+    if len(line) > limit:
+        cut = line.rfind(" ", 0, limit)
+        line = line[: cut if cut > 0 else limit].rstrip(" ,;:(") + " ..."
+    return line
 
 
 def _branch_key(name: str) -> tuple[int, ...]:

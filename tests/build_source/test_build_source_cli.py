@@ -17,6 +17,7 @@ from cpython_release.manifest import Manifest
 from cpython_release.source.build import FRAGMENT_NAME, build_source
 from cpython_release.source.export import find_blurb
 from cpython_release.version import ReleaseVersion
+from tablecheck import assert_table
 
 V = "3.13.5"
 
@@ -98,8 +99,11 @@ def test_existing_output_needs_force(
     assert sorted(p.name for p in out.iterdir()) == [f"Python-{V}.tgz", "unrelated.txt"]
     capsys.readouterr()
     assert build(demo.path, demo.commit, out, "--force", "--format", "text") == 0
-    said = capsys.readouterr().out  # --format text: lines for people, not JSON
-    assert said.startswith(f"wrote {out / FRAGMENT_NAME}:\n") and f"  Python-{V}.tgz  " in said
+    said = capsys.readouterr().out  # --format text: a table for people, not JSON
+    assert said.startswith(f"wrote {out / FRAGMENT_NAME}:\n")
+    rows = assert_table(said.splitlines()[1:], ("artifact", "bytes", "sha256"), right={1})
+    fragment = Manifest.load(out / FRAGMENT_NAME)
+    assert rows == [[a.name, str(a.size), a.sha256] for a in fragment.artifacts]
     assert (out / f"Python-{V}.tgz").read_bytes()[:2] == b"\x1f\x8b"
     assert (out / "unrelated.txt").read_text() == "kept"
     assert not [p for p in out.iterdir() if p.name.startswith(".build-source-")]

@@ -77,7 +77,7 @@ def test_ctrl_c_while_parsing_is_no_traceback(
     def interrupted(self: object, *args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("argparse.ArgumentParser.parse_args", interrupted)
+    monkeypatch.setattr("argparse.ArgumentParser.parse_known_args", interrupted)
     res = cli("verify", "3.13.5", ".")
     assert res.code == 130
     assert res.err.strip() == "interrupted"

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from cpython_release.cli import build_parser, command_paths
+from tablecheck import assert_table
 
 Cli = Callable[..., Any]
 REPORTING = [
@@ -88,3 +89,33 @@ def test_format_github_is_refused_up_front_outside_actions(
     monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
     res = cli("plan", "3.14.1", "--commit", COMMIT, "--format", "github")
     assert res.code == 2 and "--format github needs $GITHUB_OUTPUT" in res.err and res.out == ""
+
+
+def test_inventory_text_is_a_table_with_headers(cli: Cli) -> None:
+    files = json.loads(cli("inventory", "3.14.1", "--format", "json").out)
+    text = cli("inventory", "3.14.1", "--format", "text")
+    assert text.code == 0, text.err
+    rows = assert_table(text.out.splitlines(), ("file", "kind", "platform", "arch", "job"))
+    assert rows == [
+        [f["name"], f["kind"], f["platform"], f["arch"] or "-", f["job"]] for f in files
+    ]
+
+
+def test_manifest_show_text_is_a_table_with_headers(cli: Cli, tmp_path: Path) -> None:
+    names = ["python-3.14.1-amd64.exe", "python-3.14.1-arm64.exe"]
+    for n, size in zip(names, (12, 123456), strict=True):
+        (tmp_path / n).write_bytes(b"M" * size)
+    frag = tmp_path / "fragment.json"
+    made = cli(
+        "manifest", "fragment", "3.14.1", *(str(tmp_path / n) for n in names), "--commit",
+        COMMIT, "--repository", "python/cpython", "--created", "1755000000", "--producer",
+        "windows", "-o", str(frag),
+    )  # fmt: skip
+    assert made.code == 0, made.err
+    shown = cli("manifest", "show", str(frag), "--format", "text")
+    assert shown.code == 0, shown.err
+    head, *table = shown.out.splitlines()
+    assert head.startswith(f"Python 3.14.1 (v3.14.1 = {COMMIT}) from python/cpython")
+    headers = ("file", "platform", "arch", "size", "sha256 (start)", "signatures", "sbom")
+    rows = assert_table(table, headers, right={3})
+    assert [(r[0], r[3]) for r in rows] == [(names[0], "12"), (names[1], "123456")]

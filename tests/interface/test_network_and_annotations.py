@@ -74,7 +74,7 @@ def test_failures_are_annotated_only_in_actions(
     assert res.code == 2
     lines = [ln for ln in res.err.splitlines() if ln.startswith("::error")]
     assert len(lines) == 1, res.err
-    assert lines[0].startswith("::error title=cpython-release manifest::cannot read manifest")
+    assert lines[0].startswith("::error title=cpython-release manifest show::cannot read manifest")
     assert "missing: 100%25.json" in lines[0]
     assert "::error" not in res.out  # stdout stays clean for JSON
 
@@ -102,4 +102,4 @@ def test_a_bad_command_line_is_annotated_too(
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     res = cli("plan", "--no-such-flag")
     assert res.code == 2
-    assert "::error title=cpython-release::bad command line" in res.err
+    assert "::error title=cpython-release plan::bad command line" in res.err

@@ -63,6 +63,7 @@ def test_the_live_data_decides_the_phase(cli: Cli, served: dict[str, Any]) -> No
     served["body"] = json.dumps(live).encode()
     data, err = plan(cli)
     assert data["phase"] == "bugfix"
+    assert data["release_cycle"] == {"source": phase.RELEASE_CYCLE_URL, "notice": None}
     assert "snapshot" not in err
 
 
@@ -129,3 +130,42 @@ def test_a_slow_trickle_is_cut_by_the_total_deadline(monkeypatch: pytest.MonkeyP
     cycle, notice = phase.ReleaseCycle.load_live()
     assert cycle.source == "the bundled snapshot" and "not read within 20 s" in notice
     assert clock[0] <= phase.LIVE_DEADLINE + 5
+
+
+def test_the_offline_notice_is_one_clean_line_and_part_of_the_plan(
+    cli: Cli, served: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unreachable: the reason is urllib3's innermost one, not its retry wrapper cut off."""
+    monkeypatch.setattr(phase, "RELEASE_CYCLE_URL", "http://127.0.0.1:9/release-cycle.json")
+    data, err = plan(cli, "--mode", "rehearsal")
+    notice = data["release_cycle"]["notice"]  # in the plan itself (JSON, the step output)
+    assert data["release_cycle"]["source"] == "the bundled snapshot"
+    assert notice == (
+        "the live release-cycle data could not be read from "
+        "http://127.0.0.1:9/release-cycle.json (Failed to establish a new connection: "
+        "[Errno 111] Connection refused); the release phase comes from the bundled "
+        "snapshot, which may be out of date"
+    )
+    assert err.splitlines()[0] == f"NOTICE: {notice}"
+    text = cli("plan", "3.13.6", "--commit", COMMIT, "--mode", "rehearsal", "--format", "text")
+    assert text.code == 0 and "notice: the live release-cycle data" in text.out
+    assert "NOTICE" not in text.err  # said once, with the plan
+
+
+def test_quiet_silences_the_notice_but_not_the_release_warning(
+    cli: Cli, served: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    served.update(status=503, body=b"busy")
+    data, err = plan(cli, "-q", "--mode", "rehearsal")
+    assert err == "" and "503 Server Error" in data["release_cycle"]["notice"]
+    data, err = plan(cli, "-q")  # release mode: a warning is not a progress note
+    lines = err.splitlines()
+    assert len(lines) == 1 and "!!!!" not in err
+    assert lines[0].startswith("warning: RELEASE MODE WITHOUT LIVE RELEASE-CYCLE DATA: the live")
+    assert data["release_cycle"]["notice"].startswith("the live release-cycle data")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    _, err = plan(cli, "-q")
+    assert "::warning title=Release-cycle data from the bundled snapshot::the live" in err
+    assert summary.read_text().startswith("> **Warning:** the live release-cycle data")

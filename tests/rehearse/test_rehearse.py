@@ -41,6 +41,13 @@ def test_every_stage_succeeds(done: tuple[Path, subprocess.CompletedProcess[str]
     assert "| **total** |" in proc.stdout and "| build-source |" in proc.stdout
     assert "==> build-source" in proc.stderr  # progress, which -q silences
     assert record["results"]["verify"] == "valid"
+    # publish's actions as data, not padded lines: every file went up once, into local
+    actions = record["results"]["publish"]
+    assert actions and all(set(a) == {"target", "verb", "subject", "detail"} for a in actions)
+    assert {(a["target"], a["verb"]) for a in actions} >= {("local", "upload")}
+    uploaded = [a["subject"] for a in actions if a["verb"] == "upload"]
+    assert any(s.endswith("/3.13.5/Python-3.13.5.tgz") for s in uploaded), uploaded
+    assert len(uploaded) == len(set(uploaded))
     # the Markdown summary: the same table, and a Gantt chart with one done bar per pipe
     summary = (workdir / "summary.md").read_text()
     assert "| build-source |" in summary and "```mermaid\ngantt\n" in summary

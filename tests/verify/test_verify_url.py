@@ -196,3 +196,25 @@ def test_python_org_lists_named_by_version(
         "SHA256SUMS-3.14.1",
     ]
     assert report.warnings == []
+
+
+@pytest.mark.parametrize("over_http", [False, True], ids=["directory", "url"])
+def test_the_wrong_version_names_the_manifest_found(
+    release: Release, verifier: LocalCAVerifier, serve: Serve, over_http: bool
+) -> None:
+    """python.org's X.Y.Z/ holds release-manifest-<version>.json: asked for another version,
+    verify says which manifest is there instead of only "no release-manifest.json"."""
+    for suffix in ("", ".sigstore"):
+        src = release.directory / f"release-manifest.json{suffix}"
+        if src.exists():
+            src.rename(release.directory / f"release-manifest-3.13.5.json{suffix}")
+    source: str | Path = serve(release.directory) if over_http else release.directory
+    assert verify_release(source, "3.13.5", policy=identity(), verifier=verifier).ok
+    report = verify_release(source, "3.13.4", policy=identity(), verifier=verifier)
+    assert report.result == "invalid" and report.mode == "none"
+    assert report.problems == [
+        f"release-manifest.json: no signed manifest for Python 3.13.4: {source} has "
+        "release-manifest-3.13.5.json (Python 3.13.5), but neither "
+        "release-manifest-3.13.4.json nor release-manifest.json: is 3.13.4 the version you "
+        "meant?"
+    ]

@@ -30,6 +30,7 @@ from cpython_release.commands.common import (
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.ghactions import markdown_table, set_outputs, write_summary
 from cpython_release.manifest import Manifest
+from cpython_release.output import text_table
 from cpython_release.source.build import build_docs, build_source
 from cpython_release.source.testing import (
     DEFAULT_TESTS,
@@ -174,8 +175,8 @@ def run_build(args: argparse.Namespace) -> int:
     names = [a.name for a in manifest.artifacts]
     if args.format == "text":
         print(f"wrote {fragment}:")
-        for a in manifest.artifacts:
-            print(f"  {a.name}  {a.size} bytes  sha256 {a.sha256}")
+        rows = [(a.name, a.size, a.sha256) for a in manifest.artifacts]
+        print(text_table(("artifact", "bytes", "sha256"), rows, right={1}))
     else:
         _print_built(fragment, manifest)
     if os.environ.get("GITHUB_OUTPUT"):

@@ -13,6 +13,7 @@ from cpython_release.commands.common import (
     print_json,
 )
 from cpython_release.inventory import gates, inventory, listing
+from cpython_release.output import text_table
 from cpython_release.phase import Phase, ReleaseCycle
 
 
@@ -61,8 +62,10 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(files)
         return 0
-    width = max((len(str(f["name"])) for f in files), default=4)
-    for f in files:
-        arch = f["arch"] or "-"
-        print(f"{f['name']:<{width}}  {f['kind']:<10} {f['platform']:<8} {arch:<8} {f['job']}")
+    print(
+        text_table(
+            ("file", "kind", "platform", "arch", "job"),
+            [(f["name"], f["kind"], f["platform"], f["arch"] or "-", f["job"]) for f in files],
+        )
+    )
     return 0

@@ -28,7 +28,7 @@ from cpython_release.manifest import (
     merge,
 )
 from cpython_release.nightly_names import release_tag
-from cpython_release.output import plural
+from cpython_release.output import plural, text_table
 from cpython_release.plan import check_commit
 
 
@@ -46,12 +46,12 @@ def register(sub: Subparsers) -> None:
         description="Merge manifest fragments. The release facts must agree, "
         "and an artifact may appear twice only with identical bytes.",
     )
-    m.add_argument("fragments", nargs="+", type=Path, help="fragment files")
+    m.add_argument("fragments", nargs="+", type=Path, metavar="FRAGMENT", help="fragment files")
     m.add_argument("-o", "--output", type=Path, help="write here (default: stdout)")
     m.set_defaults(func=run_merge)
 
     s = msub.add_parser("show", help="print a manifest as a table or JSON")
-    s.add_argument("manifest", type=Path)
+    s.add_argument("manifest", type=Path, metavar="MANIFEST")
     add_format(s, json_flag=True, what="the manifest (json: its canonical JSON)")
     s.set_defaults(func=run_show)
 
@@ -62,7 +62,7 @@ def register(sub: Subparsers) -> None:
         "and SBOM it lists in DIR. Exit 1 names every missing, changed or "
         "(with --strict) unlisted file.",
     )
-    c.add_argument("manifest", type=Path)
+    c.add_argument("manifest", type=Path, metavar="MANIFEST")
     c.add_argument("--dir", type=Path, help="artifact directory (default: the manifest's)")
     c.add_argument("--strict", action="store_true", help="fail on files the manifest omits")
     add_format(c, what="the result")
@@ -75,7 +75,7 @@ def register(sub: Subparsers) -> None:
         "come from the release inventory, so only python.org's names pass.",
     )
     add_version(f)
-    f.add_argument("files", nargs="+", type=Path)
+    f.add_argument("files", nargs="+", type=Path, metavar="FILE")
     add_nightly(f)
     f.add_argument("--commit", required=True)
     f.add_argument("--repository", required=True, help="OWNER/REPO the commit comes from")
@@ -116,7 +116,7 @@ def run_show(args: argparse.Namespace) -> int:
         (
             a.name,
             a.platform,
-            a.arch or "",
+            a.arch or "-",
             a.size,
             a.sha256[:16],
             ",".join(s.type for s in a.signatures) or "-",
@@ -124,12 +124,8 @@ def run_show(args: argparse.Namespace) -> int:
         )
         for a in sorted(m.artifacts, key=lambda a: a.name)
     ]
-    width = max((len(r[0]) for r in rows), default=4)
-    for row in rows:
-        print(
-            f"{row[0]:<{width}}  {row[1]:<8} {row[2]:<10} {row[3]:>11}  {row[4]}  "
-            f"{row[5]:<12} {row[6]}"
-        )
+    headers = ("file", "platform", "arch", "size", "sha256 (start)", "signatures", "sbom")
+    print(text_table(headers, rows, right={3}))
     return 0
 
 

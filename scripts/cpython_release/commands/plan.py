@@ -19,7 +19,7 @@ from cpython_release.commands.common import (
 from cpython_release.errors import BadInput
 from cpython_release.ghactions import in_actions, set_outputs, write_summary
 from cpython_release.nightly_names import release_tag
-from cpython_release.output import plural
+from cpython_release.output import NORMAL, annotate, note, plural, verbosity
 from cpython_release.phase import ReleaseCycle
 from cpython_release.plan import MODES, TARGETS, make_plan
 from cpython_release.version import ReleaseVersion
@@ -32,7 +32,7 @@ def register(sub: Subparsers) -> None:
         description="Print which jobs run (docs, windows, macos, android, ios, gpg), the "
         "Windows and Android matrices, and the python.org files the release will have.",
     )
-    p.add_argument("version", help="release version, e.g. 3.14.0rc2")
+    p.add_argument("version", metavar="VERSION", help="release version, e.g. 3.14.0rc2")
     p.add_argument("--commit", required=True, help="the full commit SHA the tag points to")
     p.add_argument(
         "--binaries-for-security",
@@ -126,8 +126,8 @@ def run(args: argparse.Namespace) -> int:
     mode = "nightly" if is_nightly(args) else args.mode or "release"
     version = ReleaseVersion.parse(args.version, nightly=mode == "nightly")
     cycle, cycle_notice = ReleaseCycle.load_live(args.release_cycle)
-    if cycle_notice:
-        _cycle_notice(cycle_notice, loud=mode == "release")
+    if cycle_notice and mode == "release":
+        _release_without_live_data(cycle_notice)
     plan = make_plan(
         version,
         args.commit,
@@ -139,9 +139,17 @@ def run(args: argparse.Namespace) -> int:
         installers=args.installers,
     )
     notices = check_secrets(plan.jobs, mode, args.secrets_present, args.secrets_in_environment)
-    for notice in notices:
-        print(notice, file=sys.stderr)
-    data = {**plan.to_dict(), "notices": notices}
+    if args.format != "text":  # (text prints them with the plan)
+        if cycle_notice and mode != "release":  # (a release said it louder above)
+            note(f"NOTICE: {cycle_notice}")
+        for notice in notices:
+            note(notice)
+    data = {
+        **plan.to_dict(),
+        # where the phase, and so what runs, came from: part of the plan, whatever -q says
+        "release_cycle": {"source": cycle.source, "notice": cycle_notice or None},
+        "notices": notices,
+    }
     if args.format == "github":
         outputs = {
             "version": str(version),
@@ -180,21 +188,25 @@ def plan_text(data: dict[str, Any]) -> str:
         f"files:   {plural(len(data.get('artifacts', [])), 'artifact')}",
     ]
     lines += [f"  {a}" for a in data.get("artifacts", [])]
-    lines += [f"notice: {n}" for n in data.get("notices", [])]
+    cycle_notice = (data.get("release_cycle") or {}).get("notice")
+    notices = [cycle_notice] if cycle_notice else []
+    notices += [n.removeprefix("NOTICE: ") for n in data.get("notices", [])]
+    lines += [f"notice: {n}" for n in notices]
     return "\n".join(lines)
 
 
-def _cycle_notice(notice: str, *, loud: bool) -> None:
-    """The snapshot stood in for the live data: a NOTICE line, and in release mode a banner,
-    an Actions warning and a line in the step summary."""
-    if not loud:
-        print(f"NOTICE: {notice}", file=sys.stderr)
-        return
-    bar = "!" * 72
-    print(f"{bar}\nRELEASE MODE WITHOUT LIVE RELEASE-CYCLE DATA: {notice}\n{bar}", file=sys.stderr)
+def _release_without_live_data(notice: str) -> None:
+    """The snapshot stood in for the live data in a release: a banner (one warning line
+    under -q: a warning is not a progress note), an Actions warning and a line in the step
+    summary. The notice is also in the plan itself (``release_cycle.notice``)."""
+    if verbosity() >= NORMAL:
+        bar = "!" * 72
+        print(f"{bar}\n{RELEASE_BANNER}: {notice}\n{bar}", file=sys.stderr)
+    else:
+        print(f"warning: {RELEASE_BANNER}: {notice}", file=sys.stderr)
+    annotate("warning", notice, title="Release-cycle data from the bundled snapshot")
     if in_actions():
-        print(
-            f"::warning title=Release-cycle data from the bundled snapshot::{notice}",
-            file=sys.stderr,
-        )
         write_summary(f"> **Warning:** {notice}\n")
+
+
+RELEASE_BANNER = "RELEASE MODE WITHOUT LIVE RELEASE-CYCLE DATA"

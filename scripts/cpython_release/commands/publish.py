@@ -600,16 +600,7 @@ def report(
             {
                 "target": args.target,
                 "result": "dry-run" if args.dry_run else "stopped" if failed else "done",
-                "actions": [
-                    {
-                        "target": a.target,
-                        "verb": str(a.verb),
-                        "subject": a.subject,
-                        "detail": a.detail,
-                    }
-                    for r in results
-                    for a in r.actions
-                ],
+                "actions": [a.to_dict() for r in results for a in r.actions],
                 "changes": journal.counts(),
                 "left_to_release_manager": [{"what": s.what, "url": s.url} for s in steps],
             }

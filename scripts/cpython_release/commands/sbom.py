@@ -27,7 +27,9 @@ def register(sub: Subparsers) -> None:
         epilog="PyPI is not asked unless --pypi is given; the output says when the check "
         "was skipped. Exit status: 0 written, 1 a check failed, 2 bad input.",
     )
-    p.add_argument("directory", type=Path, help="the directory holding the artifacts")
+    p.add_argument(
+        "directory", type=Path, metavar="DIRECTORY", help="the directory holding the artifacts"
+    )
     p.add_argument(
         "--fragment",
         dest="fragments",

@@ -55,7 +55,9 @@ def register(sub: Subparsers) -> None:
         "one version they agree on)",
         required=False,
     )
-    p.add_argument("directory", type=Path, help="the release directory (artifacts)")
+    p.add_argument(
+        "directory", type=Path, metavar="DIRECTORY", help="the release directory (artifacts)"
+    )
     p.add_argument(
         "--fragment",
         dest="fragments",

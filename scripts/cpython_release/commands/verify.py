@@ -48,9 +48,9 @@ def register(sub: Subparsers) -> None:
         "its OpenPGP signature against a keyring, and its SBOM. Exit 0: all verified; "
         "1: verification failed or bundles need online verification; 2: bad input.",
     )
-    p.add_argument("version", help="the release version, e.g. 3.14.1")
+    p.add_argument("version", metavar="VERSION", help="the release version, e.g. 3.14.1")
     add_nightly(p)
-    p.add_argument("source", help="artifact directory or base URL")
+    p.add_argument("source", metavar="SOURCE", help="artifact directory or base URL")
     p.add_argument(
         "--manifest",
         metavar="PATH_OR_URL",

@@ -84,7 +84,7 @@ def register(sub: Subparsers) -> None:
         "signs nothing and says so in the log and the step summary.",
     )
     _common(s, arch=False)
-    s.add_argument("dir", type=Path, help="the directory holding the binaries")
+    s.add_argument("dir", type=Path, metavar="DIR", help="the directory holding the binaries")
     s.add_argument(
         "--source",
         type=Path,

@@ -65,7 +65,7 @@ def add_fragment(msub: Subparsers, platform: str) -> None:
         "F becomes F's SBOM.",
     )
     add_version(p)
-    p.add_argument("dist", type=Path, help="the directory holding the built files")
+    p.add_argument("dist", type=Path, metavar="DIST", help="the directory holding the built files")
     add_nightly(p)
     p.add_argument("--commit", required=True)
     p.add_argument("--repository", required=True, help="OWNER/REPO the commit comes from")

@@ -34,6 +34,14 @@ class Action:
         extra = f"  ({self.detail})" if self.detail else ""
         return f"{self.target:<7} {self.verb:<8} {self.subject}{extra}"
 
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "target": self.target,
+            "verb": str(self.verb),
+            "subject": self.subject,
+            "detail": self.detail,
+        }
+
 
 @dataclass
 class PublishResult:

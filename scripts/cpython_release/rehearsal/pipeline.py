@@ -267,7 +267,7 @@ def pipe_publish(r: Rehearsal) -> str:
     assert r.manifest is not None
     result = publish_local(r.manifest, r.artifacts, r.local_root)
     r.published = r.local_root / "www.python.org" / "ftp" / "python" / r.version.xyz
-    r.results["publish"] = result.lines()
+    r.results["publish"] = [a.to_dict() for a in result.actions]
     return f"{len(result.actions)} actions into {r.local_root}"
 
 

@@ -13,6 +13,7 @@ Every problem is collected, so one run names all of them.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.errors import BadInput, CheckFailed, ReleaseError
 from cpython_release.hashing import FileDigest, hash_many, sha256_bytes
 from cpython_release.integrity import list_files
 from cpython_release.inventory import GPG, SIGSTORE
@@ -282,11 +283,7 @@ def verify_release(
         if lists.manifest_file is not None:
             found = _collect_manifest(lists, check)
         elif not isinstance(policy, LegacyIdentity):
-            check.fail(
-                MANIFEST_NAME,
-                f"no signed manifest for Python {v}: {source} has no {MANIFEST_NAME} (give "
-                "--manifest; only --legacy verifies releases made before this pipeline)",
-            )
+            check.fail(MANIFEST_NAME, _no_manifest(src, v))
             report.mode = "none"
             return report
         elif lists.sums is not None:
@@ -313,6 +310,36 @@ def verify_release(
         if check.sboms is not None:
             check.sboms.close()
         src.close()
+
+
+def _no_manifest(src: _Source, v: ReleaseVersion) -> str:
+    """Why there is no manifest of ``v``: the manifests of other versions found there (a
+    mistyped version, or the X.Y.Z/ directory of another pre-release), else none at all."""
+    wanted = published_list_name(MANIFEST_NAME, str(v))
+    try:
+        names = src.names() or []
+    except ReleaseError:  # a server without a readable index: no names, the plain reason
+        names = []
+    others = [
+        (name, m.group(1))
+        for name in names
+        if (m := _VERSIONED_MANIFEST.fullmatch(name)) and name != wanted
+    ]
+    if others:
+        found = ", ".join(f"{name} (Python {version})" for name, version in others[:3])
+        more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+        return (
+            f"no signed manifest for Python {v}: {src.label} has {found}{more}, but neither "
+            f"{wanted} nor {MANIFEST_NAME}: is {v} the version you meant?"
+        )
+    return (
+        f"no signed manifest for Python {v}: {src.label} has no {MANIFEST_NAME} (give "
+        "--manifest; only --legacy verifies releases made before this pipeline)"
+    )
+
+
+# publish/layout.py published_list_name(MANIFEST_NAME, version)
+_VERSIONED_MANIFEST = re.compile(r"release-manifest-(\d+\.\d+\.\d+[0-9a-z.]*)\.json")
 
 
 @dataclass

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cpython_release.ghactions import markdown_table
-from cpython_release.output import inert, markdown_inert, plural
+from cpython_release.output import inert, markdown_inert, plural, text_table
 
 CheckStatus = Literal["ok", "failed", "needs-online", "skipped", "-"]
 Result = Literal["valid", "invalid", "needs-online"]
@@ -122,10 +122,7 @@ class VerifyReport:
     def render_table(self) -> str:
         headers = ("file", "kind", *CHECKS, "result")
         rows = self._table_rows()
-        widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-        out = [*(line.rstrip() for line in lines), ""]
+        out = [text_table(headers, rows), ""]
         out += [f"FAIL: {inert(p)}" for p in self.problems]
         out += [f"NEEDS ONLINE: {inert(p)}" for p in self.needs_online]
         out += [f"warning: {inert(w)}" for w in self.warnings]
