@@ -19,6 +19,7 @@ from typing import Any
 import jsonschema
 
 from cpython_release.errors import BadInput, CheckFailed
+from cpython_release.limits import MAX_UNSIZED, read_capped
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "release-manifest.json"
@@ -194,10 +195,14 @@ class Manifest:
 
     @classmethod
     def load(cls, path: Path) -> Manifest:
-        try:
-            text = path.read_text(encoding="utf-8")
+        try:  # capped, as a download of it is: a hostile one must not fill the memory
+            data = read_capped(path, MAX_UNSIZED)
         except OSError as exc:
             raise BadInput(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"{path}: not UTF-8 text: {exc}") from None
         return cls.loads(text, str(path))
 
     # --- queries and updates --------------------------------------------------------

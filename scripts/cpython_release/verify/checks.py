@@ -14,6 +14,7 @@ from pathlib import Path
 from cpython_release.errors import BadInput
 from cpython_release.hashing import FileDigest
 from cpython_release.inventory import GPG, SBOM, SIGSTORE
+from cpython_release.limits import cap_for, read_capped, too_large
 from cpython_release.manifest import MANIFEST_NAME, Manifest
 from cpython_release.nightly_names import release_tag
 from cpython_release.sigstore_policy import KeyringIdentity, PipelineIdentity, SigningIdentity
@@ -245,7 +246,12 @@ class Checks:
             self.fail(c.name, problem)
         if digest is None:
             return Check("failed", problem or "cannot check: the file is missing or unreadable")
-        bundle = (files.directory / c.name).read_bytes()
+        try:  # never read whole past the fixed cap (or the larger size the manifest gives it)
+            bundle = read_capped(files.directory / c.name, _cap(c))
+        except OSError as exc:
+            if problem:  # already failed: its size or hash is not the listed one
+                return Check("failed", problem)
+            return self.fail(c.name, f"unreadable: {exc.strerror or exc}")
         verdict = self.verifier.verify(digest.sha256, bundle, self.policy)
         return self.sigstore_check(e, c, digest, verdict, owners, problem)
 
@@ -299,6 +305,11 @@ class Checks:
             return Check("failed", problem) if problem else Check("skipped", "no keyring given")
         if digest is None:
             return Check("failed", "cannot check: the file is missing or unreadable")
+        got = files.digests.get(c.name)
+        cap = _cap(c)
+        if not isinstance(got, FileDigest) or got.size > cap:  # gpg would read it whole
+            why = too_large(cap).strerror if isinstance(got, FileDigest) else None
+            return Check("failed", problem) if problem else self.fail(c.name, why or "unreadable")
         v = gpg.verify(files.directory / e.name, files.directory / c.name)
         if not v.ok:
             return self.fail(c.name, v.message)
@@ -369,6 +380,13 @@ class Checks:
             self.report.warnings.append(
                 "unlisted files not checked: the server shows no directory index"
             )
+
+
+def _cap(c: Companion) -> int:
+    """How much of a companion may be read whole: its fixed cap, or the manifest's size for it
+    when larger. (A local file of another size than listed has already failed; it is still
+    checked, to say what it signs, as long as it is within the cap.)"""
+    return max(cap_for(c.name), c.size or 0)
 
 
 def _is_release_file(version: ReleaseVersion, name: str) -> bool:

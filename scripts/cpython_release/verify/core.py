@@ -25,6 +25,7 @@ from cpython_release.errors import BadInput, CheckFailed, ReleaseError
 from cpython_release.hashing import FileDigest, hash_many, sha256_bytes
 from cpython_release.integrity import list_files
 from cpython_release.inventory import GPG, SIGSTORE
+from cpython_release.limits import MAX_UNSIZED, read_capped
 from cpython_release.manifest import MANIFEST_NAME, Manifest
 from cpython_release.output import plural
 from cpython_release.publish.layout import published_list_name
@@ -123,7 +124,7 @@ class _Source:
             return _ListFile(_text((self.directory / default).read_bytes()), default)
         if self.present is None or default not in self.present:
             return None
-        data = (self.directory / default).read_bytes()
+        data = _read_list(self.directory / default)
         self.read[default] = FileDigest(len(data), sha256_bytes(data))
         return _ListFile(_text(data), default)
 
@@ -146,7 +147,7 @@ class _Source:
         if not path.is_file():
             raise BadInput(f"{override} is not a file")
         name, where = path.name, path.parent
-        data = path.read_bytes()
+        data = _read_list(path)
         companions = [n for n in (name + SIGSTORE, name + GPG) if (where / n).is_file()]
         hashed = hash_many([where / n for n in companions])
         digests: dict[str, FileDigest | OSError] = {n: hashed[where / n] for n in companions}
@@ -194,6 +195,14 @@ class _Source:
             by_path = hashing.result()
         hashed: dict[str, FileDigest | OSError] = {n: by_path[self.directory / n] for n in to_hash}
         return Files(self.directory, self.present, {**hashed, **self.read})
+
+
+def _read_list(path: Path) -> bytes:
+    """A local manifest or SHA256SUMS, capped as a download of it is (exit 2 past the cap)."""
+    try:
+        return read_capped(path, MAX_UNSIZED)
+    except OSError as exc:
+        raise BadInput(f"{path}: {exc.strerror or exc}") from None
 
 
 def _text(data: bytes) -> str:

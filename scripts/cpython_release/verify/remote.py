@@ -24,11 +24,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 from cpython_release.errors import BadInput, CheckFailed, ReleaseError
 from cpython_release.hashing import FileDigest
 from cpython_release.http import is_unreachable, unreachable
+from cpython_release.limits import MAX_PAGE, cap_for, too_large
 
 DEFAULT_DEADLINE = 3600.0  # seconds for every download of one verification
-MAX_SIDE_FILE = 1 << 20  # a .sigstore or .asc the manifest does not size
-MAX_UNSIZED = 256 << 20  # the manifest, SHA256SUMS, an SBOM or (legacy) an artifact
-MAX_PAGE = 8 << 20  # a directory index
 READ = 64 << 10
 
 SAFE_NAME = re.compile(r"(?!/)(?!.*(^|/)\.\.?(/|$))[A-Za-z0-9._+-]+(/[A-Za-z0-9._+-]+)*")
@@ -120,11 +118,7 @@ class RemoteDirectory:
         return left
 
     def _cap(self, name: str) -> int:
-        if name in self.sizes:
-            return self.sizes[name]
-        if name.endswith((".sigstore", ".asc", ".sig", ".crt")):
-            return MAX_SIDE_FILE
-        return MAX_UNSIZED
+        return cap_for(name, self.sizes)
 
     def abort(self) -> None:
         """Stop every download now: close the open connections."""
@@ -175,7 +169,7 @@ class RemoteDirectory:
                 return
             size += len(chunk)
             if size > cap:
-                raise OSError(errno.EFBIG, f"larger than the {cap} bytes it may have")
+                raise too_large(cap)
             yield chunk
 
     def get_text(self, name_or_url: str) -> str | None:
