@@ -244,3 +244,23 @@ def test_an_unchecked_or_mismatching_manifest_fails_closed(
     )  # fmt: skip
     assert r.code == 1 and f"{name}: size or SHA-256 differs" in r.err, r.err
     assert state(repo) == before and not (tmp_path / "bad").exists()
+
+
+def test_the_drafts_never_land_inside_the_clone(
+    released: tuple[Path, Path], cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from inside the clone with no --out: the drafts go beside the clone, not into a
+    directory the next release commit (git add --all) would pick up; an --out inside the
+    clone is refused before anything is made."""
+    repo, _ = released
+    monkeypatch.chdir(repo)
+    before = state(repo)
+    for inside in ("finish", ".", "Doc/drafts"):
+        r = cli("finish", "3.13.6", "--repo", str(repo), "--out", inside)
+        assert r.code == 2 and "is inside the clone" in r.err, r.err
+        assert state(repo) == before
+    r = cli("finish", "3.13.6", "--repo", ".", "--format", "json", "--no-release-cycle")
+    assert r.code == 0, r.err
+    out = repo.parent / "finish-3.13.6"
+    assert (out / "finish.json").is_file() and (out / "pr-post-release-3.13.6.md").is_file()
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""

@@ -64,7 +64,12 @@ def register(sub: Subparsers) -> None:
         help="the released files: every hash of --manifest is checked against them (without "
         "it the announcement says UNVERIFIED and the exit status is 1)",
     )
-    p.add_argument("--out", type=Path, default=Path("finish"), help="output directory (finish)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="where the drafts go: an empty or new directory outside the clone, so they "
+        "never end up in a commit (default finish-VERSION beside the clone)",
+    )
     p.add_argument("--push", action="store_true", help="push the branches, open the PRs")
     p.add_argument("--remote", default="origin", help="where --push pushes (default origin)")
     p.add_argument(
@@ -108,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
     version = parse_version(args.version, args, exact=True)
     repo = check_repo(args.repo)
     tag_commit(repo, version)
+    args.out = out_dir(args.out, repo, version)
     repository = check_repository(args.repository)
     manifest = Manifest.load(args.manifest) if args.manifest else None
     if manifest is not None and manifest.release.version != str(version):
@@ -134,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         "changes": [c.to_dict() for c in changes],
         "security": [f.__dict__ for f in fixes],
     }
-    summary = [f"### Finished {version}\n"]
+    summary = [f"### Finished {version}\n", f"Drafts and pull request bodies: `{args.out}`\n"]
     for c in changes:
         (args.out / f"pr-{c.head}.md").write_text(f"# {c.title}\n\n{c.body}")
         summary.append(f"- `{c.head}` -> `{c.base or '(new branch)'}`: {c.title}")
@@ -185,6 +191,20 @@ def run(args: argparse.Namespace) -> int:
             "files; give --release-dir (the rest was done)"
         )
     return 0
+
+
+def out_dir(out: Path | None, repo: Path, version: ReleaseVersion) -> Path:
+    """``--out``, or ``finish-VERSION`` beside the clone; never inside the clone's work tree,
+    where ``git add --all`` (prepare's next release commit) would pick the drafts up."""
+    if out is None:
+        return repo.parent / f"finish-{version}"
+    where = out.resolve()
+    if where == repo or repo in where.parents:
+        raise BadInput(
+            f"--out {out} is inside the clone {repo}: the drafts would end up in a commit; "
+            "give a directory outside it"
+        )
+    return out
 
 
 def _cycle_update(

@@ -139,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
             print(result.json() if args.format == "json" else result.text())
             raise
         result.dispatched = f"{d.workflow} on {d.ref}"
-        result.lines.append(f"started {d.workflow} on {d.ref} in {repository}")
+        inputs = ", ".join(f"{k}={v}" for k, v in d.inputs.items())
+        result.lines.append(f"dispatched {d.workflow} on {d.ref} in {repository} ({inputs})")
     print(result.json() if args.format == "json" else result.text())
     if in_actions():
         set_outputs({"tag": t.tag, "commit": t.commit, "signed-by": t.signed_by})

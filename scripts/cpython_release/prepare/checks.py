@@ -103,7 +103,10 @@ def check_clean(repo: Path) -> None:
 
 def check_tag_absent(repo: Path, version: ReleaseVersion) -> None:
     if try_git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{version.tag}") is not None:
-        raise BadInput(f"tag {version.tag} already exists in {repo}")
+        raise BadInput(
+            f"tag {version.tag} already exists in {repo} (to push a tag an earlier prepare "
+            f"made: prepare {version} --push)"
+        )
 
 
 def check_no_symlinks(repo: Path, rev: str = "HEAD") -> None:
@@ -130,13 +133,16 @@ def _is_ancestor(repo: Path, old: str, new: str) -> bool:
     return done.returncode == 0
 
 
-def check_branch_remote(repo: Path, branch: str, push_remote: str | None) -> str:
+def check_branch_remote(
+    repo: Path, branch: str, push_remote: str | None, *, head: str | None = None
+) -> str:
     """The branch is not behind its remote (the release would miss the remote's fixes: bad
     input). With ``push_remote`` the branch on that remote is read (``git ls-remote``), and
     unpushed commits are bad input too: the pushed tag would carry commits the branch on the
     remote does not have. Without it the remote-tracking branch is compared (no network);
-    unpushed commits or no tracking information are a notice."""
-    head = git(repo, "rev-parse", "HEAD^{commit}")
+    unpushed commits or no tracking information are a notice. ``head``: compare this commit
+    instead of HEAD (a resumed push: the release commit's parent)."""
+    head = head or git(repo, "rev-parse", "HEAD^{commit}")
     if push_remote is not None:
         out = git(
             repo,

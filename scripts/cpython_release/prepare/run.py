@@ -16,7 +16,7 @@ from typing import Any
 
 from cpython_release.errors import BadInput, CheckFailed, ReleaseError
 from cpython_release.phase import Phase, ReleaseCycle
-from cpython_release.prepare import checks, edits, steps
+from cpython_release.prepare import checks, edits, resume, steps
 from cpython_release.prepare.gitutil import git, remote_env
 from cpython_release.prepare.tagging import Tagged, commit_release, committer_ident, make_tag
 from cpython_release.sign.gpg import GpgKey
@@ -33,6 +33,7 @@ class PrepareResult:
     tagged: Tagged | None = None
     pushed: str = ""
     dispatched: str = ""  # "WORKFLOW on REF" once the release workflow was started
+    resumed: bool = False  # the commit and the tag came from an earlier prepare
 
     def to_dict(self) -> dict[str, Any]:
         t = self.tagged
@@ -48,13 +49,14 @@ class PrepareResult:
             "steps": self.lines,
             "pushed": self.pushed or None,
             "dispatched": self.dispatched or None,
+            "resumed": self.resumed,
         }
 
     def text(self) -> str:
         t = self.tagged
+        done = "pushed the tag an earlier prepare made for" if self.resumed else "prepared"
         head = [
-            f"prepared {self.version} on {self.branch} "
-            f"(was PY_VERSION {self.previous_py_version!r})"
+            f"{done} {self.version} on {self.branch} (was PY_VERSION {self.previous_py_version!r})"
         ]
         if t:
             how = f"signed by {t.signed_by}" if t.signed_by else "UNSIGNED (no $GPG_PRIVATE_KEY)"
@@ -90,13 +92,15 @@ def prepare(
     if version.is_nightly:
         raise BadInput("prepare makes a release: a nightly version has no tag")
     repo = checks.check_repo(repo)
+    if push_remote is not None and resume.local_tag(repo, version) is not None:
+        return _resume_push(repo, version, key, push_remote, blockers, log)
     steps.require_tools()
     committer_ident(repo)
     branch = checks.check_branch(repo, version)
+    checks.check_tag_absent(repo, version)  # first: after a local prepare, say how to push
     base = checks.check_next_version(repo, version)
     checks.check_clean(repo)
     checks.check_no_symlinks(repo)
-    checks.check_tag_absent(repo, version)
     entries = checks.check_news(repo, version)
     if require_signed and key is None:
         raise BadInput(
@@ -132,7 +136,28 @@ def prepare(
     if push_remote is not None:
         _push_tag(repo, push_remote, version, result.tagged)
         result.pushed = f"{push_remote} refs/tags/{version.tag}"
-        log(f"pushed {version.tag} to {push_remote}")
+        result.lines.append(f"pushed tag {version.tag} to {push_remote}")
+        log(result.lines[-1])
+    return result
+
+
+def _resume_push(
+    repo: Path,
+    version: ReleaseVersion,
+    key: GpgKey | None,
+    remote: str,
+    blockers: checks.BlockerSource | None,
+    log: Callable[[str], None],
+) -> PrepareResult:
+    """The tag an earlier ``prepare`` made: checked, then pushed unless the remote has it."""
+    base, tagged, on_remote, lines = resume.resume(repo, version, key, remote, blockers, log)
+    # (resume checked that the release branch is checked out)
+    result = PrepareResult(str(version), version.branch, base, [], lines, tagged, resumed=True)
+    if on_remote is None:
+        _push_tag(repo, remote, version, tagged)
+        result.lines.append(f"pushed tag {version.tag} to {remote}")
+        log(result.lines[-1])
+    result.pushed = f"{remote} refs/tags/{version.tag}"
     return result
 
 
