@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import threading
 import time
 from typing import Any
 
@@ -14,7 +15,8 @@ from cpython_release.publish.sftp import SSHCredentials, connect
 
 class FaultySocket:
     """A real TCP socket to sshd that fails after ``drop_after`` bytes were sent (the
-    connection is really closed), and sleeps ``delay`` seconds per ``chunk`` bytes sent."""
+    connection is really closed), sleeps ``delay`` seconds per ``chunk`` bytes sent, and
+    sends nothing more once :meth:`pause` was called (the connection stalls, mid-file)."""
 
     def __init__(
         self,
@@ -30,11 +32,17 @@ class FaultySocket:
         self.drop_after = drop_after
         self.delay = delay
         self.chunk = chunk
+        self.running = threading.Event()
+        self.running.set()
+
+    def pause(self) -> None:
+        self.running.clear()
 
     def send(self, data: bytes) -> int:
         if self.drop_after is not None and self.sent >= self.drop_after:
             self.sock.close()
             raise OSError(errno.ECONNRESET, "connection dropped by the test")
+        self.running.wait()
         if self.delay:
             time.sleep(self.delay)
         n = self.sock.send(data[: self.chunk])

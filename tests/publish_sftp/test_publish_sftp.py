@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grp
 import os
+import select
 import signal
 import stat
 import subprocess
@@ -196,9 +197,16 @@ def test_connection_dropped_mid_upload_then_rerun_converges(server: Server, tmp_
 def test_sigkill_mid_upload_then_rerun_converges(
     cli: Callable[..., Any], server: Server, tmp_path: Path
 ) -> None:
+    """SIGKILL with some files staged (a signed list among them) and others half-sent; the
+    public tree never shows any of it, and a re-run publishes the release."""
     directory = tmp_path / "a"
     manifest = make_release(directory, size=64 * 1024)
-    sizes = {ref.name.split("/")[-1]: ref.size for ref in manifest.all_files()}
+    # Staged files carry their published paths (the signed lists named by version), not the
+    # manifest's names: the sizes come from expected_downloads, which knows both.
+    sizes = {dest: len(data) for dest, data in expected_downloads(directory, manifest).items()}
+    sums = f"{XYZ}/SHA256SUMS-{VERSION}"
+    assert sums in sizes
+    staging = server.ftp_root / f".{XYZ}.staging-v{VERSION}"
     s = server.sshd
     env = {
         **os.environ,
@@ -216,30 +224,39 @@ def test_sigkill_mid_upload_then_rerun_converges(
             s.user,
             str(s.key_file),
             str(s.known_hosts),
+            sums,  # the victim stalls its connection once this file is staged
         ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    assert proc.stdout is not None
     seen_public: set[str] = set()
+    output = b""
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            complete = [p for p in staged_files(server) if p.stat().st_size == sizes[p.name]]
+        deadline = time.monotonic() + 60
+        while b"frozen" not in output:
             seen_public |= {p.name for p in server.ftp_root.iterdir()}
-            if len(complete) >= 2:
-                break
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            time.sleep(0.005)
-        else:
-            pytest.fail("the publish never staged two files")
+            assert time.monotonic() < deadline, output.decode()
+            ready, _, _ = select.select([proc.stdout], [], [], 0.005)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                assert chunk, f"the publish ended before staging {sums}: {output.decode()}"
+                output += chunk
+        staged = {p.relative_to(staging).as_posix(): p.stat().st_size for p in staged_files(server)}
+        assert set(staged) <= set(sizes), "staged files that are not the release's"
+        complete = {dest for dest, size in staged.items() if size == sizes[dest]}
+        assert sums in complete and len(complete) >= 2, staged
+        assert len(complete) < len(sizes)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
+        if proc.poll() is None:
+            proc.kill()
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
     # The public tree never showed anything but the staging directory.
     seen_public |= {p.name for p in server.ftp_root.iterdir()}
-    assert seen_public == {f".{XYZ}.staging-v{VERSION}"}
+    assert seen_public == {staging.name}
     assert list(server.docs_root.iterdir()) == []
 
     r = cli(*server.argv(directory))
