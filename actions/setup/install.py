@@ -24,6 +24,10 @@ A lock directory serialises concurrent jobs on one runner (``mkdir`` is atomic e
 one left by a killed job is taken over after STALE_LOCK_S, by renaming exactly that
 directory (checked by inode and modification time) out of the way, so two waiters cannot
 both take over.
+
+A command that fails (venv, pip) ends the step with one titled ``::error`` annotation naming
+what failed and its last lines of output (the whole output is in the log above it), not with
+a traceback; a failed pip install points to the lock's check and its regeneration command.
 """
 
 from __future__ import annotations
@@ -135,10 +139,36 @@ def runner_lock(path: Path) -> Iterator[None]:
         path.rmdir()
 
 
-def pip(python: Path, *args: str) -> None:
-    subprocess.run(
-        [str(python), "-m", "pip", *args, "--quiet", "--disable-pip-version-check"], check=True
-    )
+class StepFailed(Exception):
+    """A command of the install failed: what it was, and its last lines of output."""
+
+    def __init__(self, what: str, status: str, tail: str) -> None:
+        super().__init__(what)
+        self.what = what
+        self.status = status
+        self.tail = tail
+
+
+def run(args: list[str], what: str) -> str:
+    """Run ``args``; its output (stdout and stderr, in order) goes to the log and is returned.
+    StepFailed, carrying the output's last lines, if it cannot start or exits non-zero."""
+    try:
+        done = subprocess.run(
+            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+        )
+    except OSError as exc:
+        raise StepFailed(what, "could not start", str(exc)) from None
+    sys.stdout.write(done.stdout)
+    sys.stdout.flush()
+    if done.returncode:
+        lines = [line for line in done.stdout.splitlines() if line.strip()]
+        tail = "\n".join(lines[-8:])[-1500:] or "(no output)"
+        raise StepFailed(what, f"exit status {done.returncode}", tail)
+    return done.stdout
+
+
+def pip(python: Path, *args: str, what: str) -> None:
+    run([str(python), "-m", "pip", *args, "--quiet", "--disable-pip-version-check"], what)
 
 
 def clean_copy(root: Path, dest: Path) -> Path:
@@ -161,22 +191,23 @@ def install(venv: Path, root: Path) -> Path:
     """A fresh venv with the locked dependencies and the toolkit; returns its interpreter."""
     if venv.exists():
         shutil.rmtree(venv)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    run([sys.executable, "-m", "venv", str(venv)], f"creating the virtual environment {venv}")
     python = venv_python(venv)
     pip(python, "install", "--require-hashes", "--only-binary", ":all:", "--no-deps",
-        "-r", str(root / LOCK))  # fmt: skip
+        "-r", str(root / LOCK), what="pip install of the locked dependencies")  # fmt: skip
     # what the venv module seeds besides pip (setuptools, before 3.12) goes unless locked
     installed, wanted = inspect(python, root)
     seeded = sorted(set(installed) - set(wanted) - {"pip", "cpython-release"})
     if seeded:
-        pip(python, "uninstall", "--yes", *seeded)
+        pip(python, "uninstall", "--yes", *seeded, what="pip uninstall of " + " ".join(seeded))
     # the toolkit from a clean copy of its tree: no index, the locked build backend, no
     # dependencies
     with tempfile.TemporaryDirectory(prefix="cpython-release-src-") as tmp:
         src = clean_copy(root, Path(tmp) / "toolkit")
-        pip(python, "install", "--no-index", "--no-deps", "--no-build-isolation", str(src))
+        pip(python, "install", "--no-index", "--no-deps", "--no-build-isolation", str(src),
+            what="pip install of the toolkit")  # fmt: skip
     # every dependency of what the lock installed is installed: the lock is the full closure
-    pip(python, "check")
+    pip(python, "check", what="pip check")
     return python
 
 
@@ -245,7 +276,51 @@ def write_env_file(variable: str, line: str) -> None:
             fh.write(line + "\n")
 
 
+def lock_command(root: Path) -> str:
+    """The command in the lock's header that regenerates it ("" if the header has none)."""
+    lines = (root / LOCK).read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines[:-1]):
+        after = lines[i + 1]
+        if line.startswith("#") and "following command" in line and after.startswith("#"):
+            return after.lstrip("#").strip()
+    return ""
+
+
+def annotation(title: str, message: str) -> str:
+    """A ``::error`` workflow command (escaped as GitHub's actions/toolkit does: ``%``, CR and
+    LF in the message; also ``:`` and ``,`` in the title)."""
+
+    def data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    prop = data(title).replace(":", "%3A").replace(",", "%2C")
+    return f"::error title={prop}::{data(message)}"
+
+
+def failure(exc: StepFailed, root: Path) -> str:
+    """The annotation for a failed command; a pip failure points to the lock's tools."""
+    message = f"{exc.what} failed ({exc.status}):\n{exc.tail}"
+    if exc.what.startswith("pip"):
+        command = lock_command(root)
+        message += (
+            f"\nA hash mismatch, a missing wheel or a missing dependency means the lock "
+            f"{LOCK.as_posix()} does not fit this runner: run `python tools/lock.py check` in "
+            "the toolkit's repository, and regenerate the lock with the command in its header"
+            + (f" (`{command}`)" if command else "")
+            + "."
+        )
+    return annotation(f"cpython-release setup: {exc.what} failed", message)
+
+
 def main() -> int:
+    try:
+        return setup()
+    except StepFailed as exc:
+        print(failure(exc, ROOT), flush=True)
+        return 1
+
+
+def setup() -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - this runs on whatever Python it was given
         print(f"::error::cpython-release needs Python 3.11+, not {sys.version.split()[0]}")
         return 2
@@ -274,12 +349,14 @@ def main() -> int:
                 print("::error::the new venv is not the lock: " + "; ".join(problems))
                 return 1
             stamp.write_text(digest, encoding="utf-8")
-    version = subprocess.run(
-        [str(python), "-m", "cpython_release", "--version"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()[-1]
+    said = run([str(python), "-m", "cpython_release", "--version"], "cpython-release --version")
+    # the line it prints to stdout ("cpython-release 0.1.0"), whatever else went to stderr
+    version = [
+        line.split()[-1] for line in said.splitlines() if line.startswith("cpython-release ")
+    ]
+    if not version:
+        print(f"::error::cpython-release --version said {said.strip()!r}, not its version")
+        return 1
     executable = entry_point(python, "cpython-release")
     if not executable.is_file():
         print(f"::error::{executable} was not installed")
@@ -288,9 +365,9 @@ def main() -> int:
         write_env_file("GITHUB_PATH", str(python.parent))
     write_env_file(
         "GITHUB_OUTPUT",
-        f"version={version}\nsource-hash={digest}\nexecutable={executable}\nroot={ROOT}",
+        f"version={version[-1]}\nsource-hash={digest}\nexecutable={executable}\nroot={ROOT}",
     )
-    print(f"cpython-release {version} from {ROOT} (source {digest[:16]}) in {python.parent}")
+    print(f"cpython-release {version[-1]} from {ROOT} (source {digest[:16]}) in {python.parent}")
     return 0
 
 

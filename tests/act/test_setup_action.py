@@ -36,9 +36,12 @@ def _installer() -> ModuleType:
 # A stand-in for a Windows Python: `-m venv DIR` makes DIR\Scripts\python.exe (this script
 # again); pip installing the toolkit adds Scripts\cpython-release.exe; the installer's look at
 # the venv (`-c INSPECT LOCK`) is answered from inspect.json beside it; every call is logged.
+# When pip-fails.txt exists beside it, installing the lock fails: that text on stderr, status 1.
 FAKE_PYTHON = """#!/bin/sh
 if [ "$1" = "-c" ]; then echo "$0 -c CODE $3" >> "{log}"; else echo "$0 $*" >> "{log}"; fi
-if [ "$1 $2" = "-m venv" ]; then
+if [ "$1 $2 $3 $4" = "-m pip install --require-hashes" ] && [ -f "{fail}" ]; then
+  echo "Collecting annotated-types==0.8.0"; cat "{fail}" >&2; exit 1
+elif [ "$1 $2" = "-m venv" ]; then
   mkdir -p "$3/Scripts" && cp "{me}" "$3/Scripts/python.exe" && chmod +x "$3/Scripts/python.exe"
 elif [ "$1 $2 $3" = "-m pip install" ] && [ "$4" = "--no-index" ]; then
   d=$(dirname "$0"); printf '' > "$d/cpython-release.exe"
@@ -53,7 +56,11 @@ fi
 def _fake_python(tmp_path: Path) -> tuple[Path, Path]:
     log = tmp_path / "calls.log"
     me = tmp_path / "python.exe"
-    me.write_text(FAKE_PYTHON.format(log=log, me=me, inspect=tmp_path / "inspect.json"))
+    me.write_text(
+        FAKE_PYTHON.format(
+            log=log, me=me, inspect=tmp_path / "inspect.json", fail=tmp_path / "pip-fails.txt"
+        )
+    )
     me.chmod(me.stat().st_mode | stat.S_IXUSR)
     _venv_holds(tmp_path, {})
     return me, log
@@ -138,6 +145,54 @@ def test_installer_on_a_windows_shaped_venv(
     status, path_lines, outputs = _run(monkeypatch, tmp_path, installer, python)
     assert status == 0 and path_lines == [str(scripts)]
     assert log.read_text().splitlines() == [inspect, f"{venv_python} -m cpython_release --version"]
+
+
+# What pip prints when a downloaded wheel is not the one the lock names (abridged).
+HASH_MISMATCH = """\
+ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have \
+updated the package versions, please update the hashes. Otherwise, examine the package \
+contents carefully; someone may have tampered with them.
+    annotated-types==0.8.0 from https://files.example/annotated_types-0.8.0-py3-none-any.whl:
+        Expected sha256 f072f4d804ea359e4eaf198b1af7a8b0943881a87f31bb764f8bf219bb9419e0
+             Got        0000000000000000000000000000000000000000000000000000000000000000
+"""
+
+
+def test_a_failed_install_is_one_titled_annotation(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pip fails (a hash mismatch): no traceback, a non-zero status, and one ::error with a
+    title, pip's last lines and the way to check and regenerate the lock."""
+    installer = _installer()
+    python, log = _fake_python(tmp_path)
+    _exactly_the_lock(tmp_path, installer)
+    (tmp_path / "pip-fails.txt").write_text(HASH_MISMATCH)
+    status, path_lines, outputs = _run(monkeypatch, tmp_path, installer, python)
+    assert status == 1
+    assert path_lines == [] and outputs == {}
+    out = capsys.readouterr().out
+    assert "Traceback" not in out
+    assert HASH_MISMATCH in out  # pip's whole output is in the log
+    [error] = [line for line in out.splitlines() if line.startswith("::error")]
+    match = re.fullmatch(r"::error title=([^:]+)::(.+)", error)
+    assert match, error
+    title, message = match.groups()
+    assert title == "cpython-release setup%3A pip install of the locked dependencies failed"
+    message = message.replace("%0A", "\n").replace("%25", "%")
+    assert message.startswith("pip install of the locked dependencies failed (exit status 1):")
+    assert "\n".join(HASH_MISMATCH.splitlines()[-3:]) in message
+    assert "Collecting annotated-types" in message  # stdout and stderr, in order
+    assert "run `python tools/lock.py check`" in message
+    command = installer.lock_command(ROOT)
+    assert command.startswith("uv pip compile ") and f"(`{command}`)" in message
+    # nothing is left that a later job could take for a finished install
+    cache = tmp_path / "cache" / "cpython-release"
+    assert [p.name for p in cache.iterdir() if not p.is_dir() or p.name.endswith(".lock")] == []
+    assert not list(cache.glob("*/installed-from"))
+    assert "-m pip install --no-index" not in log.read_text()
+    # the next run, with pip working again, installs
+    (tmp_path / "pip-fails.txt").unlink()
+    assert _run(monkeypatch, tmp_path, installer, python)[0] == 0
 
 
 def test_a_venv_that_is_not_the_lock_is_rebuilt(
