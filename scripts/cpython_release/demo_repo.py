@@ -31,6 +31,7 @@ files and 100 MB whose compressibility is close to CPython's (xz -6 to about a f
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import io
 import json
@@ -236,7 +237,11 @@ def _make_vocabulary(size: int) -> tuple[list[str], list[float]]:
     return words, cum
 
 
-_VOCAB, _CUM = _make_vocabulary(30000)
+@functools.cache
+def _vocabulary() -> tuple[list[str], list[float]]:
+    """Made on first use, not at import: commands that only need :func:`git_env` (the
+    upgrade check) do not pay for it."""
+    return _make_vocabulary(30000)
 
 
 class _Words:
@@ -248,7 +253,8 @@ class _Words:
 
     def word(self) -> str:
         if not self._buf:
-            self._buf = self.rng.choices(_VOCAB, cum_weights=_CUM, k=512)
+            vocab, cum = _vocabulary()
+            self._buf = self.rng.choices(vocab, cum_weights=cum, k=512)
         return self._buf.pop()
 
     def words(self, n: int) -> str:

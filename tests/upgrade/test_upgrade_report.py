@@ -276,3 +276,48 @@ def test_bad_refs_and_repo(cli: Cli, upgrade_demo: DemoRepo, tmp_path: Path) -> 
     r = cli("upgrade-check", "--repo", str(upgrade_demo.path), "--from", "v3.13.5",
             "--to", "v3.13.6", "--build-old", missing, "--build-new", str(tmp_path))  # fmt: skip
     assert r.code == 2 and "not a directory" in r.err
+
+
+NESTED = """import sys
+import unittest
+
+try:
+    import zlib
+except ImportError:
+    class TestNoZlib(unittest.TestCase):
+        def test_missing(self):
+            self.assertIsNone(None)
+if sys.platform:
+    with open(__file__):
+        pass
+    class TestA(unittest.TestCase):
+        def test_one(self):
+            self.assertEqual(1, 1)
+match sys.platform:
+    case "linux":
+        def test_two():
+            assert 2 == 2
+    case _:
+        pass
+"""
+
+
+def test_tests_defined_under_if_try_and_match_are_named(cli: Cli, gitrepo: GitRepo) -> None:
+    """Defs are found in every statement that can hold one (the analysis walks statements,
+    not expressions): an edit inside each names its test."""
+    gitrepo.commit({"Lib/test/test_n.py": NESTED}, "base")
+    gitrepo.tag("v1")
+    edited = (
+        NESTED.replace("assertEqual(1, 1)", "assertEqual(1, 2)")
+        .replace("assert 2 == 2", "assert 2 == 3")
+        .replace("assertIsNone(None)", "assertIsNone(0)")
+    )
+    gitrepo.commit({"Lib/test/test_n.py": edited}, "gh-5: edits")
+    r = cli("upgrade-check", "--repo", str(gitrepo.path), "--from", "v1", "--to", "HEAD",
+            "--format", "json")  # fmt: skip
+    [f] = _json(r)["findings"]
+    assert f["affected"] == [
+        "test.test_n.TestNoZlib.test_missing",
+        "test.test_n.TestA.test_one",
+        "test.test_n.test_two",
+    ]

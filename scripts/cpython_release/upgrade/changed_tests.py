@@ -217,40 +217,51 @@ def _parse_patch(text: str) -> list[FileChange]:
     return changes
 
 
-@dataclass
 class Parsed:
-    """What the analysis needs of one version of a Python file."""
+    """What the analysis needs of one version of a Python file: its defs, and (computed on
+    first use: only a removed or added blank line needs them) the lines inside multi-line
+    string literals."""
 
-    defs: list[tuple[int, int, str]]
-    #: Lines inside a string literal spanning several lines (a blank line there is data).
-    string_lines: set[int]
+    def __init__(self, source: bytes, tree: ast.Module) -> None:
+        # the source, not the tree: hundreds of kept trees would make every garbage
+        # collection walk millions of nodes (parsed again in the rare case it is needed)
+        self._source = source
+        self.defs: list[tuple[int, int, str]] = []
+        self._defs(tree, "")
+        self._strings: set[int] | None = None
+
+    def _defs(self, node: ast.AST, prefix: str) -> None:
+        # defs and classes are statements: only statements (and the except and case
+        # clauses holding them) are walked, not the expressions, most of a module's nodes
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = f"{prefix}{child.name}"
+                first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+                self.defs.append((first, child.end_lineno or child.lineno, name))
+                self._defs(child, name + ".")
+            elif isinstance(child, ast.stmt | ast.excepthandler | ast.match_case):
+                self._defs(child, prefix)
+
+    @property
+    def string_lines(self) -> set[int]:
+        """Lines inside a string literal spanning several lines (a blank line there is
+        data)."""
+        if self._strings is None:
+            self._strings = set()
+            for node in ast.walk(ast.parse(self._source)):
+                if isinstance(node, ast.Constant | ast.JoinedStr):
+                    end = node.end_lineno or node.lineno
+                    if end > node.lineno:
+                        self._strings.update(range(node.lineno, end + 1))
+        return self._strings
 
 
 def _parse(source: bytes) -> Parsed | None:
     """Every def and class as (first line, last line, qualified name); None if unparsable."""
     try:
-        tree = ast.parse(source)
+        return Parsed(source, ast.parse(source))
     except (SyntaxError, ValueError):
         return None
-    out: list[tuple[int, int, str]] = []
-    strings: set[int] = set()
-
-    def walk(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.Constant | ast.JoinedStr):
-                end = child.end_lineno or child.lineno
-                if end > child.lineno:
-                    strings.update(range(child.lineno, end + 1))
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                name = f"{prefix}{child.name}"
-                first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
-                out.append((first, child.end_lineno or child.lineno, name))
-                walk(child, name + ".")
-            else:
-                walk(child, prefix)
-
-    walk(tree, "")
-    return Parsed(out, strings)
 
 
 def _defs(source: bytes) -> list[tuple[int, int, str]] | None:
@@ -272,7 +283,21 @@ def _enclosing(defs: list[tuple[int, int, str]], line: int) -> str:
     return best
 
 
-def _analyse_file(fc: FileChange, blobs: dict[str, bytes]) -> tuple[list[str], list[str]]:
+class _Blobs:
+    """The range's blobs, each parsed at most once (a file changed by several commits has
+    one commit's new version as the next one's old)."""
+
+    def __init__(self, data: dict[str, bytes]) -> None:
+        self.data = data
+        self._parsed: dict[str, Parsed | None] = {}
+
+    def parsed(self, oid: str) -> Parsed | None:
+        if oid not in self._parsed:
+            self._parsed[oid] = _parse(self.data.get(oid, b""))
+        return self._parsed[oid]
+
+
+def _analyse_file(fc: FileChange, blobs: _Blobs) -> tuple[list[str], list[str]]:
     """(affected names, removed tests) of one file change, as ``module.Class.method``; fills
     ``fc.counted_old``/``fc.counted_new`` with the lines that change existing tests.
 
@@ -288,8 +313,8 @@ def _analyse_file(fc: FileChange, blobs: dict[str, bytes]) -> tuple[list[str], l
         fc.counted_new = {n for n, _ in fc.added_lines}
         touched = fc.binary or fc.counted_old or fc.counted_new
         return ([fc.path] if touched else []), ([fc.path] if fc.deleted else [])
-    old = _parse(blobs.get(fc.old_blob, b""))
-    new = None if fc.deleted else _parse(blobs.get(fc.new_blob, b""))
+    old = blobs.parsed(fc.old_blob)
+    new = None if fc.deleted else blobs.parsed(fc.new_blob)
     if old is None or (new is None and not fc.deleted):  # unparsable: every line counts
         fc.counted_old = {n for n, _ in fc.removed_lines}
         fc.counted_new = {n for n, _ in fc.added_lines}
@@ -310,11 +335,11 @@ def _analyse_file(fc: FileChange, blobs: dict[str, bytes]) -> tuple[list[str], l
     old_names = {name for _, _, name in old.defs}
     if new is not None:
         for line, blank in fc.added_lines:
-            if blank and line not in new.string_lines:
-                continue
             name = _enclosing(new.defs, line)
             if not name:
                 continue  # module level: imports and helpers of new tests
+            if blank and line not in new.string_lines:
+                continue
             parent, _, last = name.rpartition(".")
             # a new fixture runs for existing tests when its class (or module) already existed
             new_fixture = last in _FIXTURES and (not parent or parent in old_names)
@@ -364,7 +389,7 @@ def changed_tests(repo: Repo, base: str, head: str) -> list[Finding]:
         if fc.path.endswith(".py")
         for oid in (fc.old_blob, fc.new_blob)
     ]
-    blobs = repo.blobs(blob_ids)
+    blobs = _Blobs(repo.blobs(blob_ids))
     findings: list[Finding] = []
     for order, (sha, all_changes) in enumerate(per_commit):
         info = infos.get(sha) or CommitInfo(sha, "", None, False, [])
