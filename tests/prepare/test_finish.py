@@ -75,11 +75,18 @@ def test_finish_makes_the_post_release_branch_and_the_announcement(
     assert "security fixes: CVE-2025-12345" in post
     assert "[CVE-2025-12345]" in mail
     assert report["security"][0]["cves"] == ["CVE-2025-12345"]
-    # a second run is bad input and changes nothing
+    # a second run converges: the branch it made is kept (same content), nothing changes
     before = state(repo)
     r = cli("finish", "3.13.6", "--repo", str(repo), "--out", str(tmp_path / "again"))
-    assert r.code == 2 and "post-release-3.13.6 already exists" in r.err
+    assert r.code == 0, r.err
     assert state(repo) == before
+    # a branch of that name with other content is bad input, and changes nothing
+    git(repo, "branch", "-f", "post-release-3.13.6", "v3.13.6^{commit}")
+    before = state(repo)
+    r = cli("finish", "3.13.6", "--repo", str(repo), "--out", str(tmp_path / "third"))
+    assert r.code == 2 and "post-release-3.13.6 already exists" in r.err
+    assert "with other content" in r.err
+    assert state(repo) == before and not (tmp_path / "third").exists()
 
 
 def test_finish_without_the_tag_is_bad_input(demo: Path, cli: Cli, tmp_path: Path) -> None:
@@ -174,12 +181,14 @@ def test_a_branch_only_on_the_remote_is_bad_input_and_nothing_is_pushed(
     git(repo, "push", "-q", str(remote), f"{tag}:refs/heads/3.14")
     before_remote = git(remote, "for-each-ref")
     before = state(repo)
-    monkeypatch.setenv("GITHUB_TOKEN", "x")
-    r = cli(
-        "finish", "3.14.0b1", "--repo", str(repo), "--push", "--repository", "octo/cpython",
-        "--github-api", "http://127.0.0.1:9", "--out", str(tmp_path / "f"),
-    )  # fmt: skip
-    assert r.code == 2 and "origin already has the branch(es) 3.14" in r.err, r.err
+    with start_server() as gh:
+        monkeypatch.setenv("GITHUB_TOKEN", gh.token)
+        gh.state.repo("octo/cpython")
+        r = cli(
+            "finish", "3.14.0b1", "--repo", str(repo), "--push", "--repository", "octo/cpython",
+            "--github-api", gh.base_url, "--out", str(tmp_path / "f"), "--no-release-cycle",
+        )  # fmt: skip
+    assert r.code == 2 and "origin already has the branch 3.14 with other content" in r.err, r.err
     assert git(remote, "for-each-ref") == before_remote
     assert state(repo) == before
 

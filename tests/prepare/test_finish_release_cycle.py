@@ -111,6 +111,14 @@ def test_final_push_opens_the_pull_request_in_the_release_cycle_repo(
             "--out", str(tmp_path / "f"), "--format", "json",
         )  # fmt: skip
         assert r.code == 0, r.err
+        again = cli(
+            "finish", "3.14.0", "--repo", str(repo), "--push", "--repository", "octo/cpython",
+            "--release-cycle-repo", "example/devguide", "--github-api", gh.base_url,
+            "--out", str(tmp_path / "f"), "--format", "json",
+        )  # fmt: skip
+        assert again.code == 0, again.err  # a re-run keeps both pull requests
+        assert [p["existing"] for p in json.loads(again.out)["pulls"]] == [True, True]
+        assert len(gh.state.repo("octo/cpython").pulls) == 1
         (pull,) = devguide.pulls
         files = {b: dict(f) for b, f in devguide.files.items()}
         branches = dict(devguide.branches)

@@ -1,9 +1,14 @@
 """``cpython-release finish VERSION --repo PATH``: after publishing.
 
-Exit status: 0 done; 1 a push or pull request failed (the local branches stay for a re-run
-after deleting them), the manifest does not match the files in --release-dir (nothing made),
-or the announcement is UNVERIFIED (--manifest without --release-dir); 2 bad input (no such
-tag, a branch that already exists, an unreadable manifest), nothing changed.
+Exit status: 0 done; 1 a push failed (re-run it: what was made is kept), the manifest does
+not match the files in --release-dir (nothing made), or the announcement is UNVERIFIED
+(--manifest without --release-dir); 2 bad input (no such tag, a branch that exists here or on
+the remote with other content than finish makes, no $GITHUB_TOKEN or one that cannot push, an
+unreadable manifest), nothing changed.
+
+A re-run converges: a branch an earlier run made or pushed is kept when it has the content
+this run makes (same tree, same parents), and an open pull request of the same branch into the
+same base is kept, not opened twice.
 """
 
 from __future__ import annotations
@@ -27,11 +32,12 @@ from cpython_release.finish.announce import (
 )
 from cpython_release.finish.changes import (
     branch_names,
+    create_branches,
     make_changes,
-    remote_branches_absent,
+    remote_heads,
     tag_commit,
 )
-from cpython_release.finish.pulls import open_pulls, push
+from cpython_release.finish.pulls import check_push_access, check_token, open_pulls, push
 from cpython_release.ghactions import in_actions, write_summary
 from cpython_release.manifest import Manifest
 from cpython_release.prepare.checks import check_repo
@@ -124,16 +130,26 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput("--release-dir checks the hashes of --manifest: give --manifest too")
     if manifest is not None and args.release_dir is not None:
         check_release_dir(manifest, args.release_dir)  # exit 1 before anything is made
+    token = os.environ.get("GITHUB_TOKEN") or None
+    pushed: dict[str, str] = {}  # the branches an earlier run pushed
     if args.push:
         git(repo, "remote", "get-url", args.remote)
-        remote_branches_absent(repo, args.remote, branch_names(version))
+        check_token(repository, args.github_api, token)  # before anything is made or pushed
+        pushed = remote_heads(repo, args.remote, branch_names(version))
     cycle_repo = check_repository(args.release_cycle_repo)
     cycle_token = os.environ.get("RELEASE_CYCLE_TOKEN") or os.environ.get("GITHUB_TOKEN") or None
     cycle, blob_sha = _cycle_update(args, version, cycle_repo, cycle_token)
     fixes = security_fixes(repo, version)
-    if args.out.exists() and any(args.out.iterdir()):
-        raise BadInput(f"--out {args.out} exists and is not empty")
-    changes = make_changes(repo, version)
+    check_out(args.out)
+    # every branch is checked (kept from an earlier run when its content is the same) and
+    # the push is tried dry before any branch is made or pushed
+    changes = make_changes(
+        repo, version, remote=args.remote if args.push else None, pushed=pushed, create=False
+    )
+    to_push = [c for c in changes if pushed.get(c.head) != c.commit]
+    if args.push:
+        check_push_access(repo, args.remote, to_push)
+    create_branches(repo, changes)
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict[str, object] = {
         "version": str(version),
@@ -170,8 +186,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         summary.append("\nNo announcement: --manifest was not given.")
     if args.push:
-        push(repo, args.remote, changes)
-        token = os.environ.get("GITHUB_TOKEN") or None
+        push(repo, args.remote, to_push)
+        already = [c.head for c in changes if c not in to_push]
+        report["pushed"], report["already_pushed"] = [c.head for c in to_push], already
+        summary += [f"- pushed `{c.head}` to {args.remote}" for c in to_push]
+        summary += [f"- `{h}` was already on {args.remote}" for h in already]
         pulls = open_pulls(changes, repository, args.github_api, token)
         if cycle is not None:
             pulls.append(
@@ -191,6 +210,23 @@ def run(args: argparse.Namespace) -> int:
             "files; give --release-dir (the rest was done)"
         )
     return 0
+
+
+#: What finish writes into --out: a re-run may write them again.
+_DRAFTS = ("finish.json", "pr-*.md", "announcement-*", "release-cycle.diff")
+
+
+def check_out(out: Path) -> None:
+    """``--out`` is new, empty, or holds only the drafts of an earlier run."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise BadInput(f"--out {out} is not a directory")
+    other = [p.name for p in out.iterdir() if not any(p.match(g) for g in _DRAFTS)]
+    if other:
+        raise BadInput(
+            f"--out {out} holds other files than finish's drafts ({', '.join(sorted(other)[:3])})"
+        )
 
 
 def out_dir(out: Path | None, repo: Path, version: ReleaseVersion) -> Path:

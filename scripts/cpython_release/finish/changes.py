@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cpython_release.errors import BadInput
@@ -62,24 +62,73 @@ def tag_commit(repo: Path, version: ReleaseVersion) -> str:
     return commit
 
 
-def _branch_absent(repo: Path, name: str) -> None:
-    if try_git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{name}") is not None:
-        raise BadInput(f"branch {name} already exists in {repo} (was finish run already?)")
-
-
-def remote_branches_absent(repo: Path, remote: str, names: list[str]) -> None:
-    """Bad input when ``remote`` (``git ls-remote``) already has one of the branches."""
+def remote_heads(repo: Path, remote: str, names: list[str]) -> dict[str, str]:
+    """The commits ``remote`` (``git ls-remote``) has for the branches ``names``."""
     refs = [f"refs/heads/{n}" for n in names]
     out = git(repo, "ls-remote", "--heads", remote, *refs, env=remote_env(repo, remote))
-    found = sorted(
-        {line.split("\t", 1)[1].removeprefix("refs/heads/") for line in out.splitlines()}
+    found = {}
+    for line in out.splitlines():
+        sha, _, ref = line.partition("\t")
+        if ref.removeprefix("refs/heads/") in names:
+            found[ref.removeprefix("refs/heads/")] = sha
+    return found
+
+
+def _same_content(repo: Path, a: str, b: str) -> bool:
+    """The two commits have the same tree and the same parents (dates may differ)."""
+    return (
+        git(repo, "rev-parse", f"{a}^{{tree}}") == git(repo, "rev-parse", f"{b}^{{tree}}")
+        and git(repo, "rev-list", "--parents", "-n1", a).split()[1:]
+        == git(repo, "rev-list", "--parents", "-n1", b).split()[1:]
     )
-    found = [n for n in found if n in names]
-    if found:
-        raise BadInput(
-            f"{remote} already has the branch(es) {', '.join(found)}: finish creates them "
-            "(was finish run already?); nothing was changed"
-        )
+
+
+def _known(repo: Path, sha: str) -> bool:
+    return try_git(repo, "cat-file", "-e", f"{sha}^{{commit}}") is not None
+
+
+def _resolve(
+    repo: Path, change: Change, remote: str | None, theirs: str | None
+) -> tuple[Change, str | None]:
+    """The commit ``change.head`` gets: a branch an earlier run made (locally, or on
+    ``remote``) is kept when it has the content this run made, else bad input. Returns the
+    change with that commit, and the local branch's current commit (None: absent)."""
+    ours = try_git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{change.head}")
+    commit = change.commit
+    if ours is not None:
+        if not _same_content(repo, ours, change.commit):
+            raise BadInput(
+                f"branch {change.head} already exists in {repo} with other content than "
+                "finish makes: delete it (or give the version it was made for); nothing was "
+                "changed"
+            )
+        commit = ours
+    if theirs is not None and theirs != commit:
+        if remote is not None and not _known(repo, theirs):
+            git(
+                repo,
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                remote,
+                f"refs/heads/{change.head}",
+                env=remote_env(repo, remote),
+            )
+        if not _known(repo, theirs) or not _same_content(repo, theirs, change.commit):
+            raise BadInput(
+                f"{remote} already has the branch {change.head} with other content than "
+                "finish makes; nothing was pushed or changed"
+            )
+        commit = theirs  # pushed by an earlier run: that commit is the branch
+    return replace(change, commit=commit), ours
+
+
+def create_branches(repo: Path, changes: list[Change]) -> None:
+    """Point each change's local branch at its commit (made, or kept from an earlier run)."""
+    for c in changes:
+        ours = try_git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{c.head}")
+        if ours != c.commit:
+            git(repo, "update-ref", f"refs/heads/{c.head}", c.commit, ours or "")
 
 
 def branch_names(version: ReleaseVersion) -> list[str]:
@@ -92,10 +141,11 @@ def branch_names(version: ReleaseVersion) -> list[str]:
 
 
 @contextmanager
-def _worktree(repo: Path, branch: str, start: str) -> Iterator[Path]:
+def _worktree(repo: Path, start: str) -> Iterator[Path]:
+    """A detached throw-away worktree at ``start``: its commits make no branch."""
     tmp = Path(tempfile.mkdtemp(prefix="cr-finish-"))
     where = tmp / "tree"
-    git(repo, "worktree", "add", "--quiet", "-b", branch, str(where), start)
+    git(repo, "worktree", "add", "--quiet", "--detach", str(where), start)
     try:
         yield where
     finally:
@@ -215,16 +265,32 @@ def post_release_branch(version: ReleaseVersion) -> str:
     return f"post-release-{version}"
 
 
-def make_changes(repo: Path, version: ReleaseVersion) -> list[Change]:
-    """Make the branches and commits; every branch name is checked before any is made."""
+def make_changes(
+    repo: Path,
+    version: ReleaseVersion,
+    *,
+    remote: str | None = None,
+    pushed: dict[str, str] | None = None,
+    create: bool = True,
+) -> list[Change]:
+    """The commits, and (``create``) their branches. A branch an earlier run made, here or
+    on ``remote`` (``pushed``: its branches there, :func:`remote_heads`), is kept when its
+    content is what this run makes (a re-run converges), else bad input; every branch is
+    checked before any is made."""
+    changes = _make_commits(repo, version)
+    resolved = [_resolve(repo, c, remote, (pushed or {}).get(c.head))[0] for c in changes]
+    if create:
+        create_branches(repo, resolved)
+    return resolved
+
+
+def _make_commits(repo: Path, version: ReleaseVersion) -> list[Change]:
+    """The post-release commits (and at b1 main's), on no branch yet."""
     tag = tag_commit(repo, version)
     post = post_release_branch(version)
-    for name in branch_names(version):
-        _branch_absent(repo, name)
     check_no_symlinks(repo, tag)
     suffix = done_suffix(version)
-    first = version.minor_version if is_feature_freeze(version) else post
-    with _worktree(repo, first, tag) as tree:
+    with _worktree(repo, tag) as tree:
         commit = _commit(tree, lambda t: _edit_version(t, version, suffix), f"Post {version}")
     base = version.branch
     changes = (
@@ -256,7 +322,7 @@ def make_changes(repo: Path, version: ReleaseVersion) -> list[Change]:
             )
         )
         main_branch = f"{post}-main"
-        with _worktree(repo, main_branch, tag) as tree:
+        with _worktree(repo, tag) as tree:
             main_commit = _commit(
                 tree,
                 lambda t: _edit_main(t, version),

@@ -155,9 +155,20 @@ def read_repository(repository: str, api_url: str, token: str | None) -> tuple[s
 def open_pull(
     u: CycleUpdate, repository: str, blob_sha: str, api_url: str, token: str | None
 ) -> dict[str, Any]:
-    """Branch ``release-cycle-VERSION`` from the base, the file's commit on it, the PR."""
+    """Branch ``release-cycle-VERSION`` from the base, the file's commit on it, the PR (an
+    open one of that branch, from an earlier run, is kept)."""
+    owner = repository.split("/", 1)[0]
     try:
         repo = github_client(api_url, token, retries=2).get_repo(repository)
+        for p in repo.get_pulls(state="open", base=RELEASE_CYCLE_BASE, head=f"{owner}:{u.head}"):
+            if p.head.ref == u.head and p.base.ref == RELEASE_CYCLE_BASE:
+                return {
+                    "head": u.head,
+                    "base": RELEASE_CYCLE_BASE,
+                    "number": p.number,
+                    "url": p.html_url,
+                    "existing": True,
+                }
         base = repo.get_git_ref(f"heads/{RELEASE_CYCLE_BASE}").object.sha
         repo.create_git_ref(f"refs/heads/{u.head}", base)
         repo.update_file(RELEASE_CYCLE_PATH, u.title, u.after, blob_sha, branch=u.head)
@@ -166,4 +177,10 @@ def open_pull(
         raise
     except Exception as exc:
         raise github_error(exc, f"opening the release-cycle pull request in {repository}") from exc
-    return {"head": u.head, "base": RELEASE_CYCLE_BASE, "number": pr.number, "url": pr.html_url}
+    return {
+        "head": u.head,
+        "base": RELEASE_CYCLE_BASE,
+        "number": pr.number,
+        "url": pr.html_url,
+        "existing": False,
+    }
