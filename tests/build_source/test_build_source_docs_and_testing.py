@@ -137,11 +137,15 @@ def _tar_with(members: dict[str, bytes], path: Path) -> Path:
 
 
 def test_test_archive_failures(
-    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    outputs = tmp_path / "github-output"
+    outputs.write_text("")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     evil = _tar_with({"Python-3.13.5/ok": b"", "../escape": b"x"}, tmp_path / "Python-3.13.5.tgz")
     assert main(["build-source", "test-archive", str(evil), "--workdir", str(tmp_path / "w1")]) == 1
     assert "one top-level directory" in capsys.readouterr().err
+    assert outputs.read_text() == "install-dirs=[null]\n"  # failed: no install to name
     (tmp_path / "abs").mkdir()
     bad = _tar_with({"Python-3.13.5/../../x": b"x"}, tmp_path / "abs" / "Python-3.13.5.tgz")
     assert main(["build-source", "test-archive", str(bad), "--workdir", str(tmp_path / "w2")]) == 1

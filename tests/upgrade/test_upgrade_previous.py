@@ -190,6 +190,14 @@ def test_dry_run_sets_the_step_outputs(
     assert got["to-commit"] == commit and got["result"] == "not run"
     data = json.loads(report.read_text())
     assert data["result"] == "incomplete" and data["findings"] == []
+    # the check itself: the same outputs, with its result, and the report replaced
+    outputs.write_text("")
+    r = cli("upgrade-check", "3.13.6", "--repo", str(upgrade_demo.path), "--from", "v3.13.5",
+            "--to", commit, "--format", "github", "--output", str(report))  # fmt: skip
+    assert r.code == 1
+    got = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
+    assert got["from"] == "v3.13.5" and got["result"] == "findings"
+    assert json.loads(report.read_text())["result"] == "findings"
 
 
 def test_skipped_sets_an_empty_from(
