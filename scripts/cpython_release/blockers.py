@@ -185,6 +185,10 @@ def github_client(api_url: str, token: str | None, *, retries: int = 3) -> Any:
     from github import Auth, Github, GithubRetry
 
     from cpython_release.http import USER_AGENT
+    from cpython_release.secure_url import check_credential_url
+
+    if token:  # never sent in clear text (plain http only to loopback)
+        check_credential_url(api_url, "GitHub API")
 
     retry = GithubRetry(total=retries, backoff_factor=1.0) if retries > 0 else None
     return Github(

@@ -30,10 +30,12 @@ def add_github_api(parser: argparse.ArgumentParser) -> None:
     """``--github-api URL``: the GitHub REST API root of every command that talks to GitHub
     (default ``$GITHUB_API_URL``, which Actions sets, also on GitHub Enterprise)."""
     from cpython_release.blockers import DEFAULT_GITHUB_API, default_github_api
+    from cpython_release.secure_url import credential_url
 
     parser.add_argument(
         "--github-api",
         default=default_github_api(),
+        type=credential_url("GitHub API"),  # it gets the token: https (http only to loopback)
         metavar="URL",
         help=f"GitHub REST API root (default $GITHUB_API_URL or {DEFAULT_GITHUB_API})",
     )

@@ -40,6 +40,7 @@ from cpython_release.output import note, plural
 from cpython_release.publish.actions import PublishResult, Verb
 from cpython_release.publish.journal import Journal
 from cpython_release.publish.layout import DOCS_ROOT, DOWNLOADS_URL, FTP_ROOT
+from cpython_release.secure_url import credential_url
 
 TARGETS = ("local", "python-org", "github")
 PARTS = ("files", "docs", "api", "purge")
@@ -162,6 +163,7 @@ def register(sub: Subparsers) -> None:
     g.add_argument(
         "--api-url",
         default="https://www.python.org/",
+        type=credential_url("python.org API"),  # it gets the key: https (http only to loopback)
         help="python.org site, with or without /api/v1/",
     )
     g.add_argument(
@@ -211,7 +213,9 @@ def register(sub: Subparsers) -> None:
         help="OWNER/NAME (default: $GITHUB_REPOSITORY)",
     )
     g.add_argument(
-        "--github-api-url", default=os.environ.get("GITHUB_API_URL", "https://api.github.com")
+        "--github-api-url",
+        default=os.environ.get("GITHUB_API_URL", "https://api.github.com"),
+        type=credential_url("GitHub API"),
     )
     g.add_argument("--nightly", action="store_true", help="publish as the rolling nightly")
     add_format(p, what="what was done (or, with --dry-run, planned)")

@@ -53,6 +53,7 @@ from cpython_release.http import USER_AGENT, is_unreachable, network_reason
 from cpython_release.inventory import GPG, SIGSTORE
 from cpython_release.manifest import MANIFEST_NAME, Manifest
 from cpython_release.publish.actions import Action, PublishResult, Verb
+from cpython_release.secure_url import check_credential_url
 from cpython_release.version import ReleaseVersion
 
 TARGET = "github"
@@ -238,6 +239,7 @@ def release_identity(manifest: Manifest, *, nightly: bool, files: int = 0) -> Re
 def connect(base_url: str, token: str, pacing: Pacing) -> Github:
     if not token:
         raise BadInput("a GitHub token is needed (pass one; in Actions use GITHUB_TOKEN)")
+    check_credential_url(base_url, "GitHub API")  # the token never goes out in clear text
     retry = GithubRetry(
         total=pacing.retries,
         backoff_factor=pacing.retry_backoff,

@@ -56,6 +56,7 @@ import requests
 from cpython_release import http
 from cpython_release.errors import BadInput, CheckFailed
 from cpython_release.publish.journal import Journal
+from cpython_release.secure_url import check_credential_url
 
 API_V1 = "api/v1/"
 API_V2 = "api/v2/"
@@ -267,7 +268,7 @@ class PythonOrgAPI:
         if ":" in username or ":" in api_key or any(c.isspace() for c in username + api_key):
             # pythondotorg splits "user:key" on the one colon and answers 401 otherwise.
             raise BadInput("python.org API: the username and key may not contain ':' or spaces")
-        self.base_url = site_root(base_url)
+        self.base_url = site_root(check_credential_url(base_url, "python.org API"))
         self.journal = journal
         self._log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self.username = username
