@@ -49,8 +49,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = Path("requirements") / "toolkit.txt"
 SOURCES = ("pyproject.toml", "scripts", str(LOCK))
-# what building the toolkit reads besides SOURCES (the package's long description)
-BUILD_EXTRAS = ("README.md",)
+# what building the toolkit reads besides SOURCES (the package's long description, the
+# license file pyproject.toml names)
+BUILD_EXTRAS = ("README.md", "LICENSE")
 STALE_LOCK_S = 30 * 60
 
 

@@ -7,6 +7,7 @@ test reads those results.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -106,6 +107,37 @@ def test_archives_carry_the_epoch_not_the_file_times(builds: Builds) -> None:
     with zipfile.ZipFile(wheel) as whl:
         stamps = {info.date_time for info in whl.infolist()}
     assert stamps == {(2023, 11, 14, 22, 13, 20)}  # SOURCE_DATE_EPOCH, UTC
+
+
+# SHA-256 of the Apache License 2.0 as the ASF publishes it (LICENSE-2.0.txt), unmodified
+APACHE_2_0_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
+
+
+def test_license_file_is_apache_2_0_and_ships_in_both(builds: Builds) -> None:
+    """pyproject declares Apache-2.0; the full text is LICENSE, in the sdist and the wheel,
+    and the metadata names it. The sdist carries no development files (.gitignore)."""
+    text = (ROOT / "LICENSE").read_bytes()
+    assert hashlib.sha256(text).hexdigest() == APACHE_2_0_SHA256
+    wheel, sdist = builds.isolated
+    with tarfile.open(sdist) as tar:
+        names = {m.name.split("/", 1)[1] for m in tar.getmembers()}
+        license_file = tar.extractfile("cpython_release-0.1.0/LICENSE")
+        pkg_info_file = tar.extractfile("cpython_release-0.1.0/PKG-INFO")
+        assert license_file is not None and pkg_info_file is not None
+        assert license_file.read() == text
+        pkg_info = BytesParser().parsebytes(pkg_info_file.read())
+    assert names - {n for n in names if n.startswith("scripts/cpython_release/")} == {
+        "LICENSE",
+        "PKG-INFO",
+        "README.md",
+        "pyproject.toml",
+    }
+    with zipfile.ZipFile(wheel) as whl:
+        assert whl.read("cpython_release-0.1.0.dist-info/licenses/LICENSE") == text
+        meta = BytesParser().parsebytes(whl.read("cpython_release-0.1.0.dist-info/METADATA"))
+    for headers in (pkg_info, meta):
+        assert headers["License-Expression"] == "Apache-2.0"
+        assert headers.get_all("License-File") == ["LICENSE"]
 
 
 def wheel_metadata(wheel: Path) -> tuple[set[str], dict[str, list[str]]]:
