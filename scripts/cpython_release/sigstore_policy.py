@@ -56,9 +56,12 @@ NIGHTLY_SOURCE_REF = "refs/heads/*"
 _SOURCE_REF_OID = "1.3.6.1.4.1.57264.1.14"
 _BUILD_TRIGGER_OID = "1.3.6.1.4.1.57264.1.20"
 
-# A full ref (patterns allowed), or the full commit SHA a caller pinned the workflow to:
-# a reusable workflow called as ``...@<sha>`` gets a certificate naming that SHA.
-_REF_RE = re.compile(r"refs/[A-Za-z0-9._/*+-]+|[0-9a-f]{40}")
+# An allowed ref of sign.yml: a full ref (patterns allowed), the full commit SHA a caller
+# pinned the workflow to (a reusable workflow called as ``...@<sha>`` gets a certificate
+# naming that SHA), or ANY_COMMIT: whichever full commit SHA the caller pinned.
+ANY_COMMIT = "any-commit"
+_SHA_RE = re.compile(r"[0-9a-f]{40}")
+_REF_RE = re.compile(rf"refs/[A-Za-z0-9._/*+-]+|{_SHA_RE.pattern}|{ANY_COMMIT}")
 _WORKFLOW_RE = re.compile(r"[A-Za-z0-9._-]+\.ya?ml")
 
 
@@ -105,7 +108,10 @@ class AllowedSigner:
         if not any(self._identity.allows_signer(s) for s in sans):
             found = ", ".join(sorted(sans)) or "none"
             allowed = " or ".join(self._identity.signer_uris())
-            raise VerificationError(f"signer {found} is not allowed (allowed: {allowed})")
+            raise VerificationError(
+                f"signer {found} is not allowed (allowed: {allowed}; --allowed-ref names the "
+                "refs of the signing workflow that may sign)"
+            )
 
 
 def certificate_extension(cert: Any, oid: str) -> str | None:
@@ -179,8 +185,8 @@ class PipelineIdentity:
         for ref in self.allowed_refs:
             if not _REF_RE.fullmatch(ref):
                 raise BadInput(
-                    "an allowed ref looks like refs/tags/v1.0, refs/heads/* or a full commit "
-                    f"SHA, got {ref!r}"
+                    "an allowed ref looks like refs/tags/v1.0, refs/heads/*, a full commit "
+                    f"SHA or {ANY_COMMIT}, got {ref!r}"
                 )
         if not _WORKFLOW_RE.fullmatch(self.workflow):
             raise BadInput(
@@ -193,7 +199,8 @@ class PipelineIdentity:
 
     def signer_uris(self) -> list[str]:
         return [
-            f"https://github.com/{self.toolkit_repository}/{self.workflow_path}@{ref}"
+            f"https://github.com/{self.toolkit_repository}/{self.workflow_path}@"
+            + ("<any commit SHA>" if ref == ANY_COMMIT else ref)
             for ref in self.allowed_refs
         ]
 
@@ -204,7 +211,9 @@ class PipelineIdentity:
             return False
         ref = uri[len(prefix) :]
         return any(
-            ref == allowed or ("*" in allowed and "@" not in ref and fnmatchcase(ref, allowed))
+            ref == allowed
+            or (allowed == ANY_COMMIT and _SHA_RE.fullmatch(ref) is not None)
+            or ("*" in allowed and "@" not in ref and fnmatchcase(ref, allowed))
             for allowed in self.allowed_refs
         )
 

@@ -11,7 +11,16 @@ from typing import Protocol
 import pytest
 
 from cpython_release.verify import SigstoreBundleVerifier, core
-from verify.verify_support import FIXTURES, TOOLKIT, GpgKey, PretendDigest, Release
+from cpython_release.verify.localca import LocalCA
+from verify.verify_support import (
+    FIXTURES,
+    TOOLKIT,
+    GpgKey,
+    PretendDigest,
+    Release,
+    make_release,
+    pipeline_signer,
+)
 
 
 class CliResult(Protocol):
@@ -258,3 +267,30 @@ def test_signer_keyring_names_openpgp_keys(
     )
     r = cli("verify", "3.14.1", str(release314.directory), "--signer-keyring", keyring, "--legacy")
     assert r.code == 2 and "name different signers" in r.err
+
+
+TOOLKIT_SHA = "3" * 40
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_default_policy_accepts_sign_yml_at_the_pinned_commit(
+    cli: Cli, ca: LocalCA, tmp_path: Path
+) -> None:
+    """The caller templates pin the toolkit by SHA, so a real release's certificate names
+    sign.yml@<SHA>: the default policy (what a packager runs) must verify it, and naming
+    other refs must refuse it with a message that says how to allow it."""
+    release = make_release(
+        tmp_path / "r", pipeline_signer(ca, version="3.14.1", ref=TOOLKIT_SHA), version="3.14.1"
+    )
+    r = cli("verify", "3.14.1", str(release.directory), "--toolkit-repository", TOOLKIT,
+            "--format", "json")  # fmt: skip
+    assert r.code == 0, r.out
+    assert "sign.yml@<any commit SHA>" in json.loads(r.out)["policy"]
+    r = cli("verify", "3.14.1", str(release.directory), "--toolkit-repository", TOOLKIT,
+            "--allowed-ref", TOOLKIT_SHA)  # fmt: skip
+    assert r.code == 0, r.out
+    r = cli("verify", "3.14.1", str(release.directory), "--toolkit-repository", TOOLKIT,
+            "--allowed-ref", "refs/heads/main", "--allowed-ref", "4" * 40)  # fmt: skip
+    assert r.code == 1
+    assert f"sign.yml@{TOOLKIT_SHA} is not allowed" in r.out + r.err
+    assert "--allowed-ref names the refs" in r.out + r.err

@@ -36,6 +36,14 @@ def test_positional_construction_and_signer_uris() -> None:
             False,
         ),
         (("refs/tags/v*",), "mallory@example.org", False),
+        # any-commit: a full lowercase commit SHA, nothing else
+        (("any-commit",), BASE + "a" * 40, True),
+        (("any-commit",), BASE + "a" * 39, False),
+        (("any-commit",), BASE + "A" * 40, False),
+        (("any-commit",), BASE + "refs/heads/evil", False),
+        (("any-commit",), BASE + "a" * 40 + "@x", False),
+        (("any-commit",), BASE.replace("sign.yml", "evil.yml") + "a" * 40, False),
+        (("refs/heads/main",), BASE + "a" * 40, False),
     ],
 )
 def test_allows_signer(refs: tuple[str, ...], uri: str, allowed: bool) -> None:

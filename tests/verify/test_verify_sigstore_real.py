@@ -66,7 +66,8 @@ def test_pipeline_policy_accepts_real_github_actions_bundle(
         pytest.param(
             rfc_policy(ref="refs/tags/v0.1.3"),
             f"signer {RFC_SIGNER} is not allowed (allowed: https://github.com/"
-            "trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.3)",
+            "trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.3; "
+            "--allowed-ref names the refs of the signing workflow that may sign)",
             id="wrong-ref",
         ),
         pytest.param(rfc_policy(ref="refs/heads/*"), "is not allowed", id="ref-pattern"),

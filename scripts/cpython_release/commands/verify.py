@@ -24,6 +24,7 @@ from cpython_release.errors import EXIT_CHECK_FAILED, EXIT_OK, BadInput, CheckFa
 from cpython_release.ghactions import set_outputs, write_summary
 from cpython_release.output import annotate, inert, write_report
 from cpython_release.sigstore_policy import (
+    ANY_COMMIT,
     SIGN_WORKFLOW,
     KeyringIdentity,
     LegacyIdentity,
@@ -35,7 +36,11 @@ from cpython_release.version import ReleaseVersion
 
 DEFAULT_REPOSITORY = "python/cpython"
 DEFAULT_TOOLKIT_REPOSITORY = "python/cpython-release"
-DEFAULT_REFS = ("refs/heads/main", "refs/tags/v*")
+# sign.yml on the toolkit's main branch, at one of its release tags, or at whichever full
+# commit SHA the caller pinned it to (the templates pin by SHA, so a real release's
+# certificate names a SHA). What binds a signature to one release is the rest of the policy:
+# the source repository, the source ref (the release's tag) and the trigger.
+DEFAULT_REFS = ("refs/heads/main", "refs/tags/v*", ANY_COMMIT)
 
 
 def register(sub: Subparsers) -> None:
@@ -77,8 +82,9 @@ def register(sub: Subparsers) -> None:
         "--allowed-ref",
         action="append",
         metavar="REF",
-        help="allowed ref of the signing workflow; repeatable; * patterns allowed "
-        f"(default: {' and '.join(DEFAULT_REFS)})",
+        help="allowed ref of the signing workflow: a full ref (* patterns allowed), a full "
+        f"commit SHA, or {ANY_COMMIT} (any full commit SHA); repeatable "
+        f"(default: {', '.join(DEFAULT_REFS)})",
     )
     pol.add_argument(
         "--workflow",
