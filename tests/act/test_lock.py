@@ -1,22 +1,28 @@
 """The hash-locked requirements the actions install: in step with pyproject.toml, recorded
 file by file, and installable (wheels only) on every runner the toolkit is sent to.
 
-The record (requirements/wheels.txt) and the lock are the real ones; the cases that must be
+The record (requirements/toolkit.wheels) and the lock are the real ones; the cases that must be
 refused are the real lock bent the way a bad regeneration would bend it.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
+import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from packaging.tags import Tag
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +48,7 @@ def _entries(text: str | None = None) -> list[Any]:
 
 
 def _files() -> dict[str, str]:
-    files: dict[str, str] = lock.parse_wheels(_read("requirements/wheels.txt"))
+    files: dict[str, str] = lock.parse_wheels(_read("requirements/toolkit.wheels"))
     return files
 
 
@@ -74,9 +80,18 @@ def test_the_runners_are_the_workflows_runners() -> None:
     assert labels <= set(lock.RUNNERS)
 
 
-def test_each_action_pins_an_exact_python_and_x64_on_windows_arm64() -> None:
-    for action in _actions():
-        assert action.python >= (3, 11, 0)
+# The toolkit extracts archives with tarfile's "data" filter (sdists, test archives, the
+# python.org layout): CVE-2025-4517, -4330 and -4435 bypass it before 3.12.11 and 3.13.4.
+# 3.12.11 and later are source-only security releases, with no Windows or macOS build for
+# setup-python; 3.13 has them up to its last bugfix release.
+SECURITY_FLOOR = (3, 13, 4)
+
+
+def test_each_action_pins_the_same_patched_python_and_x64_on_windows_arm64() -> None:
+    actions = _actions()
+    assert len({a.python for a in actions}) == 1
+    for action in actions:
+        assert action.python >= SECURITY_FLOOR
         assert action.x64_on_windows_arm64
 
 
@@ -148,7 +163,7 @@ def test_an_action_without_the_x64_request_is_found(tmp_path: Path) -> None:
     (tmp_path / "actions" / "setup").mkdir(parents=True)
     (tmp_path / "actions/setup/action.yml").write_text(bent)
     assert not lock.action_python(tmp_path, Path("actions/setup/action.yml")).x64_on_windows_arm64
-    loose = bent.replace('default: "3.12.10"', 'default: "3.12"')
+    loose = bent.replace('default: "3.13.15"', 'default: "3.13"')
     (tmp_path / "actions/setup/action.yml").write_text(loose)
     with pytest.raises(ValueError, match=r"not an exact X\.Y\.Z"):
         lock.action_python(tmp_path, Path("actions/setup/action.yml"))
@@ -232,3 +247,192 @@ def test_disagreement_is_found() -> None:
     assert "the lock was not generated with --only-binary :all:" in problems(
         pyproject, backend, header
     )
+
+
+# -- the review's attacks -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "--no-binary cryptography",  # pip would build the (hash-listed) sdist: its backend runs
+        "--extra-index-url https://example.invalid/simple",
+        "-r other.txt",
+        "zzz-helper==1.0",  # an entry pip installs without a hash check here
+        "    --hash=sha256:abc",
+    ],
+)
+def test_a_lock_line_that_is_not_an_entry_hash_or_comment_is_refused(line: str) -> None:
+    text = _read("requirements/toolkit.txt")
+    assert lock.grammar_problems(text) == []
+    bent = text.replace("annotated-types==", line + "\nannotated-types==", 1)
+    problems = lock.grammar_problems(bent)
+    assert len(problems) == 1 and repr(line)[:40] in problems[0]
+
+
+def test_a_marker_on_the_emulated_machine_is_checked_under_both_names() -> None:
+    """x64 Python on windows-11-arm may report platform_machine ARM64 (CPython 3.12+ asks
+    WMI): an entry selected only there must still have a wheel x64 Python can install."""
+    arm_only = lock.Locked("x", "1.0", "sys_platform == 'win32' and platform_machine == 'ARM64'")
+    arm_only.hashes.append("1" * 64)
+    files = {**_files(), "1" * 64: "x-1.0-cp39-abi3-win_arm64.whl"}
+    emulated = lock.ActionPython(Path("action.yml"), (3, 12, 10), True)
+    problems = lock.coverage_problems([*_entries(), arm_only], files, emulated)
+    assert problems == [
+        "action.yml: no wheel of x==1.0 for CPython 3.12.10 on windows-11-arm (win32 AMD64)"
+    ]
+
+
+def test_an_action_whose_setup_python_ignores_the_pin_is_refused(tmp_path: Path) -> None:
+    text = _read("action.yml")
+    bent = text.replace("python-version: ${{ inputs.python-version }}", 'python-version: "3.9"')
+    assert bent != text
+    (tmp_path / "action.yml").write_text(bent)
+    with pytest.raises(ValueError, match="does not take the python-version input"):
+        lock.action_python(tmp_path, Path("action.yml"))
+
+
+def test_runners_from_expressions_or_other_inputs_are_refused(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / "workflows").mkdir()
+    (tmp_path / ".github/workflows/build-windows.yml").write_text(
+        "jobs:\n"
+        # the plan's matrix, in a job the plan feeds: its runners are inventory's
+        "  build: {strategy: {matrix: '${{ fromJSON(inputs.matrix) }}'},"
+        " runs-on: '${{ matrix.runner }}'}\n"
+        # another input in a planned job, and a new job: not the plan's
+        "  package: {strategy: {matrix: '${{ fromJSON(inputs.other) }}'},"
+        " runs-on: '${{ matrix.runner }}'}\n"
+        "  extra: {strategy: {matrix: '${{ fromJSON(inputs.matrix) }}'},"
+        " runs-on: '${{ matrix.runner }}'}\n"
+        # a matrix whose include is an expression, and a key the matrix lacks
+        "  inc: {strategy: {matrix: {include: '${{ fromJSON(inputs.r) }}'}},"
+        " runs-on: '${{ matrix.runner }}'}\n"
+        "  nokey: {strategy: {matrix: {os: [ubuntu-24.04]}}, runs-on: '${{ matrix.runner }}'}\n"
+        "  listexpr: {strategy: {matrix: {runner: ['${{ inputs.r }}']}},"
+        " runs-on: '${{ matrix.runner }}'}\n"
+    )
+    labels, problems = lock.runner_labels(tmp_path)
+    assert labels == {"windows-2025", "windows-11-arm"}
+    assert [p.split(" job ")[1].split(":")[0] for p in problems] == [
+        "package",
+        "extra",
+        "inc",
+        "nokey",
+        "listexpr",
+    ]
+
+
+def test_a_stale_record_is_not_used_to_judge_runners(tmp_path: Path) -> None:
+    root = _checkout(tmp_path)
+    assert lock.check(root) == []
+    record = _read("requirements/toolkit.wheels").splitlines(keepends=True)
+    (root / "requirements/toolkit.wheels").write_text("".join(record[:-3]))
+    problems = lock.check(root)
+    assert problems[-1] == "runners not checked: the record of the lock's files is stale"
+    assert not [p for p in problems if "no wheel" in p]
+    assert problems[:-1] == sorted(problems[:-1]) and len(problems) == 4
+
+
+# -- update: the header's command, the record, the check ----------------------------------
+
+
+def _index(files: dict[str, str]) -> Iterator[str]:
+    """A PEP 691 JSON simple index serving ``files`` (sha256 -> name)."""
+    by_project: dict[str, list[dict[str, object]]] = {}
+    for digest, name in files.items():
+        project = canonicalize_name(re.split(r"-\d", name, maxsplit=1)[0])
+        by_project.setdefault(project, []).append(
+            {"filename": name, "hashes": {"sha256": digest}, "url": f"https://x/{name}"}
+        )
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            project = self.path.strip("/").split("/")[-1]
+            body = json.dumps({"files": by_project.get(project, [])}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def index() -> Iterator[str]:
+    yield from _index(_files())
+
+
+NEEDED = (
+    "pyproject.toml",
+    "requirements/toolkit.txt",
+    "requirements/toolkit.wheels",
+    "requirements/build-backend.in",
+    "action.yml",
+    "actions/setup/action.yml",
+)
+
+
+def _checkout(tmp_path: Path) -> Path:
+    """What tools/lock.py reads of the toolkit (the working tree's, committed or not)."""
+    root = tmp_path / "toolkit"
+    for rel in NEEDED:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(_read(rel))
+    shutil.copytree(ROOT / ".github" / "workflows", root / ".github" / "workflows")
+    shutil.copytree(ROOT / "workflows", root / "workflows")
+    return root
+
+
+def _fake_uv(tmp_path: Path, lock_text: str) -> Path:
+    """A uv that checks it was given the header's arguments and writes ``lock_text``."""
+    (tmp_path / "new-lock.txt").write_text(lock_text)
+    uv = tmp_path / "uv"
+    uv.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" > "{tmp_path}/uv-args"\n'
+        f'cp "{tmp_path}/new-lock.txt" requirements/toolkit.txt\n'
+    )
+    uv.chmod(0o755)
+    return uv
+
+
+def test_update_regenerates_records_and_checks(tmp_path: Path, index: str) -> None:
+    root = _checkout(tmp_path)
+    header = _read("requirements/toolkit.txt").splitlines()[1].lstrip("# ")
+    uv = _fake_uv(tmp_path, _read("requirements/toolkit.txt"))
+    assert lock.update(root, str(uv), index) == []
+    assert (tmp_path / "uv-args").read_text().split() == header.split()[1:]
+    assert (root / "requirements/toolkit.wheels").read_text() == _read(
+        "requirements/toolkit.wheels"
+    )
+    # a regeneration that loses the macOS x86_64 fork: recorded, and refused by the check
+    uv = _fake_uv(tmp_path, _without_the_intel_fork(_read("requirements/toolkit.txt")))
+    problems = lock.update(root, str(uv), index)
+    assert problems and all("macos-15-intel" in p for p in problems)
+
+
+def test_update_refuses_a_header_that_is_not_uv_pip_compile(tmp_path: Path, index: str) -> None:
+    root = _checkout(tmp_path)
+    text = _read("requirements/toolkit.txt").replace("#    uv pip compile", "#    sh -c", 1)
+    (root / "requirements/toolkit.txt").write_text(text)
+    with pytest.raises(ValueError, match="holds no `uv pip compile` command"):
+        lock.update(root, "/bin/false", index)
+
+
+def test_the_tool_says_how_to_run_it_without_the_toolkit(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(ROOT / "tools" / "lock.py"), "check"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "run this with the toolkit's environment" in done.stderr
