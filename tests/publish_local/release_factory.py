@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import io
 import zipfile
@@ -17,6 +19,7 @@ from cpython_release.manifest import (
     ReleaseInfo,
     Signature,
 )
+from verify.verify_support import GpgKey, gpg_key
 
 VERSION = "3.14.0rc2"
 XYZ = "3.14.0"
@@ -133,7 +136,49 @@ def make_release(
     # The sign stage's signatures of both lists (a stand-in bundle; a GPG one for SHA256SUMS).
     (directory / f"{MANIFEST_NAME}.sigstore").write_bytes(content("manifest.sigstore", 300, seed))
     (directory / "SHA256SUMS.asc").write_bytes(content("sums.asc", 200, seed))
+    sign_manifest(directory)
     return manifest
+
+
+_SIGNER: list[GpgKey] = []
+
+
+def _signer() -> GpgKey:
+    """One OpenPGP key per test process, made on first use (publish checks the manifest's
+    signature: these releases are signed by it, and publish is told so)."""
+    if not _SIGNER:
+        stack = contextlib.ExitStack()
+        _SIGNER.append(stack.enter_context(gpg_key("Publish Tests <publish@example.org>")))
+        atexit.register(stack.close)
+    return _SIGNER[0]
+
+
+_SIGNED: dict[str, bytes] = {}  # manifest sha256 -> its .asc
+
+
+def sign_manifest(directory: Path) -> None:
+    """(Re-)sign ``directory``'s manifest: ``release-manifest.json.asc`` by the test key. The
+    same manifest gets the same signature (an OpenPGP signature carries its time; a rebuilt
+    identical release must be byte-identical, its signatures included)."""
+    manifest = directory / MANIFEST_NAME
+    asc = directory / f"{MANIFEST_NAME}.asc"
+    key = sha256_file(manifest).sha256
+    if key not in _SIGNED:
+        _SIGNED[key] = _signer().sign(manifest).read_bytes()
+    asc.write_bytes(_SIGNED[key])
+
+
+def signer_options() -> tuple[str, str]:
+    """The publish options naming the key that signed the test releases."""
+    return ("--signer-keyring", str(_signer().keyring))
+
+
+def with_signer(args: tuple[str, ...]) -> tuple[str, ...]:
+    """A ``publish`` command line, told which key signed the test releases (unless it says
+    itself, or only checks credentials, which reads no files)."""
+    if not args or args[0] != "publish" or {"--check-credentials", "--signer-keyring"} & set(args):
+        return args
+    return (*args, *signer_options())
 
 
 def public_files(root: Path) -> dict[str, bytes]:

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +23,7 @@ import pytest
 
 from cpython_release.manifest import Manifest
 from fakes_pythonorg import FakeServer, FakeState, start_server
-from publish_local.release_factory import make_release
+from publish_local.release_factory import make_release, signer_options, with_signer
 
 SSHD_CANDIDATES = ("sshd", "/usr/sbin/sshd")
 INSTALL_HINT = "apt-get update && apt-get install -y openssh-server"
@@ -168,6 +168,7 @@ class Server:
             str(self.sshd.key_file),
             "--known-hosts",
             str(self.sshd.known_hosts),
+            *signer_options(),  # the key that signed the test releases' manifests
             *extra,
         ]
 
@@ -239,3 +240,14 @@ def pyorg() -> Iterator[FakeServer]:
     state.add_user(*STAFF, v2_token=V2_TOKEN)
     with start_server(state) as server:
         yield server
+
+
+@pytest.fixture
+def cli(cli: Callable[..., Any]) -> Callable[..., Any]:
+    """The shared ``cli``; ``publish`` is told the key that signed the test releases
+    (publish checks the manifest's signature: tests/verify/test_publish_checks_signature.py)."""
+
+    def run(*args: str) -> Any:
+        return cli(*with_signer(args))
+
+    return run

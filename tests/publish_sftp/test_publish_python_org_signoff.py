@@ -24,7 +24,7 @@ import pytest
 from cpython_release.manifest import Manifest
 from cpython_release.publish.journal import read
 from fakes_pythonorg import FakeServer
-from publish_local.release_factory import VERSION, XYZ, make_release, public_files
+from publish_local.release_factory import VERSION, XYZ, make_release, public_files, sign_manifest
 from publish_sftp.conftest import CDN, STAFF, V2_TOKEN, Server
 from publish_sftp.test_publish_python_org_cli import PREFLIGHT, argv
 from publish_sftp.test_publish_sftp import assert_published
@@ -262,6 +262,7 @@ def test_one_changed_file_purges_only_that_file_and_the_pages(
         for a in manifest.artifacts
     ]
     Manifest(manifest.release, tuple(arts)).write(directory / "release-manifest.json")
+    sign_manifest(directory)  # a rebuilt release is signed again
     r = cli(*argv(server, directory, pyorg, cdn, "--replace"))
     assert r.code == 0, r.err
     paths = sorted(path for _, path, _ in cdn.purges[before:])

@@ -1,8 +1,9 @@
 """``cpython-release publish``: put a verified release where people download it.
 
 One command for every target. It reads the signed manifest in the artifact directory,
-re-hashes every file against it (exit 1 on any missing or changed file, before anything is
-published), then:
+checks the manifest's signature as ``verify`` does (the signer named by the identity options,
+bound to the manifest's version: exit 1 unless it holds), re-hashes every file against it
+(exit 1 on any missing or changed file, before anything is published), then:
 
 * ``local`` (the default): python.org's trees and API records in a directory (rehearsals);
 * ``python-org``: first every credential is checked (SSH login and both roots, the API key
@@ -218,6 +219,14 @@ def register(sub: Subparsers) -> None:
         type=credential_url("GitHub API"),
     )
     g.add_argument("--nightly", action="store_true", help="publish as the rolling nightly")
+    from cpython_release.commands.verify import add_identity_policy
+
+    add_identity_policy(
+        p,
+        legacy=False,
+        title="the manifest's signature (checked before anything is published, as verify "
+        "checks it; the workflows pass what they pass to verify)",
+    )
     add_format(p, what="what was done (or, with --dry-run, planned)")
     p.set_defaults(func=run)
 
@@ -306,7 +315,7 @@ def run(args: argparse.Namespace) -> int:
     if not directory.is_dir():
         raise BadInput(f"{directory} is not a directory")
     manifest_path: Path = args.manifest or directory / MANIFEST_NAME
-    manifest = Manifest.load(manifest_path)
+    manifest = verify_signature(args, manifest_path)
     verify_directory(manifest, directory, manifest_path)
 
     journal = Journal(args.journal)
@@ -393,6 +402,26 @@ def after_changes(exc: ReleaseError, journal: Journal, path: Path | None) -> Che
         "they are listed above. Re-running the same command resumes: what is done is skipped.",
         list(getattr(exc, "problems", [])),
     )
+
+
+def verify_signature(args: argparse.Namespace, manifest_path: Path) -> Manifest:
+    """The manifest, once its own signature holds for the signer the options name (as
+    ``verify`` checks it); else nothing is published (exit 1, saying why)."""
+    from cpython_release.commands.verify import policy_from_args
+    from cpython_release.verify.core import verify_manifest_signature
+    from cpython_release.version import ReleaseVersion
+
+    claimed = Manifest.load(manifest_path)  # bad input (exit 2): unreadable, not a manifest
+    policy = policy_from_args(args, ReleaseVersion.parse(claimed.release.version, nightly=None))
+    manifest, checked = verify_manifest_signature(manifest_path, policy=policy)
+    if not checked.ok:
+        raise CheckFailed(
+            f"the signed manifest {manifest_path} does not verify (signer: {checked.policy}): "
+            "refusing to publish anything",
+            [*checked.problems, *checked.needs_online],
+        )
+    note(f"verified: {manifest_path} is signed ({checked.policy})")
+    return manifest
 
 
 def verify_directory(manifest: Manifest, directory: Path, manifest_path: Path) -> None:

@@ -64,52 +64,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--sums", metavar="PATH_OR_URL", help="SHA256SUMS file (default: SHA256SUMS in SOURCE)"
     )
-    pol = p.add_argument_group("identity policy")
-    pol.add_argument(
-        "--repository",
-        default=DEFAULT_REPOSITORY,
-        metavar="OWNER/NAME",
-        help="source repository the release was built from "
-        f"(default {DEFAULT_REPOSITORY}; a fork for rehearsals)",
-    )
-    pol.add_argument(
-        "--toolkit-repository",
-        default=DEFAULT_TOOLKIT_REPOSITORY,
-        metavar="OWNER/NAME",
-        help=f"repository of the signing workflow (default {DEFAULT_TOOLKIT_REPOSITORY})",
-    )
-    pol.add_argument(
-        "--allowed-ref",
-        action="append",
-        metavar="REF",
-        help="allowed ref of the signing workflow: a full ref (* patterns allowed), a full "
-        f"commit SHA, or {ANY_COMMIT} (any full commit SHA); repeatable "
-        f"(default: {', '.join(DEFAULT_REFS)})",
-    )
-    pol.add_argument(
-        "--workflow",
-        default=SIGN_WORKFLOW,
-        help=f"signing workflow file name (default {SIGN_WORKFLOW})",
-    )
-    pol.add_argument(
-        "--legacy",
-        action="store_true",
-        help="historical release: require the release manager's personal identity "
-        "for this minor version instead of the pipeline's",
-    )
-    pol.add_argument(
-        "--legacy-identity", metavar="EMAIL", help="with --legacy: override the identity"
-    )
-    pol.add_argument(
-        "--legacy-issuer", metavar="URL", help="with --legacy: override the OIDC issuer"
-    )
-    pol.add_argument(
-        "--signer-keyring",
-        type=_optional_path,
-        metavar="FILE",
-        help="no Sigstore identity: the release is signed by the OpenPGP keys in FILE "
-        "(rehearsals with an ephemeral key); every file needs a good .asc by them",
-    )
+    add_identity_policy(p)
     p.add_argument(
         "--keyring", type=_optional_path, help="OpenPGP public keys to check .asc files with"
     )
@@ -152,6 +107,62 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument("--workers", type=int, help="hashing threads (default: cores + 1, max 8)")
     p.set_defaults(func=run)
+
+
+def add_identity_policy(
+    p: argparse.ArgumentParser, *, legacy: bool = True, title: str = "identity policy"
+) -> None:
+    """Who must have signed: the options ``verify`` and ``publish`` share (``legacy``: the
+    options for releases made before this pipeline; without them they are off)."""
+    pol = p.add_argument_group(title)
+    pol.add_argument(
+        "--repository",
+        default=DEFAULT_REPOSITORY,
+        metavar="OWNER/NAME",
+        help="source repository the release was built from "
+        f"(default {DEFAULT_REPOSITORY}; a fork for rehearsals)",
+    )
+    pol.add_argument(
+        "--toolkit-repository",
+        default=DEFAULT_TOOLKIT_REPOSITORY,
+        metavar="OWNER/NAME",
+        help=f"repository of the signing workflow (default {DEFAULT_TOOLKIT_REPOSITORY})",
+    )
+    pol.add_argument(
+        "--allowed-ref",
+        action="append",
+        metavar="REF",
+        help="allowed ref of the signing workflow: a full ref (* patterns allowed), a full "
+        f"commit SHA, or {ANY_COMMIT} (any full commit SHA); repeatable "
+        f"(default: {', '.join(DEFAULT_REFS)})",
+    )
+    pol.add_argument(
+        "--workflow",
+        default=SIGN_WORKFLOW,
+        help=f"signing workflow file name (default {SIGN_WORKFLOW})",
+    )
+    if legacy:
+        pol.add_argument(
+            "--legacy",
+            action="store_true",
+            help="historical release: require the release manager's personal identity "
+            "for this minor version instead of the pipeline's",
+        )
+        pol.add_argument(
+            "--legacy-identity", metavar="EMAIL", help="with --legacy: override the identity"
+        )
+        pol.add_argument(
+            "--legacy-issuer", metavar="URL", help="with --legacy: override the OIDC issuer"
+        )
+    else:
+        p.set_defaults(legacy=False, legacy_identity=None, legacy_issuer=None)
+    pol.add_argument(
+        "--signer-keyring",
+        type=_optional_path,
+        metavar="FILE",
+        help="no Sigstore identity: the release is signed by the OpenPGP keys in FILE "
+        "(rehearsals with an ephemeral key); every file needs a good .asc by them",
+    )
 
 
 def _optional_path(text: str) -> Path | None:

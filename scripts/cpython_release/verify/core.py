@@ -143,17 +143,7 @@ class _Source:
                 raise BadInput(f"{override}: {first.strerror}")
             found = Files(where, set(got), dict(got), complete_listing=False)
             return _ListFile(_text((where / name).read_bytes()), str(override), (name, found))
-        path = Path(override)
-        if not path.is_file():
-            raise BadInput(f"{override} is not a file")
-        name, where = path.name, path.parent
-        data = _read_list(path)
-        companions = [n for n in (name + SIGSTORE, name + GPG) if (where / n).is_file()]
-        hashed = hash_many([where / n for n in companions])
-        digests: dict[str, FileDigest | OSError] = {n: hashed[where / n] for n in companions}
-        digests[name] = FileDigest(len(data), sha256_bytes(data))
-        found = Files(where, {name, *companions}, digests, complete_listing=False)
-        return _ListFile(_text(data), str(override), (name, found))
+        return _load_local(Path(override), str(override))
 
     def names(self) -> list[str] | None:
         """Every file name there (None: a server without a directory index)."""
@@ -195,6 +185,21 @@ class _Source:
             by_path = hashing.result()
         hashed: dict[str, FileDigest | OSError] = {n: by_path[self.directory / n] for n in to_hash}
         return Files(self.directory, self.present, {**hashed, **self.read})
+
+
+def _load_local(path: Path, label: str) -> _ListFile:
+    """A manifest or SHA256SUMS given as a local file, read once, with the companions beside
+    it (where it is checked)."""
+    if not path.is_file():
+        raise BadInput(f"{label} is not a file")
+    name, where = path.name, path.parent
+    data = _read_list(path)
+    companions = [n for n in (name + SIGSTORE, name + GPG) if (where / n).is_file()]
+    hashed = hash_many([where / n for n in companions])
+    digests: dict[str, FileDigest | OSError] = {n: hashed[where / n] for n in companions}
+    digests[name] = FileDigest(len(data), sha256_bytes(data))
+    found = Files(where, {name, *companions}, digests, complete_listing=False)
+    return _ListFile(_text(data), label, (name, found))
 
 
 def _read_list(path: Path) -> bytes:
@@ -349,6 +354,38 @@ def _no_manifest(src: _Source, v: ReleaseVersion) -> str:
 
 # publish/layout.py published_list_name(MANIFEST_NAME, version)
 _VERSIONED_MANIFEST = re.compile(r"release-manifest-(\d+\.\d+\.\d+[0-9a-z.]*)\.json")
+
+
+def verify_manifest_signature(
+    manifest: Path,
+    *,
+    policy: SigningIdentity,
+    verifier: BundleVerifier | None = None,
+    offline: bool = True,
+) -> tuple[Manifest, VerifyReport]:
+    """The signed manifest alone, checked as :func:`verify_release` checks it (publish does
+    this before it uploads anything): its facts and its signature beside it, ``.sigstore``
+    (or, for a :class:`KeyringIdentity`, ``.asc``), against ``policy`` bound to the version
+    the manifest names. The files it lists are not read here.
+
+    Returns the manifest parsed from the very bytes checked, and the report (``ok`` only
+    when the signature holds). Raises :class:`BadInput` for an unreadable or invalid manifest.
+    """
+    listed = _load_local(Path(manifest), str(manifest))
+    claimed = Manifest.loads(listed.text, listed.label)
+    v = ReleaseVersion.parse(claimed.release.version, nightly=None)
+    if isinstance(policy, PipelineIdentity) and not policy.source_ref:
+        policy = policy.bound_to(v)
+    keyring = policy.keyring if isinstance(policy, KeyringIdentity) else None
+    bundle_verifier = verifier if verifier is not None else SigstoreBundleVerifier(offline=offline)
+    report = VerifyReport(str(v), str(manifest), "manifest", policy.describe())
+    check = Checks(v, policy, bundle_verifier, keyring, None, False, report)
+    found = _collect_manifest(_Lists(listed, None, None), check)
+    if check.sigstore_required:
+        _prepare(bundle_verifier)
+    assert listed.side is not None
+    check.run([], Files(listed.side[1].directory, set()), set(), found.side)
+    return claimed, report
 
 
 @dataclass
