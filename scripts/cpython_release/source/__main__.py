@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
 from cpython_release.errors import ReleaseError
 from cpython_release.source.archive import make_source_archives
+
+
+def _terminated(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleanup
+    raise SystemExit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dest", type=Path)
     parser.add_argument("--blurb", help="blurb executable (default: find one)")
     args = parser.parse_args(argv)
+    # SIGTERM (a cancelled job) unwinds like Ctrl-C: the work directory in DEST is removed
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         args.dest.mkdir(parents=True, exist_ok=True)
         result = make_source_archives(

@@ -26,6 +26,7 @@ from cpython_release.source.archive import (
     make_source_archives,
     verify_checkout,
 )
+from cpython_release.source.cleanup import remove_tree
 from cpython_release.source.docs import DocsBuilder, MakeDocsBuilder, collect
 from cpython_release.source.git import GitRepo, check_sha
 from cpython_release.source.tree import Tree
@@ -169,7 +170,7 @@ def build_source(
         )
         _publish(tmp, out, names)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)  # complete, even if a second signal arrives meanwhile
     return out / FRAGMENT_NAME
 
 
@@ -206,5 +207,5 @@ def build_docs(
         )
         _publish(tmp, out, names)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)  # complete, even if a second signal arrives meanwhile
     return out / DOCS_FRAGMENT_NAME
