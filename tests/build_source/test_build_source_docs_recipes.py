@@ -344,3 +344,28 @@ def test_split_recipe_names_the_archives_for_the_passed_version(
     assert "python-3.13.6.dev20261206-docs.epub" in names
     assert "python-3.13.6.dev20261206-docs-html.tar.bz2" in names
     assert not [n for n in names if "3.13.5" in n]
+
+
+def test_a_missing_makeinfo_is_bad_input_before_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The info archive needs makeinfo (texinfo): missing, the build says so before running
+    anything (both recipes)."""
+    from cpython_release.source import docs
+
+    real_which = docs.shutil.which
+    monkeypatch.setattr(
+        docs.shutil, "which", lambda name: None if name == "makeinfo" else real_which(name)
+    )
+    split = tmp_path / "split" / "Python-3.15.0"
+    (split / "Doc").mkdir(parents=True)
+    (split / "Doc" / "Makefile").write_text("".join(f"{t}:\n" for t in DIST_TARGETS))
+    for src, version in ((_old_tree(tmp_path / "old"), "3.11.2"), (split, "3.15.0rc1")):
+        calls, builder = _record()
+        with pytest.raises(BadInput, match="needs makeinfo: install texinfo"):
+            builder.build(src, version)
+        assert calls == []
+    calls, builder = _record()
+    builder.targets = ("dist-html",)  # no info archive asked for: no makeinfo needed
+    builder.build(split, "3.15.0rc1")
+    assert calls

@@ -275,11 +275,23 @@ class MakeDocsBuilder:
         recipe = detect_recipe(doc / "Makefile")
         print(f"docs: Doc/Makefile offers the {recipe} recipe", file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory(prefix="docs-venv-") as venv:
-            for cmd, cwd, env in self.commands(srcdir, Path(venv), version, recipe):
+            steps = self.commands(srcdir, Path(venv), version, recipe)
+            _check_makeinfo(steps)
+            for cmd, cwd, env in steps:
                 self.run(cmd, cwd, env)
         if recipe == DIST_RECIPE:
             pack_dist(doc, version, self.archive_time())
         return doc / "dist"
+
+
+def _check_makeinfo(steps: Sequence[Step]) -> None:
+    """The info archive needs ``makeinfo`` (texinfo): say so before the long build, not
+    after it (exit 2)."""
+    if any("texinfo" in arg for cmd, _, _ in steps for arg in cmd) and not shutil.which("makeinfo"):
+        raise BadInput(
+            "the docs build makes the texinfo/info archive, which needs makeinfo: install "
+            "texinfo (Debian and Ubuntu: apt-get install texinfo)"
+        )
 
 
 def collect(dist: Path, expected: list[str]) -> list[Path]:
