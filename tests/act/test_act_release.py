@@ -45,6 +45,9 @@ def test_published_release_is_signed_and_verified(shared_release_run: ReleaseRun
     assert "SHA256SUMS" in names and "release-manifest.json" in names
     assert not any(n.endswith(".sigstore") for n in names)  # no OIDC identity under act
     assert f"Python {VERSION}: VALID" in run.job_log("verify-published/verify")
+    # publish itself checked the manifest's signature first, for the signer verify named
+    publish_log = run.job_log("publish-github/publish")
+    assert "release/release-manifest.json is signed (OpenPGP keys in " in publish_log
     # no Sigstore identity under act: the rehearsal's GPG key (the sign job's public key) is
     # the signer both verify jobs name, and every file carries its good .asc
     for artifact in (f"verify-report-{VERSION}", f"verify-report-{VERSION}-published"):
