@@ -351,11 +351,9 @@ def test_a_missing_makeinfo_is_bad_input_before_the_build(
 ) -> None:
     """The info archive needs makeinfo (texinfo): missing, the build says so before running
     anything (both recipes)."""
-    from cpython_release.source import docs
-
-    real_which = docs.shutil.which
+    real_which = shutil.which
     monkeypatch.setattr(
-        docs.shutil, "which", lambda name: None if name == "makeinfo" else real_which(name)
+        shutil, "which", lambda name: None if name == "makeinfo" else real_which(name)
     )
     split = tmp_path / "split" / "Python-3.15.0"
     (split / "Doc").mkdir(parents=True)
