@@ -11,13 +11,18 @@ The toolkit root is two levels above this file. Its dependencies come only from 
 itself is then built from its own tree with the locked build backend, fetching nothing.
 
 The venv lives in ``$RUNNER_TOOL_CACHE/cpython-release/<key>``, keyed by the toolkit's
-source and lock, the interpreter (implementation, full version) and the machine's
-architecture. A venv is reused (on a long-lived runner, or under act, only the first job pays
-for the install) only when its stamp matches AND what is installed in it is exactly the lock
+source and lock, the interpreter (implementation, full version) and the platform its wheels
+are for. A venv is reused (on a long-lived runner, or under act, only the first job pays for
+the install) only when its stamp matches AND what is installed in it is exactly the lock
 for this platform (names and versions, nothing more, nothing less) plus the toolkit at its
-version; anything else is rebuilt from scratch. The toolkit is installed from a clean copy of
-its source files (``pyproject.toml``, ``scripts``, the lock): a ``build/`` or ``*.egg-info``
-left in the tree by an earlier build on a persistent runner cannot leak into the install.
+version AND every installed file is what its package's RECORD says (same hash) with no file
+that no RECORD lists (a planted .pth or .pyc would run in every later call); anything else
+is rebuilt from scratch. Every interpreter runs with ``-I``, and the lock may hold nothing
+but entries, hashes and comments (pip obeys option lines such as ``--no-binary``).
+
+The toolkit is installed from a clean copy of its source files (``pyproject.toml``,
+``scripts``, the lock): a ``build/`` or ``*.egg-info`` left in the tree by an earlier build
+on a persistent runner cannot leak into the install.
 After installing, ``pip check`` must pass: the lock covers every dependency of what it holds.
 
 A lock directory serialises concurrent jobs on one runner (``mkdir`` is atomic everywhere);
@@ -35,10 +40,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
+import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import uuid
@@ -93,11 +99,31 @@ def entry_point(python: Path, name: str) -> Path:
 
 
 def venv_key(digest: str) -> str:
-    """The venv's directory name: toolkit source, interpreter and architecture."""
+    """The venv's directory name: toolkit source, interpreter and the platform its wheels
+    are for (``sysconfig.get_platform()``: x64 Python on Windows arm64 is ``win-amd64``,
+    where ``platform.machine()`` may say ARM64)."""
     impl = sys.implementation.name
     version = "".join(map(str, sys.version_info[:3]))
-    machine = (platform.machine() or "unknown").lower()
-    return f"{digest[:16]}-{impl}{version}-{machine}"
+    where = re.sub(r"[^A-Za-z0-9_.-]", "-", sysconfig.get_platform().lower())
+    return f"{digest[:16]}-{impl}{version}-{where}"
+
+
+# What a lock line may be (tools/lock.py check says the same): pip obeys option lines in a
+# requirements file (``--no-binary X`` would build X's hash-listed sdist, running its build
+# backend; ``--extra-index-url`` adds an index), so anything else is refused before pip runs.
+LOCK_LINE = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._-]*==\S+(?: ; .+?)? \\"
+    r"|    --hash=sha256:[0-9a-f]{64}(?: \\)?"
+    r"|\s*(?:#.*)?"
+)
+
+
+def lock_line_problems(text: str) -> list[str]:
+    return [
+        f"line {number}: {line[:80]!r}"
+        for number, line in enumerate(text.splitlines(), 1)
+        if not LOCK_LINE.fullmatch(line)
+    ]
 
 
 def take_over_stale(path: Path, judged: os.stat_result) -> bool:
@@ -169,7 +195,10 @@ def run(args: list[str], what: str) -> str:
 
 
 def pip(python: Path, *args: str, what: str) -> None:
-    run([str(python), "-m", "pip", *args, "--quiet", "--disable-pip-version-check"], what)
+    # -I (here and for every interpreter started below): no module from the working
+    # directory (a caller's checkout, a self-hosted runner's leftovers) shadows pip, venv or
+    # the toolkit, and no PYTHON* variable changes what runs
+    run([str(python), "-I", "-m", "pip", *args, "--quiet", "--disable-pip-version-check"], what)
 
 
 def clean_copy(root: Path, dest: Path) -> Path:
@@ -192,12 +221,12 @@ def install(venv: Path, root: Path) -> Path:
     """A fresh venv with the locked dependencies and the toolkit; returns its interpreter."""
     if venv.exists():
         shutil.rmtree(venv)
-    run([sys.executable, "-m", "venv", str(venv)], f"creating the virtual environment {venv}")
+    run([sys.executable, "-I", "-m", "venv", str(venv)], f"creating the virtual environment {venv}")
     python = venv_python(venv)
     pip(python, "install", "--require-hashes", "--only-binary", ":all:", "--no-deps",
         "-r", str(root / LOCK), what="pip install of the locked dependencies")  # fmt: skip
     # what the venv module seeds besides pip (setuptools, before 3.12) goes unless locked
-    installed, wanted = inspect(python, root)
+    installed, wanted, _ = inspect(python, root)
     seeded = sorted(set(installed) - set(wanted) - {"pip", "cpython-release"})
     if seeded:
         pip(python, "uninstall", "--yes", *seeded, what="pip uninstall of " + " ".join(seeded))
@@ -212,11 +241,14 @@ def install(venv: Path, root: Path) -> Path:
     return python
 
 
-# Run by the venv's interpreter: what is installed, and what the lock wants on this platform
+# Run by the venv's interpreter: what is installed, what the lock wants on this platform
 # (markers evaluated by the packaging library pip vendors, since the venv holds nothing else
-# we may rely on). Prints JSON: {"installed": {name: version}, "wanted": {name: version}}.
+# we may rely on), and every installed file that is not what its package's RECORD says
+# (another hash, missing) or that no RECORD lists (a planted .pth or .pyc runs in every
+# later call). Prints JSON: {"installed": {name: version}, "wanted": {name: version},
+# "tampered": [text]}.
 INSPECT = r"""
-import json, re, sys
+import base64, hashlib, json, os, re, sys, sysconfig
 from importlib import metadata
 from pip._vendor.packaging.markers import Marker
 from pip._vendor.packaging.utils import canonicalize_name
@@ -225,29 +257,48 @@ for line in open(sys.argv[1], encoding="utf-8"):
     m = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)(?: ; (.+?))? \\$", line.rstrip())
     if m and (m[3] is None or Marker(m[3]).evaluate()):
         wanted[canonicalize_name(m[1])] = m[2]
-installed = {
-    canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions()
-}
-print(json.dumps({"installed": installed, "wanted": wanted}))
+installed, recorded, tampered = {}, set(), []
+for d in metadata.distributions():
+    installed[canonicalize_name(d.metadata["Name"])] = d.version
+    for f in d.files or []:
+        path = os.path.normcase(os.path.abspath(f.locate()))
+        recorded.add(path)
+        try:
+            data = open(path, "rb").read()
+        except OSError:
+            tampered.append(f"{f} is missing")
+            continue
+        if f.hash is not None:
+            digest = hashlib.new(f.hash.mode, data).digest()
+            if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != f.hash.value:
+                tampered.append(f"{f} is not what {d.metadata['Name']} installed")
+for top in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
+    for base, _dirs, names in os.walk(top):
+        for name in names:
+            path = os.path.normcase(os.path.abspath(os.path.join(base, name)))
+            if path not in recorded:
+                tampered.append(f"{os.path.relpath(path, top)} was installed by no package")
+print(json.dumps({"installed": installed, "wanted": wanted, "tampered": sorted(tampered)}))
 """
 
 
-def inspect(python: Path, root: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """(installed, wanted): name -> version in the venv, and in the lock for this platform."""
+def inspect(python: Path, root: Path) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """(installed, wanted, tampered): name -> version in the venv, and in the lock for this
+    platform; and the venv's files that are not what its packages installed."""
     done = subprocess.run(
-        [str(python), "-c", INSPECT, str(root / LOCK)], capture_output=True, text=True
+        [str(python), "-I", "-c", INSPECT, str(root / LOCK)], capture_output=True, text=True
     )
     if done.returncode:
         raise RuntimeError(f"cannot inspect {python}: {done.stderr.strip()[-300:]}")
     found = json.loads(done.stdout)
-    return found["installed"], found["wanted"]
+    return found["installed"], found["wanted"], list(found.get("tampered", ["not reported"]))
 
 
 def lock_mismatch(python: Path, root: Path, version: str) -> list[str]:
     """How the venv differs from the lock (plus pip, and the toolkit at ``version``); []
     when it holds exactly that."""
     try:
-        installed, wanted = inspect(python, root)
+        installed, wanted, tampered = inspect(python, root)
     except (RuntimeError, ValueError, KeyError) as exc:
         return [str(exc)]
     wanted = {**wanted, "cpython-release": version, "pip": installed.get("pip", "")}
@@ -258,6 +309,7 @@ def lock_mismatch(python: Path, root: Path, version: str) -> list[str]:
     ]
     problems += [f"{name} {v} is not in the lock" for name, v in sorted(installed.items())
                  if name not in wanted]  # fmt: skip
+    problems += tampered
     return problems
 
 
@@ -328,6 +380,13 @@ def setup() -> int:
     if not (ROOT / LOCK).is_file():
         print(f"::error::{ROOT / LOCK} is missing: the toolkit installs only locked dependencies")
         return 2
+    odd = lock_line_problems((ROOT / LOCK).read_text(encoding="utf-8"))
+    if odd:
+        print(
+            f"::error title=cpython-release setup::{LOCK} holds lines that are not an entry, "
+            f"a hash or a comment (refused before pip reads them): {'; '.join(odd[:5])}"
+        )
+        return 2
     digest = source_hash(ROOT)
     cache = Path(os.environ.get("RUNNER_TOOL_CACHE") or tempfile.gettempdir()) / "cpython-release"
     cache.mkdir(parents=True, exist_ok=True)
@@ -350,7 +409,9 @@ def setup() -> int:
                 print("::error::the new venv is not the lock: " + "; ".join(problems))
                 return 1
             stamp.write_text(digest, encoding="utf-8")
-    said = run([str(python), "-m", "cpython_release", "--version"], "cpython-release --version")
+    said = run(
+        [str(python), "-I", "-m", "cpython_release", "--version"], "cpython-release --version"
+    )
     # the line it prints to stdout ("cpython-release 0.1.0"), whatever else went to stderr
     version = [
         line.split()[-1] for line in said.splitlines() if line.startswith("cpython-release ")

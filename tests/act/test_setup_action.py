@@ -38,6 +38,7 @@ def _installer() -> ModuleType:
 # the venv (`-c INSPECT LOCK`) is answered from inspect.json beside it; every call is logged.
 # When pip-fails.txt exists beside it, installing the lock fails: that text on stderr, status 1.
 FAKE_PYTHON = """#!/bin/sh
+if [ "$1" = "-I" ]; then shift; else echo "NOT ISOLATED: $0 $*" >> "{log}"; fi
 if [ "$1" = "-c" ]; then echo "$0 -c CODE $3" >> "{log}"; else echo "$0 $*" >> "{log}"; fi
 if [ "$1 $2 $3 $4" = "-m pip install --require-hashes" ] && [ -f "{fail}" ]; then
   echo "Collecting annotated-types==0.8.0"; cat "{fail}" >&2; exit 1
@@ -51,6 +52,10 @@ elif [ "$1" = "-c" ]; then
   cat "{inspect}"
 fi
 """
+
+
+def _read_root(rel: str) -> str:
+    return (ROOT / rel).read_text(encoding="utf-8")
 
 
 def _fake_python(tmp_path: Path) -> tuple[Path, Path]:
@@ -83,7 +88,13 @@ def _venv_holds(
 ) -> None:
     """What the fake venv reports as installed (and the lock as wanted)."""
     (tmp_path / "inspect.json").write_text(
-        json.dumps({"installed": installed, "wanted": wanted if wanted is not None else installed})
+        json.dumps(
+            {
+                "installed": installed,
+                "wanted": wanted if wanted is not None else installed,
+                "tampered": [],
+            }
+        )
     )
 
 
@@ -140,6 +151,7 @@ def test_installer_on_a_windows_shaped_venv(
     assert calls[4] == f"{venv_python} -m pip check --quiet --disable-pip-version-check"
     assert calls[5:] == [inspect, f"{venv_python} -m cpython_release --version"]
     assert not any("/bin/" in c for c in calls)
+    assert not [c for c in calls if c.startswith("NOT ISOLATED")]  # every call was -I
     # a second job on the same runner checks the venv against the lock, then reuses it
     log.write_text("")
     status, path_lines, outputs = _run(monkeypatch, tmp_path, installer, python)
@@ -235,13 +247,17 @@ def test_the_toolkit_is_installed_from_a_clean_copy(tmp_path: Path) -> None:
     assert files == ["README.md", "pyproject.toml", "requirements/toolkit.txt", "scripts/pkg/a.py"]
 
 
-def test_the_venv_key_names_interpreter_and_architecture(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_venv_key_names_interpreter_and_wheel_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keyed by the platform the venv's wheels are for: x64 Python on Windows arm64 is
+    win-amd64 (platform.machine() may say ARM64 there), native arm64 Python win-arm64."""
     installer = _installer()
-    monkeypatch.setattr(installer.platform, "machine", lambda: "ARM64")
+    monkeypatch.setattr(installer.sysconfig, "get_platform", lambda: "win-arm64")
     arm = installer.venv_key("ab" * 32)
-    monkeypatch.setattr(installer.platform, "machine", lambda: "AMD64")
+    monkeypatch.setattr(installer.sysconfig, "get_platform", lambda: "win-amd64")
     x64 = installer.venv_key("ab" * 32)
-    assert arm != x64 and arm.endswith("-arm64") and x64.endswith("-amd64")
+    assert arm != x64 and arm.endswith("-win-arm64") and x64.endswith("-win-amd64")
+    monkeypatch.setattr(installer.sysconfig, "get_platform", lambda: "macosx-11.0-arm64")
+    assert installer.venv_key("ab" * 32).endswith("-macosx-11.0-arm64")
     patch = "".join(map(str, sys.version_info[:3]))
     assert f"-{sys.implementation.name}{patch}-" in x64
 
@@ -287,3 +303,79 @@ def test_two_waiters_cannot_both_take_over_a_stale_lock(tmp_path: Path) -> None:
     # and a lock that vanished is not an error
     lock.rmdir()
     assert not installer.take_over_stale(lock, judged)
+
+
+# -- the review's attacks ------------------------------------------------------------------
+
+
+def test_a_lock_with_option_lines_is_refused_before_pip(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pip obeys ``--no-binary X`` in a requirements file: X's sdist (its hash is in the lock
+    too) would be built and its backend run. The installer refuses such a lock itself."""
+    installer = _installer()
+    root = tmp_path / "toolkit"
+    (root / "requirements").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(_read_root("pyproject.toml"))
+    (root / LOCK.relative_to(ROOT)).write_text(
+        "--no-binary cryptography\n" + LOCK.read_text(encoding="utf-8")
+    )
+    monkeypatch.setattr(installer, "ROOT", root)
+    python, log = _fake_python(tmp_path)
+    status, _, outputs = _run(monkeypatch, tmp_path, installer, python)
+    assert status == 2 and outputs == {}
+    assert "line 1: '--no-binary cryptography'" in capsys.readouterr().out
+    assert not log.exists() or log.read_text() == ""  # no interpreter was started
+
+
+def test_a_tampered_reused_venv_is_rebuilt(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    installer = _installer()
+    python, log = _fake_python(tmp_path)
+    wanted = _exactly_the_lock(tmp_path, installer)
+    assert _run(monkeypatch, tmp_path, installer, python)[0] == 0
+    # the next job finds a .pth no package installed: the venv is not reused
+    (tmp_path / "inspect.json").write_text(
+        json.dumps(
+            {
+                "installed": {**wanted, "pip": "25.1", "cpython-release": "0.1.0"},
+                "wanted": wanted,
+                "tampered": ["zz_evil.pth was installed by no package"],
+            }
+        )
+    )
+    log.write_text("")
+    capsys.readouterr()
+    _run(monkeypatch, tmp_path, installer, python)
+    out = capsys.readouterr().out
+    assert "rebuilding" in out and "zz_evil.pth was installed by no package" in out
+    assert " -m venv " in log.read_text()
+
+
+def test_the_venv_inspection_finds_planted_and_edited_files(tmp_path: Path) -> None:
+    """The inspection code itself, in a real venv (about 4 s: a venv with pip is the
+    smallest thing it can run in): a clean venv has nothing to report; a planted .pth and
+    an edited file of pip's are named."""
+    installer = _installer()
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = installer.venv_python(venv)
+
+    def tampered() -> list[str]:
+        return list(installer.inspect(python, ROOT)[2])
+
+    assert tampered() == []
+    purelib = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    (purelib / "zz_evil.pth").write_text("import os\n")
+    (purelib / "pip" / "__init__.py").write_text("# edited\n", encoding="utf-8")
+    found = tampered()
+    assert "zz_evil.pth was installed by no package" in found
+    assert any(t.startswith("pip") and "__init__.py is not what pip installed" in t for t in found)
