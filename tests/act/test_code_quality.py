@@ -58,6 +58,8 @@ WINDOWS_ROOTS = (
     "cpython_release.commands.windows",
     "cpython_release.commands.sbom",
     "cpython_release.commands.manifest",
+    # the verify action (action.yml) runs `cpython-release verify` on any runner
+    "cpython_release.commands.verify",
 )
 WINDOWS_YAML = (
     "action.yml",
