@@ -56,12 +56,13 @@ NIGHTLY_SOURCE_REF = "refs/heads/*"
 _SOURCE_REF_OID = "1.3.6.1.4.1.57264.1.14"
 _BUILD_TRIGGER_OID = "1.3.6.1.4.1.57264.1.20"
 
-# An allowed ref of sign.yml: a full ref (patterns allowed), the full commit SHA a caller
+# An allowed ref of sign.yml: a full ref (patterns allowed), or the full commit SHA a caller
 # pinned the workflow to (a reusable workflow called as ``...@<sha>`` gets a certificate
-# naming that SHA), or ANY_COMMIT: whichever full commit SHA the caller pinned.
-ANY_COMMIT = "any-commit"
+# naming that SHA). Never "any SHA": GitHub resolves ``owner/repo@<sha>`` across the whole
+# fork network, so an impostor commit (a sign.yml without the protected environment) would
+# carry the toolkit's name; and old commits of the toolkit had weaker sign.yml files.
 _SHA_RE = re.compile(r"[0-9a-f]{40}")
-_REF_RE = re.compile(rf"refs/[A-Za-z0-9._/*+-]+|{_SHA_RE.pattern}|{ANY_COMMIT}")
+_REF_RE = re.compile(rf"refs/[A-Za-z0-9._/*+-]+|{_SHA_RE.pattern}")
 _WORKFLOW_RE = re.compile(r"[A-Za-z0-9._-]+\.ya?ml")
 
 
@@ -108,10 +109,15 @@ class AllowedSigner:
         if not any(self._identity.allows_signer(s) for s in sans):
             found = ", ".join(sorted(sans)) or "none"
             allowed = " or ".join(self._identity.signer_uris())
-            raise VerificationError(
-                f"signer {found} is not allowed (allowed: {allowed}; --allowed-ref names the "
-                "refs of the signing workflow that may sign)"
-            )
+            hint = "--allowed-ref names the refs of the signing workflow that may sign"
+            pinned = [s.rsplit("@", 1)[1] for s in sans if _SHA_RE.fullmatch(s.rsplit("@", 1)[-1])]
+            if pinned:
+                hint = (
+                    f"signed at commit {pinned[0]}: check that it is a reviewed commit of "
+                    f"{self._identity.toolkit_repository} (on its main branch or a release "
+                    f"tag), then pass --allowed-ref {pinned[0]}"
+                )
+            raise VerificationError(f"signer {found} is not allowed (allowed: {allowed}; {hint})")
 
 
 def certificate_extension(cert: Any, oid: str) -> str | None:
@@ -185,8 +191,8 @@ class PipelineIdentity:
         for ref in self.allowed_refs:
             if not _REF_RE.fullmatch(ref):
                 raise BadInput(
-                    "an allowed ref looks like refs/tags/v1.0, refs/heads/*, a full commit "
-                    f"SHA or {ANY_COMMIT}, got {ref!r}"
+                    "an allowed ref looks like refs/tags/v1.0, refs/heads/* or a full commit "
+                    f"SHA, got {ref!r}"
                 )
         if not _WORKFLOW_RE.fullmatch(self.workflow):
             raise BadInput(
@@ -199,8 +205,7 @@ class PipelineIdentity:
 
     def signer_uris(self) -> list[str]:
         return [
-            f"https://github.com/{self.toolkit_repository}/{self.workflow_path}@"
-            + ("<any commit SHA>" if ref == ANY_COMMIT else ref)
+            f"https://github.com/{self.toolkit_repository}/{self.workflow_path}@{ref}"
             for ref in self.allowed_refs
         ]
 
@@ -211,9 +216,7 @@ class PipelineIdentity:
             return False
         ref = uri[len(prefix) :]
         return any(
-            ref == allowed
-            or (allowed == ANY_COMMIT and _SHA_RE.fullmatch(ref) is not None)
-            or ("*" in allowed and "@" not in ref and fnmatchcase(ref, allowed))
+            ref == allowed or ("*" in allowed and "@" not in ref and fnmatchcase(ref, allowed))
             for allowed in self.allowed_refs
         )
 

@@ -273,24 +273,30 @@ TOOLKIT_SHA = "3" * 40
 
 
 @pytest.mark.usefixtures("cli_trusts_local_ca")
-def test_default_policy_accepts_sign_yml_at_the_pinned_commit(
+def test_a_release_signed_at_the_pinned_commit_needs_that_commit_named(
     cli: Cli, ca: LocalCA, tmp_path: Path
 ) -> None:
     """The caller templates pin the toolkit by SHA, so a real release's certificate names
-    sign.yml@<SHA>: the default policy (what a packager runs) must verify it, and naming
-    other refs must refuse it with a message that says how to allow it."""
+    sign.yml@<SHA>. The default policy refuses it (any SHA would admit impostor commits from
+    the toolkit's fork network) and says which SHA signed and how to allow it; naming that
+    SHA verifies, and only that SHA."""
     release = make_release(
         tmp_path / "r", pipeline_signer(ca, version="3.14.1", ref=TOOLKIT_SHA), version="3.14.1"
     )
-    r = cli("verify", "3.14.1", str(release.directory), "--toolkit-repository", TOOLKIT,
-            "--format", "json")  # fmt: skip
-    assert r.code == 0, r.out
-    assert "sign.yml@<any commit SHA>" in json.loads(r.out)["policy"]
-    r = cli("verify", "3.14.1", str(release.directory), "--toolkit-repository", TOOLKIT,
-            "--allowed-ref", TOOLKIT_SHA)  # fmt: skip
-    assert r.code == 0, r.out
-    r = cli("verify", "3.14.1", str(release.directory), "--toolkit-repository", TOOLKIT,
-            "--allowed-ref", "refs/heads/main", "--allowed-ref", "4" * 40)  # fmt: skip
+    r = cli("verify", "3.14.1", str(release.directory), "--toolkit-repository", TOOLKIT)
     assert r.code == 1
-    assert f"sign.yml@{TOOLKIT_SHA} is not allowed" in r.out + r.err
-    assert "--allowed-ref names the refs" in r.out + r.err
+    assert f"signed at commit {TOOLKIT_SHA}: check that it is a reviewed commit" in r.out + r.err
+    assert f"then pass --allowed-ref {TOOLKIT_SHA}" in r.out + r.err
+    r = cli("verify", "3.14.1", str(release.directory), "--toolkit-repository", TOOLKIT,
+            "--allowed-ref", TOOLKIT_SHA, "--format", "json")  # fmt: skip
+    assert r.code == 0, r.out
+    assert f"sign.yml@{TOOLKIT_SHA}," in json.loads(r.out)["policy"]
+    r = cli("verify", "3.14.1", str(release.directory), "--toolkit-repository", TOOLKIT,
+            "--allowed-ref", "4" * 40)  # fmt: skip
+    assert r.code == 1 and f"sign.yml@{TOOLKIT_SHA} is not allowed" in r.out + r.err
+
+
+@pytest.mark.usefixtures("cli_trusts_local_ca")
+def test_an_allowed_ref_of_separators_alone_is_bad_input(cli: Cli, release: Release) -> None:
+    r = cli("verify", "3.13.5", str(release.directory), "--allowed-ref", " , ")
+    assert r.code == 2 and "--allowed-ref ' , ' names no ref" in r.err

@@ -36,13 +36,11 @@ def test_positional_construction_and_signer_uris() -> None:
             False,
         ),
         (("refs/tags/v*",), "mallory@example.org", False),
-        # any-commit: a full lowercase commit SHA, nothing else
-        (("any-commit",), BASE + "a" * 40, True),
-        (("any-commit",), BASE + "a" * 39, False),
-        (("any-commit",), BASE + "A" * 40, False),
-        (("any-commit",), BASE + "refs/heads/evil", False),
-        (("any-commit",), BASE + "a" * 40 + "@x", False),
-        (("any-commit",), BASE.replace("sign.yml", "evil.yml") + "a" * 40, False),
+        # a full commit SHA only when named: never any SHA (impostor commits, old sign.yml)
+        (("a" * 40,), BASE + "a" * 40, True),
+        (("a" * 40,), BASE + "b" * 40, False),
+        (("refs/heads/*",), BASE + "a" * 40, False),
+        (("refs/tags/v*",), BASE + "a" * 40, False),
         (("refs/heads/main",), BASE + "a" * 40, False),
     ],
 )

@@ -24,7 +24,6 @@ from cpython_release.errors import EXIT_CHECK_FAILED, EXIT_OK, BadInput, CheckFa
 from cpython_release.ghactions import set_outputs, write_summary
 from cpython_release.output import annotate, inert, write_report
 from cpython_release.sigstore_policy import (
-    ANY_COMMIT,
     SIGN_WORKFLOW,
     KeyringIdentity,
     LegacyIdentity,
@@ -36,11 +35,10 @@ from cpython_release.version import ReleaseVersion
 
 DEFAULT_REPOSITORY = "python/cpython"
 DEFAULT_TOOLKIT_REPOSITORY = "python/cpython-release"
-# sign.yml on the toolkit's main branch, at one of its release tags, or at whichever full
-# commit SHA the caller pinned it to (the templates pin by SHA, so a real release's
-# certificate names a SHA). What binds a signature to one release is the rest of the policy:
-# the source repository, the source ref (the release's tag) and the trigger.
-DEFAULT_REFS = ("refs/heads/main", "refs/tags/v*", ANY_COMMIT)
+# sign.yml on the toolkit's main branch or at one of its release tags. A caller that pins the
+# toolkit by SHA (the templates do) makes certificates naming that SHA: verifiers name it with
+# --allowed-ref after checking it is a reviewed toolkit commit (the refusal says which SHA).
+DEFAULT_REFS = ("refs/heads/main", "refs/tags/v*")
 
 
 def register(sub: Subparsers) -> None:
@@ -132,8 +130,8 @@ def add_identity_policy(
         "--allowed-ref",
         action="append",
         metavar="REF",
-        help="allowed ref of the signing workflow: a full ref (* patterns allowed), a full "
-        f"commit SHA, or {ANY_COMMIT} (any full commit SHA); repeatable "
+        help="allowed ref of the signing workflow: a full ref (* patterns allowed) or a full "
+        "commit SHA (a caller that pins the toolkit by SHA signs at that SHA); repeatable "
         f"(default: {', '.join(DEFAULT_REFS)})",
     )
     pol.add_argument(
@@ -190,6 +188,9 @@ def policy_from_args(args: argparse.Namespace, version: ReleaseVersion) -> Signi
         return LegacyIdentity(email, issuer)
     # Empty values (unset workflow or action inputs) mean the defaults.
     refs = tuple(r for value in args.allowed_ref or () for r in re.split(r"[\s,]+", value) if r)
+    if not refs and any(value.strip() for value in args.allowed_ref or ()):
+        # an unset input is empty (the defaults); separators alone are a mistake, not "unset"
+        raise BadInput(f"--allowed-ref {args.allowed_ref[0]!r} names no ref")
     return PipelineIdentity(
         repository=args.repository or DEFAULT_REPOSITORY,
         toolkit_repository=args.toolkit_repository or DEFAULT_TOOLKIT_REPOSITORY,
