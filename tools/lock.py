@@ -30,7 +30,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,17 @@ ACTIONS = (Path("actions/setup/action.yml"), Path("action.yml"))
 # how an action asks actions/setup-python for x64 Python on Windows arm64 (emulated by
 # Windows), for packages with no win_arm64 wheel
 X64_ON_WINDOWS_ARM64 = "runner.os == 'Windows' && runner.arch == 'ARM64' && 'x64'"
-HEADER_FLAGS = ("--generate-hashes", "--universal", "--only-binary :all:", "--extra all")
+# The one command that makes the lock. `update` runs exactly this (never what a lock's header
+# says: a header is data from whoever last edited the file), and `check` requires the header
+# to name exactly this, so a lock made any other way (another -o, an index, a --no-binary, a
+# --config-file) is refused.
+COMPILE = (
+    "uv", "pip", "compile", "pyproject.toml", "requirements/build-backend.in",
+    "--extra", "all", "--universal", "--generate-hashes", "--only-binary", ":all:",
+    "--python-version", "3.11", "-c", "requirements/platform-constraints.txt",
+    "-o", str(LOCK.as_posix()),
+)  # fmt: skip
+HEADER = "#    " + " ".join(COMPILE)
 
 
 # -- runners ------------------------------------------------------------------------------
@@ -214,6 +224,20 @@ def parse_lock(text: str) -> list[Locked]:
     return entries
 
 
+def _required(pyproject: str) -> list[Requirement]:
+    meta = tomllib.loads(pyproject)
+    wanted = [Requirement(r) for r in meta["project"]["dependencies"]]
+    for extra in RUNTIME_EXTRAS:
+        wanted += [Requirement(r) for r in meta["project"]["optional-dependencies"][extra]]
+    return wanted + [Requirement(r) for r in meta["build-system"]["requires"]]
+
+
+def required_by_toolkit(root: Path) -> list[Requirement]:
+    """What the actions install the lock for: the toolkit's dependencies, its runtime
+    extras, and its build backend."""
+    return _required((root / "pyproject.toml").read_text(encoding="utf-8"))
+
+
 def agreement_problems(pyproject: str, backend_in: str, lock: str) -> list[str]:
     """Where the lock and pyproject.toml (runtime dependencies, build backend) disagree."""
     meta = tomllib.loads(pyproject)
@@ -250,10 +274,9 @@ def agreement_problems(pyproject: str, backend_in: str, lock: str) -> list[str]:
                 problems.append(f"{name} is locked for {parent}, which is not locked")
         if not via:
             problems.append(f"{name}: the lock does not say what it is for")
-    header = "\n".join(lock.splitlines()[:2])
-    for flag in HEADER_FLAGS:
-        if flag not in header:
-            problems.append(f"the lock was not generated with {flag}")
+    lines = lock.splitlines()
+    if len(lines) < 2 or lines[1] != HEADER:
+        problems.append(f"the lock's header does not name the command that makes it: {HEADER[5:]}")
     return problems
 
 
@@ -350,10 +373,32 @@ def action_python(root: Path, path: Path) -> ActionPython:
     return ActionPython(path, (major, minor, micro), X64_ON_WINDOWS_ARM64 in architecture)
 
 
-def coverage_problems(
-    entries: list[Locked], files: dict[str, str], action: ActionPython
+def selection_problems(
+    entries: list[Locked], required: Sequence[Requirement], environment: dict[str, str], where: str
 ) -> list[str]:
-    """Each runner on which ``action`` would find no wheel of a package the lock selects."""
+    """In one marker environment: a name the lock selects twice, or a requirement of the
+    toolkit (its marker true here) the lock selects nowhere."""
+    count: dict[str, int] = {}
+    for entry in entries:
+        if entry.selected(environment):
+            count[entry.name] = count.get(entry.name, 0) + 1
+    problems = [f"{where}: the lock selects {n} {count[n]} times" for n in sorted(count)
+                if count[n] > 1]  # fmt: skip
+    for req in required:
+        name = canonicalize_name(req.name)
+        if (req.marker is None or req.marker.evaluate(environment)) and name not in count:
+            problems.append(f"{where}: the lock selects no {name}, which the toolkit needs")
+    return problems
+
+
+def coverage_problems(
+    entries: list[Locked],
+    files: dict[str, str],
+    action: ActionPython,
+    required: Sequence[Requirement] = (),
+) -> list[str]:
+    """Each runner on which ``action`` would find no wheel of a package the lock selects,
+    or where the lock selects a name twice or a ``required`` package not at all."""
     problems = []
     for runner in RUNNERS.values():
         seen = runner
@@ -362,6 +407,11 @@ def coverage_problems(
         environments = seen.environments(action.python)
         tags = seen.tags(action.python)
         python = ".".join(map(str, action.python))
+        where = f"{action.path}: {runner.label}"
+        for environment in environments:
+            for problem in selection_problems(entries, required, environment, where):
+                if problem not in problems:
+                    problems.append(problem)
         for entry in entries:
             if not any(entry.selected(environment) for environment in environments):
                 continue
@@ -449,7 +499,9 @@ def check(root: Path) -> list[str]:
         problems.append("runners not checked: the record of the lock's files is stale")
     else:
         for path in ACTIONS:
-            problems += coverage_problems(entries, files, action_python(root, path))
+            problems += coverage_problems(
+                entries, files, action_python(root, path), required_by_toolkit(root)
+            )
     labels, unknown = runner_labels(root)
     problems += unknown
     problems += [f"runner {label!r} is used by a workflow but has no entry in tools/lock.py "
@@ -500,21 +552,11 @@ def record(root: Path, index: str) -> list[str]:
     return problems
 
 
-def header_command(lock: str) -> list[str]:
-    """The ``uv pip compile …`` command in the lock's header, as arguments."""
-    lines = lock.splitlines()
-    command = lines[1].lstrip("# ").split() if len(lines) > 1 else []
-    if command[:3] != ["uv", "pip", "compile"] or any(a in command for a in (";", "&&", "|")):
-        raise ValueError(f"{LOCK}'s header holds no `uv pip compile` command")
-    return command
-
-
 def update(root: Path, uv: str, index: str) -> list[str]:
-    """Regenerate the lock with its own header command, record its files, check it."""
-    command = header_command((root / LOCK).read_text(encoding="utf-8"))
-    done = subprocess.run([uv, *command[1:]], cwd=root, capture_output=True, text=True)
+    """Regenerate the lock with :data:`COMPILE`, record its files, check everything."""
+    done = subprocess.run([uv, *COMPILE[1:]], cwd=root, capture_output=True, text=True)
     if done.returncode:
-        return [f"`{' '.join(command)}` failed: {done.stderr.strip()[-2000:]}"]
+        return [f"`{' '.join(COMPILE)}` failed: {done.stderr.strip()[-2000:]}"]
     return record(root, index) or check(root)
 
 

@@ -244,8 +244,9 @@ def test_disagreement_is_found() -> None:
         "cryptography>=49: the lock has 48.0.1"
     ]
     header = text.replace("--only-binary :all: ", "", 1)
-    assert "the lock was not generated with --only-binary :all:" in problems(
-        pyproject, backend, header
+    assert any(
+        p.startswith("the lock's header does not name the command")
+        for p in problems(pyproject, backend, header)
     )
 
 
@@ -420,12 +421,28 @@ def test_update_regenerates_records_and_checks(tmp_path: Path, index: str) -> No
     assert problems and all("macos-15-intel" in p for p in problems)
 
 
-def test_update_refuses_a_header_that_is_not_uv_pip_compile(tmp_path: Path, index: str) -> None:
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ("-o requirements/toolkit.txt", "-o /tmp/elsewhere.txt"),  # update would miss it
+        ("--only-binary :all:", "--only-binary :all: --no-binary cryptography"),
+        ("--universal", "--universal --index-url https://example.invalid/simple"),
+        ("-c requirements/platform-constraints.txt", ""),
+    ],
+)
+def test_a_header_that_is_not_the_command_is_refused_and_never_run(
+    tmp_path: Path, index: str, edit: tuple[str, str]
+) -> None:
     root = _checkout(tmp_path)
-    text = _read("requirements/toolkit.txt").replace("#    uv pip compile", "#    sh -c", 1)
-    (root / "requirements/toolkit.txt").write_text(text)
-    with pytest.raises(ValueError, match="holds no `uv pip compile` command"):
-        lock.update(root, "/bin/false", index)
+    text = _read("requirements/toolkit.txt")
+    bent = text.replace(edit[0], edit[1], 1)
+    assert bent != text
+    (root / "requirements/toolkit.txt").write_text(bent)
+    assert "the lock's header does not name the command that makes it" in " ".join(lock.check(root))
+    # update runs its own command, not the header's: the fake uv sees the real arguments
+    uv = _fake_uv(tmp_path, text)
+    assert lock.update(root, str(uv), index) == []
+    assert (tmp_path / "uv-args").read_text().split() == list(lock.COMPILE[1:])
 
 
 def test_the_tool_says_how_to_run_it_without_the_toolkit(tmp_path: Path) -> None:
@@ -436,3 +453,23 @@ def test_the_tool_says_how_to_run_it_without_the_toolkit(tmp_path: Path) -> None
     )
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "run this with the toolkit's environment" in done.stderr
+
+
+def test_a_toolkit_requirement_selected_nowhere_or_a_name_selected_twice_is_found() -> None:
+    """Offline, for what the toolkit asks for directly (a narrowed transitive marker needs
+    the re-resolution that toolkit-ci's fresh job does)."""
+    text = _read("requirements/toolkit.txt")
+    required = lock.required_by_toolkit(ROOT)
+    emulated = lock.ActionPython(Path("action.yml"), (3, 13, 15), True)
+    narrowed = re.sub(r"(?m)^(sigstore==\S+) \\$", r"\1 ; platform_machine != 'ARM64' \\", text)
+    assert narrowed != text
+    problems = lock.coverage_problems(_entries(narrowed), _files(), emulated, required)
+    assert problems == [
+        "action.yml: windows-11-arm: the lock selects no sigstore, which the toolkit needs"
+    ]
+    doubled = text.replace(
+        "attrs==", "attrs==0.1 \\\n    --hash=sha256:" + "2" * 64 + "\nattrs==", 1
+    )
+    problems = lock.coverage_problems(_entries(doubled), _files(), emulated, required)
+    assert "action.yml: ubuntu-24.04: the lock selects attrs 2 times" in problems
+    assert lock.coverage_problems(_entries(text), _files(), emulated, required) == []
