@@ -244,9 +244,12 @@ def install(venv: Path, root: Path) -> Path:
 # Run by the venv's interpreter: what is installed, what the lock wants on this platform
 # (markers evaluated by the packaging library pip vendors, since the venv holds nothing else
 # we may rely on), and every installed file that is not what its package's RECORD says
-# (another hash, missing) or that no RECORD lists (a planted .pth or .pyc runs in every
-# later call). Prints JSON: {"installed": {name: version}, "wanted": {name: version},
-# "tampered": [text]}.
+# (another hash, missing), or that no RECORD lists in site-packages or the scripts directory
+# (a planted .pth or .pyc runs in every later call; the action puts the scripts directory
+# first on PATH, so a planted `gpg` or `git` would run there), a package installed twice, a
+# link. This catches an accident or a careless tamperer, not someone who can write the
+# cache: they can rewrite a RECORD with its file, or the interpreter that runs this check.
+# Prints JSON: {"installed": {name: version}, "wanted": {name: version}, "tampered": [text]}.
 INSPECT = r"""
 import base64, hashlib, json, os, re, sys, sysconfig
 from importlib import metadata
@@ -259,7 +262,10 @@ for line in open(sys.argv[1], encoding="utf-8"):
         wanted[canonicalize_name(m[1])] = m[2]
 installed, recorded, tampered = {}, set(), []
 for d in metadata.distributions():
-    installed[canonicalize_name(d.metadata["Name"])] = d.version
+    name = canonicalize_name(d.metadata["Name"])
+    if name in installed:
+        tampered.append(f"{name} is installed twice")
+    installed[name] = d.version
     for f in d.files or []:
         path = os.path.normcase(os.path.abspath(f.locate()))
         recorded.add(path)
@@ -272,12 +278,27 @@ for d in metadata.distributions():
             digest = hashlib.new(f.hash.mode, data).digest()
             if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != f.hash.value:
                 tampered.append(f"{f} is not what {d.metadata['Name']} installed")
-for top in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
-    for base, _dirs, names in os.walk(top):
+# bytecode for -O/-OO (PYTHONOPTIMIZE) is written at run time and used only then
+OPTIMIZED = re.compile(r".*\.opt-[12]\.pyc")
+paths = sysconfig.get_paths()
+for top in {paths["purelib"], paths["platlib"]}:
+    for base, dirs, names in os.walk(top):
+        for name in dirs + names:
+            if os.path.islink(os.path.join(base, name)):
+                tampered.append(f"{os.path.relpath(os.path.join(base, name), top)} is a link")
         for name in names:
             path = os.path.normcase(os.path.abspath(os.path.join(base, name)))
-            if path not in recorded:
+            if path not in recorded and not OPTIMIZED.fullmatch(name):
                 tampered.append(f"{os.path.relpath(path, top)} was installed by no package")
+# the scripts directory: what packages installed, and what the venv module lays out
+VENV_MADE = re.compile(
+    r"(?i)pythonw?(3(\.\d+)?)?(\.exe)?|activate(\.bat|\.ps1|\.csh|\.fish|\.nu)?"
+    r"|deactivate\.bat"
+)
+for name in sorted(os.listdir(paths["scripts"])):
+    path = os.path.normcase(os.path.abspath(os.path.join(paths["scripts"], name)))
+    if path not in recorded and not VENV_MADE.fullmatch(name):
+        tampered.append(f"{name} in the scripts directory was installed by no package")
 print(json.dumps({"installed": installed, "wanted": wanted, "tampered": sorted(tampered)}))
 """
 

@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -355,8 +356,9 @@ def test_a_tampered_reused_venv_is_rebuilt(
 
 def test_the_venv_inspection_finds_planted_and_edited_files(tmp_path: Path) -> None:
     """The inspection code itself, in a real venv (about 4 s: a venv with pip is the
-    smallest thing it can run in): a clean venv has nothing to report; a planted .pth and
-    an edited file of pip's are named."""
+    smallest thing it can run in): a clean venv has nothing to report; a planted .pth, an
+    edited file of pip's, a linked directory, a second pip dist-info and a planted `gpg` in
+    the scripts directory (first on PATH) are named."""
     installer = _installer()
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -374,8 +376,19 @@ def test_the_venv_inspection_finds_planted_and_edited_files(tmp_path: Path) -> N
             check=True,
         ).stdout.strip()
     )
+    # bytecode for -O is written at run time: not a reason to rebuild
+    (purelib / "pip" / "__pycache__" / "x.cpython-3.opt-1.pyc").write_bytes(b"")
+    assert tampered() == []
     (purelib / "zz_evil.pth").write_text("import os\n")
     (purelib / "pip" / "__init__.py").write_text("# edited\n", encoding="utf-8")
+    (purelib / "sitecustomize").symlink_to(purelib / "pip", target_is_directory=True)
+    [dist_info] = purelib.glob("pip-*.dist-info")
+    shutil.copytree(dist_info, purelib / (dist_info.name.replace("pip-", "pip-0")))
+    scripts = python.parent
+    (scripts / "gpg").write_text("#!/bin/sh\n")
     found = tampered()
     assert "zz_evil.pth was installed by no package" in found
     assert any(t.startswith("pip") and "__init__.py is not what pip installed" in t for t in found)
+    assert "sitecustomize is a link" in found
+    assert "pip is installed twice" in found
+    assert "gpg in the scripts directory was installed by no package" in found
