@@ -14,9 +14,10 @@ platform's jobs at their first step, and nothing in the lock says so. Hence:
   record describes, that every runner in :data:`RUNNERS` gets a wheel of every package whose
   markers select it there, with each action's own pinned Python, and that every runner label
   the workflows use is in :data:`RUNNERS`.
-- ``update`` (network) re-runs the header's command with uv, then ``wheels``, then ``check``:
-  after a Dependabot bump, or a change to pyproject.toml. toolkit-ci.yml runs it and fails
-  when the committed files differ from what it produces.
+- ``update`` (network) runs :data:`COMPILE`, the one command that makes the lock (the header
+  must name it), with uv, then ``wheels``, then ``check``: after a Dependabot bump, or a
+  change to pyproject.toml. toolkit-ci.yml runs it and fails when the committed files differ
+  from what it produces.
 
 Run it with the toolkit's environment (``.venv/bin/python tools/lock.py check``): it reads
 the workflows with PyYAML and the plan's runners from the toolkit itself.
@@ -25,6 +26,7 @@ the workflows with PyYAML and the plan's runners from the toolkit itself.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -183,21 +185,26 @@ class Locked:
         return self.marker is None or Marker(self.marker).evaluate(environment)
 
 
-HASH_LINE = re.compile(r"^    --hash=sha256:[0-9a-f]{64}(?: \\)?$")
+def _installer() -> Any:
+    """actions/setup/install.py (a script, not a module of the package: standard library
+    only, since it runs before the toolkit exists)."""
+    spec = importlib.util.spec_from_file_location(
+        "cpython_release_setup_install", ROOT / "actions" / "setup" / "install.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def grammar_problems(text: str) -> list[str]:
-    """Lines that are not an entry, one of its hashes, a comment or blank. pip obeys option
-    lines in a requirements file (``--no-binary X`` would let X's sdist, whose hash the lock
-    also lists, run its build backend at install time; ``--extra-index-url`` adds an index),
-    and a bare ``name==version`` would be installed without the checks below."""
-    problems = []
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#") or ENTRY.match(line) or HASH_LINE.match(line):
-            continue
-        problems.append(f"line {number} is not an entry, a hash or a comment: {line[:80]!r}")
-    return problems
+    """Lines that are not an entry, one of its hashes, a comment or blank: the installer's
+    own rule (it refuses such a lock before pip reads it). pip obeys option lines in a
+    requirements file (``--no-binary X`` would let X's sdist, whose hash the lock also lists,
+    run its build backend at install time; ``--extra-index-url`` adds an index), and a bare
+    ``name==version`` would be installed without the checks below."""
+    problems: list[str] = _installer().lock_line_problems(text)
+    return [f"{problem}: not an entry, a hash or a comment" for problem in problems]
 
 
 def parse_lock(text: str) -> list[Locked]:
@@ -224,27 +231,26 @@ def parse_lock(text: str) -> list[Locked]:
     return entries
 
 
-def _required(pyproject: str) -> list[Requirement]:
+def _requirements(pyproject: str) -> tuple[list[Requirement], list[Requirement]]:
+    """(runtime, backend): the toolkit's dependencies with its runtime extras, and its
+    [build-system] requirements."""
     meta = tomllib.loads(pyproject)
     wanted = [Requirement(r) for r in meta["project"]["dependencies"]]
     for extra in RUNTIME_EXTRAS:
         wanted += [Requirement(r) for r in meta["project"]["optional-dependencies"][extra]]
-    return wanted + [Requirement(r) for r in meta["build-system"]["requires"]]
+    return wanted, [Requirement(r) for r in meta["build-system"]["requires"]]
 
 
 def required_by_toolkit(root: Path) -> list[Requirement]:
     """What the actions install the lock for: the toolkit's dependencies, its runtime
     extras, and its build backend."""
-    return _required((root / "pyproject.toml").read_text(encoding="utf-8"))
+    wanted, backend = _requirements((root / "pyproject.toml").read_text(encoding="utf-8"))
+    return wanted + backend
 
 
 def agreement_problems(pyproject: str, backend_in: str, lock: str) -> list[str]:
     """Where the lock and pyproject.toml (runtime dependencies, build backend) disagree."""
-    meta = tomllib.loads(pyproject)
-    wanted = [Requirement(r) for r in meta["project"]["dependencies"]]
-    for extra in RUNTIME_EXTRAS:
-        wanted += [Requirement(r) for r in meta["project"]["optional-dependencies"][extra]]
-    backend = [Requirement(r) for r in meta["build-system"]["requires"]]
+    wanted, backend = _requirements(pyproject)
     backend_lines = [ln for ln in backend_in.splitlines() if ln.strip() and not ln.startswith("#")]
     entries = parse_lock(lock)
     by_name: dict[str, list[Locked]] = {}
@@ -566,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check", help="check the lock, its record and its runners (offline)")
     wheels = sub.add_parser("wheels", help="record the lock's files from the package index")
-    upd = sub.add_parser("update", help="regenerate the lock (its header's command), then "
+    upd = sub.add_parser("update", help="regenerate the lock (lock.COMPILE), then "
                          "record its files and check them")  # fmt: skip
     for p in (wheels, upd):
         p.add_argument("--index-url", default="https://pypi.org/simple")

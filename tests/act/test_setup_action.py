@@ -85,15 +85,18 @@ def _wanted(installer: ModuleType) -> dict[str, str]:
 
 
 def _venv_holds(
-    tmp_path: Path, installed: dict[str, str], wanted: dict[str, str] | None = None
+    tmp_path: Path,
+    installed: dict[str, str],
+    wanted: dict[str, str] | None = None,
+    tampered: tuple[str, ...] = (),
 ) -> None:
-    """What the fake venv reports as installed (and the lock as wanted)."""
+    """What the fake venv reports as installed (and the lock as wanted, and as tampered)."""
     (tmp_path / "inspect.json").write_text(
         json.dumps(
             {
                 "installed": installed,
                 "wanted": wanted if wanted is not None else installed,
-                "tampered": [],
+                "tampered": list(tampered),
             }
         )
     )
@@ -337,14 +340,11 @@ def test_a_tampered_reused_venv_is_rebuilt(
     wanted = _exactly_the_lock(tmp_path, installer)
     assert _run(monkeypatch, tmp_path, installer, python)[0] == 0
     # the next job finds a .pth no package installed: the venv is not reused
-    (tmp_path / "inspect.json").write_text(
-        json.dumps(
-            {
-                "installed": {**wanted, "pip": "25.1", "cpython-release": "0.1.0"},
-                "wanted": wanted,
-                "tampered": ["zz_evil.pth was installed by no package"],
-            }
-        )
+    _venv_holds(
+        tmp_path,
+        {**wanted, "pip": "25.1", "cpython-release": "0.1.0"},
+        wanted,
+        ("zz_evil.pth was installed by no package",),
     )
     log.write_text("")
     capsys.readouterr()

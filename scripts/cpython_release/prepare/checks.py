@@ -133,6 +133,14 @@ def _is_ancestor(repo: Path, old: str, new: str) -> bool:
     return done.returncode == 0
 
 
+def remote_branch_head(repo: Path, remote: str, branch: str) -> str | None:
+    """The commit ``branch`` is at on ``remote`` (``git ls-remote``), None if it has none."""
+    out = git(
+        repo, "ls-remote", "--heads", remote, f"refs/heads/{branch}", env=remote_env(repo, remote)
+    )
+    return out.split("\t", 1)[0] if out else None
+
+
 def check_branch_remote(
     repo: Path, branch: str, push_remote: str | None, *, head: str | None = None
 ) -> str:
@@ -144,15 +152,7 @@ def check_branch_remote(
     instead of HEAD (a resumed push: the release commit's parent)."""
     head = head or git(repo, "rev-parse", "HEAD^{commit}")
     if push_remote is not None:
-        out = git(
-            repo,
-            "ls-remote",
-            "--heads",
-            push_remote,
-            f"refs/heads/{branch}",
-            env=remote_env(repo, push_remote),
-        )
-        theirs = out.split("\t", 1)[0] if out else None
+        theirs = remote_branch_head(repo, push_remote, branch)
         where = f"{push_remote}/{branch}"
         if theirs is None:
             return f"remote: {push_remote} has no branch {branch}: not compared"

@@ -80,16 +80,7 @@ def check_remote_branch(repo: Path, branch: str, remote: str, commit: str) -> st
     already has the release commit itself; else what :func:`checks.check_branch_remote`
     says of the parent (behind, diverged or ahead: bad input)."""
     parent = git(repo, "rev-parse", f"{commit}^")
-    out = git(
-        repo,
-        "ls-remote",
-        "--heads",
-        remote,
-        f"refs/heads/{branch}",
-        env=remote_env(repo, remote),
-    )
-    theirs = out.split("\t", 1)[0] if out else None
-    if theirs == commit:
+    if checks.remote_branch_head(repo, remote, branch) == commit:
         return f"remote: {remote}/{branch} already has the release commit"
     return checks.check_branch_remote(repo, branch, remote, head=parent)
 
